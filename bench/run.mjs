@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// herd's benchmarks: figures for the notes, never assertions. `npm run bench` runs the CLI start-up
+// benchmarks; `npm run bench -- --cluster` adds real local clusters (root, minutes).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const herd = join(root, 'bin', 'herd');
+const args = new Set(process.argv.slice(2));
+
+function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function timeRuns(label, argv, runs = 15, env = {}) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(argv[0], argv.slice(1), { env: { ...process.env, ...env }, stdio: 'ignore' });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (r.status !== 0 && !label.includes('expect-fail')) throw new Error(`${label} exited ${r.status}`);
+  }
+  return { label, medianMs: Math.round(median(times) * 10) / 10 };
+}
+
+function twentyTemplateConfig(dir) {
+  const parts = [
+    '[cloud/local]\nprovider=local\n',
+    '[login/local]\nimage_user=root\n',
+    '[setup/slurm]\nprovider=ansible\nfrontend_groups=slurm_master\ncompute_groups=slurm_worker\n',
+  ];
+  for (let i = 1; i <= 20; i++) {
+    parts.push(
+      `[cluster/t${i}]\ncloud=local\nlogin=local\nsetup=slurm\nfrontend_nodes=1\ncompute_nodes=${i}\nssh_to=frontend\nimage_id=debian-12\n`,
+    );
+  }
+  const path = join(dir, 'config');
+  writeFileSync(path, parts.join('\n'));
+  return path;
+}
+
+const results = [];
+const work = mkdtempSync(join(tmpdir(), 'herd-bench-'));
+try {
+  const config = twentyTemplateConfig(work);
+  const env = { HERD_CONFIG: config, HERD_STORAGE: join(work, 'storage') };
+  const bare = timeRuns('node -e 0', [process.execPath, '-e', '0']);
+  const help = timeRuns('herd --help', [process.execPath, herd, '--help'], 15, env);
+  const list = timeRuns(
+    'herd list-templates (20 templates)',
+    [process.execPath, herd, 'list-templates'],
+    15,
+    env,
+  );
+  results.push(bare, help, list);
+  for (const r of [help, list]) r.ratioToBareNode = Math.round((r.medianMs / bare.medianMs) * 100) / 100;
+
+  if (args.has('--cluster')) {
+    const { benchClusters } = await import('./clusters.mjs');
+    results.push(...(await benchClusters({ herd, work })));
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+for (const r of results) {
+  const extra = Object.entries(r)
+    .filter(([k]) => k !== 'label' && k !== 'medianMs')
+    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
+    .join(' ');
+  console.log(
+    `${r.label.padEnd(48)} ${r.medianMs !== undefined ? `${r.medianMs} ms` : ''} ${extra}`.trimEnd(),
+  );
+}

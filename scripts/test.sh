@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone on a fresh machine: installs what is missing, builds, type-checks,
+# lints, then runs every test (unit and end-to-end: real nodes, real ansible-playbook, real Slurm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+npm run build --silent
+npx tsc -p tsconfig.json --noEmit
+npx biome check src test bench
+# One shared image cache for every test (the first test run builds it with debootstrap).
+export HERD_IMAGE_CACHE=${HERD_IMAGE_CACHE:-/var/cache/herd-test-images}
+report=$(mktemp /tmp/herd-vitest-XXXXXX.json)
+trap 'rm -f "$report"' EXIT
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+' "$report" || true
+exit $status

@@ -1,0 +1,51 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { refreshNodes } from '../../cluster/refresh.js';
+import { chooseSshTarget } from '../../ssh/index.js';
+import { renderClusterSummary, renderNodes } from '../../ui/cluster-summary.js';
+import { printJson, printLines } from '../../ui/output.js';
+import { contextFrom, type GlobalArgs } from '../context.js';
+import { buildDeps, liveCloud, openRepo } from '../wiring.js';
+
+interface Args extends GlobalArgs {
+  cluster: string;
+  update?: boolean;
+  json?: boolean;
+}
+
+/** `herd list-nodes NAME [-u]`. */
+export const listNodesCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'list-nodes <cluster>',
+  describe: 'Show the nodes of a cluster',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('cluster', { type: 'string', demandOption: true, describe: 'Cluster name' })
+      .option('update', {
+        alias: 'u',
+        type: 'boolean',
+        describe: 'Ask the cloud for current node states and IPs first',
+      })
+      .option('json', { type: 'boolean', describe: 'Print JSON' }) as Argv<Args>,
+  handler: async (args: ArgumentsCamelCase<Args>) => {
+    const ctx = contextFrom(args);
+    const repo = await openRepo(ctx);
+    let state = await repo.load(args.cluster);
+    if (args.update) {
+      const deps = await buildDeps(ctx, { json: args.json === true });
+      state = await refreshNodes({ deps, name: args.cluster, cloud: await liveCloud(ctx, state) });
+    }
+    const target = state.nodes.length > 0 ? chooseSshTarget(state) : undefined;
+    if (args.json) {
+      printJson({
+        name: state.name,
+        template: state.templateName,
+        cloud: state.template.cloud.name,
+        provider: state.template.cloud.provider,
+        frontend: target?.name ?? null,
+        setupCompletedAt: state.setupCompletedAt ?? null,
+        nodes: state.nodes,
+      });
+      return;
+    }
+    printLines([...renderClusterSummary(state, target), ...renderNodes(state)]);
+  },
+};

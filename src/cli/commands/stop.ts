@@ -1,0 +1,60 @@
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { stopCluster } from '../../cluster/stop.js';
+import { printJson, printLines } from '../../ui/output.js';
+import { confirm } from '../confirm.js';
+import { contextFrom, type GlobalArgs } from '../context.js';
+import { buildDeps, liveCloud, openRepo } from '../wiring.js';
+
+interface Args extends GlobalArgs {
+  cluster: string;
+  yes?: boolean;
+  force?: boolean;
+  wait?: boolean;
+  json?: boolean;
+}
+
+/** `herd stop NAME`. */
+export const stopCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'stop <cluster>',
+  describe: 'Terminate every node of a cluster and forget it',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('cluster', { type: 'string', demandOption: true, describe: 'Cluster name' })
+      .option('yes', {
+        type: 'boolean',
+        describe: 'Do not ask for confirmation (needed when not on a terminal)',
+      })
+      .option('force', { type: 'boolean', describe: 'Go on past errors terminating some nodes' })
+      .option('wait', { type: 'boolean', describe: 'Wait until the cloud reports every node terminated' })
+      .option('json', { type: 'boolean', describe: 'Print what was terminated as JSON' }) as Argv<Args>,
+  handler: async (args: ArgumentsCamelCase<Args>) => {
+    const ctx = contextFrom(args);
+    const repo = await openRepo(ctx);
+    const state = await repo.load(args.cluster);
+    const ok = await confirm(
+      `Terminate all ${state.nodes.length} node(s) of cluster "${state.name}"? Their data is lost.`,
+      args.yes === true,
+    );
+    if (!ok) {
+      printLines(['Nothing done.']);
+      return;
+    }
+    const deps = await buildDeps(ctx, { json: args.json === true });
+    const result = await stopCluster({
+      deps,
+      name: args.cluster,
+      cloud: await liveCloud(ctx, state),
+      force: args.force === true,
+      wait: args.wait === true,
+    });
+    if (args.json) printJson({ name: args.cluster, ...result });
+    else {
+      printLines([
+        `Cluster "${args.cluster}" stopped: ${result.terminated.length} node(s) terminated.`,
+        ...(result.strays.length
+          ? [`(${result.strays.length} of them were found by tag, not in state.)`]
+          : []),
+      ]);
+    }
+  },
+};

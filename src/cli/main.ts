@@ -1,0 +1,72 @@
+/**
+ * herd's entry point: builds the yargs parser, runs one command and maps errors to exit codes.
+ * Only this module decides what the process prints for an error and which code it exits with.
+ */
+import yargs from 'yargs';
+import { ExitCode, HerdError, UsageError } from '../errors.js';
+import { commands } from './commands/index.js';
+import { globalOptions } from './context.js';
+
+const EPILOG = `Exit codes: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.
+Docs: README.md in the herd package.`;
+
+/** Runs herd with `argv` (without node and script) and returns the exit code. */
+export async function run(argv: readonly string[]): Promise<number> {
+  const debug = argv.includes('--debug') || argv.some((a) => /^-v{3,}$/.test(a));
+  const parser = yargs([...argv])
+    .scriptName('herd')
+    .usage(
+      '$0 <command> [options]\n\nTurn an INI cluster template into a running, configured compute cluster.',
+    )
+    .options(globalOptions)
+    .command(commands)
+    .demandCommand(1, 'Name a command: herd <command> (see herd --help).')
+    .recommendCommands()
+    .strict()
+    .parserConfiguration({ 'populate--': true, 'duplicate-arguments-array': false })
+    .version()
+    .alias('version', 'V')
+    .help()
+    .alias('help', 'h')
+    .epilog(EPILOG)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      // yargs' own validation failures (unknown command/flag, missing argument) are usage errors.
+      if (error) throw error;
+      throw new UsageError(message ?? 'Invalid usage.', {
+        hint: 'See herd --help, or herd <command> --help.',
+      });
+    });
+  try {
+    await parser.parseAsync();
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Success;
+  } catch (error) {
+    return report(error, debug);
+  }
+}
+
+/** Prints an error the way users should see it and returns its exit code. */
+function report(error: unknown, debug: boolean): number {
+  if (error instanceof HerdError) {
+    process.stderr.write(`herd: error: ${error.message}\n`);
+    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    if (debug) process.stderr.write(`${describeCause(error)}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`herd: internal error: ${message}\n`);
+  if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  else process.stderr.write('hint: run again with --debug for a stack trace, and report it as a bug.\n');
+  return ExitCode.Failure;
+}
+
+function describeCause(error: Error): string {
+  const lines = [error.stack ?? String(error)];
+  let cause = error.cause;
+  while (cause) {
+    lines.push(`caused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return lines.join('\n');
+}

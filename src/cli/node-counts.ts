@@ -1,0 +1,57 @@
+import { UsageError } from '../errors.js';
+
+/** One `N:KIND` item of `--nodes`, `--add` or `--remove`. */
+export interface NodeCount {
+  kind: string;
+  count: number;
+}
+
+const KIND = /^[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z-])?$/;
+
+/**
+ * Parses `N:KIND[,N:KIND...]` (the value of `--nodes`, `-a`, `-r`). The single place where these values are
+ * checked: a malformed value is a UsageError (exit 2) that names the flag and the bad item.
+ * A kind given twice is an error rather than a silent sum, because it is almost always a typo.
+ */
+export function parseNodeCounts(value: string, flag: string): NodeCount[] {
+  const example = `${flag} 2:compute or ${flag} 1:frontend,4:compute`;
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (items.length === 0) {
+    throw new UsageError(`${flag} needs a value of the form N:KIND, got an empty value.`, {
+      hint: `Example: ${example}`,
+    });
+  }
+  const seen = new Set<string>();
+  return items.map((item) => {
+    const match = /^(\d+):(.+)$/.exec(item);
+    if (!match) {
+      const reason = /^\d+$/.test(item)
+        ? `"${item}" has no kind`
+        : /^[^:]+$/.test(item)
+          ? `"${item}" has no count`
+          : `"${item}" is not of the form N:KIND`;
+      throw new UsageError(`Invalid ${flag} value "${value}": ${reason}.`, { hint: `Example: ${example}` });
+    }
+    const count = Number(match[1]);
+    const kind = match[2]!;
+    if (!Number.isSafeInteger(count) || count > 10_000) {
+      throw new UsageError(`Invalid ${flag} value "${item}": ${match[1]} is too many nodes (at most 10000).`);
+    }
+    if (!KIND.test(kind)) {
+      throw new UsageError(
+        `Invalid ${flag} value "${item}": kind "${kind}" must be letters, digits and hyphens, start with a letter and not end in a digit.`,
+        { hint: `Example: ${example}` },
+      );
+    }
+    if (seen.has(kind)) {
+      throw new UsageError(`Invalid ${flag} value "${value}": kind "${kind}" is given twice.`, {
+        hint: 'Give each kind once.',
+      });
+    }
+    seen.add(kind);
+    return { kind, count };
+  });
+}

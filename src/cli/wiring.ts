@@ -1,0 +1,171 @@
+/**
+ * Builds the real dependencies of the orchestration functions from the global options: config, state
+ * repository, provider factory, SSH waiter, Ansible runner, progress display. Kept out of the command
+ * files so they stay thin, and lazy so `herd --help` and `herd list` load nothing they do not use.
+ */
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import type { ClusterDeps, SetupRunner, SshWaiter } from '../cluster/deps.js';
+import type { CloudSection, LoadedConfig } from '../config/types.js';
+import { formatProblem } from '../errors.js';
+import { StateRepository } from '../state/index.js';
+import type { ClusterState } from '../state/types.js';
+import { createProgress } from '../ui/progress.js';
+import type { CliContext } from './context.js';
+import { defaultConfigTemplate, playbooksDir } from './paths.js';
+
+/** Opens the state repository (creating the storage dir 0700). */
+export function openRepo(ctx: CliContext): Promise<StateRepository> {
+  return StateRepository.open(ctx.storageDir);
+}
+
+/**
+ * Loads the configuration, first copying the default one into place when none exists. Warnings are
+ * printed at the default verbosity, override notes at -v.
+ */
+export async function loadConfigFor(ctx: CliContext, options: { quiet: boolean }) {
+  const config = await import('../config/index.js');
+  if (await config.ensureDefaultConfig(ctx.configPath, defaultConfigTemplate)) {
+    ctx.log.info(
+      `Created the default configuration ${ctx.configPath}; edit it to add your clouds and templates.`,
+    );
+  }
+  const loaded: LoadedConfig = await config.loadConfig({
+    configPath: ctx.configPath,
+    env: process.env,
+    playbooksDir,
+  });
+  if (!options.quiet || ctx.verbosity > 0) {
+    for (const w of loaded.warnings) ctx.log.warn(formatProblem(w));
+    for (const n of loaded.notes) ctx.log.debug(formatProblem(n));
+  }
+  return { config: loaded, getTemplate: config.getTemplate, summarizeTemplates: config.summarizeTemplates };
+}
+
+/**
+ * The cloud section to use for an existing cluster: the config's current one (it may carry credentials
+ * the state file never stores), else the redacted snapshot from state.
+ */
+export async function liveCloud(ctx: CliContext, state: ClusterState): Promise<CloudSection> {
+  const snapshot = state.template.cloud;
+  try {
+    const { config } = await loadConfigFor(ctx, { quiet: true });
+    for (const t of config.templates.values()) {
+      if (t.cloud.name === snapshot.name && t.cloud.provider === snapshot.provider) return t.cloud;
+    }
+  } catch {
+    // No usable config: the snapshot still names the provider and its non-secret settings.
+  }
+  ctx.log.debug(
+    `Using the cloud settings saved with cluster "${state.name}" ([cloud/${snapshot.name}] not in the config).`,
+  );
+  return snapshot;
+}
+
+/** Arguments after `--` on the command line. */
+export function passthroughArgs(args: object): string[] {
+  const rest = (args as { '--'?: unknown })['--'];
+  return Array.isArray(rest) ? rest.map(String) : [];
+}
+
+/** Everything the orchestration functions need, wired to the real implementations. */
+export async function buildDeps(ctx: CliContext, options: { json: boolean }): Promise<ClusterDeps> {
+  const [{ createProvider }, ssh, keys, knownHosts, setup] = await Promise.all([
+    import('../providers/index.js'),
+    import('../ssh/wait-for-ssh.js'),
+    import('../ssh/keys.js'),
+    import('../ssh/known-hosts.js'),
+    import('../setup/index.js'),
+  ]);
+  const repo = await openRepo(ctx);
+  const { readFile } = await import('node:fs/promises');
+
+  const waitForSsh: SshWaiter = async (request) => {
+    const privateKey = await readFile(request.privateKeyPath);
+    const results = await ssh.waitForSsh({
+      nodes: request.nodes,
+      user: request.user,
+      privateKey,
+      deadline: request.deadline,
+      probeTimeoutMs: request.probeTimeoutMs,
+      signal: request.signal,
+      onProgress: (event) => {
+        if (event.result.ok) request.onReady?.(event.node, event.result.ip);
+        else ctx.log.debug(`${event.node}: SSH attempt ${event.attempt}: ${event.result.reason}`, 2);
+      },
+    });
+    return new Map(
+      results.map((r) => [
+        r.name,
+        r.status === 'ready'
+          ? { ok: true as const, ip: r.ip, hostKey: r.hostKey }
+          : { ok: false as const, reason: r.reason },
+      ]),
+    );
+  };
+
+  const runSetup: SetupRunner = async (request) => {
+    const template = request.playbook
+      ? { ...request.template, setup: { ...request.template.setup, playbookPath: request.playbook } }
+      : request.template;
+    const extraVars = request.extraVars ? ['--extra-vars', JSON.stringify(request.extraVars)] : [];
+    const invocation = setup.buildAnsibleInvocation({
+      state: request.state,
+      template,
+      extraArgs: [...extraVars, ...(request.extraArgs ?? [])],
+      verbosity: request.verbosity,
+      env: process.env,
+      bundledRolesDir: join(playbooksDir, 'roles'),
+    });
+    ctx.log.debug(`Running: ${invocation.command} ${invocation.args.join(' ')}`, 2);
+    await setup.runAnsible({
+      ...invocation,
+      cluster: request.state.name,
+      ...(request.onLine ? { onLine: request.onLine } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
+    });
+  };
+
+  return {
+    repo,
+    createProvider,
+    waitForSsh,
+    runSetup,
+    writeInventory: (state, template) =>
+      setup.writeInventory(state.paths.inventory, setup.renderInventory(state, template)),
+    writeKnownHosts: (state) =>
+      knownHosts.writeKnownHosts(
+        state.paths.knownHosts,
+        state.nodes.flatMap((n) => (n.hostKey ? [{ name: n.name, hostKey: n.hostKey }] : [])),
+      ),
+    generateKeyPair: async (privatePath, comment) => {
+      await keys.generateKeyPair(privatePath, comment.replace(/^herd-/, ''));
+    },
+    log: ctx.log,
+    progress: createProgress({ json: options.json, verbosity: ctx.verbosity }),
+    verbosity: ctx.verbosity,
+    playbooksDir,
+  };
+}
+
+/** Runs the system ssh or sftp client on a node of the cluster and returns its exit code. */
+export async function runOpenSsh(
+  tool: 'ssh' | 'sftp',
+  state: ClusterState,
+  nodeOrKind: string | undefined,
+  extraArgs: readonly string[],
+): Promise<number> {
+  const openssh = await import('../ssh/openssh.js');
+  const node = openssh.chooseSshTarget(state, nodeOrKind);
+  const target = openssh.openSshTargetFor(state, node);
+  const argv =
+    tool === 'ssh' ? openssh.buildSshArgs(target, extraArgs) : openssh.buildSftpArgs(target, extraArgs);
+  return new Promise((resolve, reject) => {
+    const child = spawn(tool, argv, { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code, signal) =>
+      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)),
+    );
+  });
+}

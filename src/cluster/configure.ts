@@ -1,0 +1,38 @@
+/** The setup stage: inventory, pinned known_hosts, ansible-playbook. */
+import type { Template } from '../config/types.js';
+import type { ClusterState } from '../state/types.js';
+import type { ClusterDeps } from './deps.js';
+
+/** Options of one setup run. */
+export interface ConfigureOptions {
+  readonly deps: ClusterDeps;
+  readonly state: ClusterState;
+  readonly template: Template;
+  readonly extraArgs?: readonly string[] | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Writes the inventory and known_hosts, runs Ansible and records success. Throws AnsibleError on failure. */
+export async function configureCluster(options: ConfigureOptions): Promise<void> {
+  const { deps, state, template } = options;
+  await deps.writeKnownHosts(state);
+  await deps.writeInventory(state, template);
+  const title = `Configure ${state.nodes.length} node(s) with Ansible`;
+  deps.progress.step(title, 'start');
+  try {
+    await deps.runSetup({
+      state,
+      template,
+      extraArgs: options.extraArgs,
+      verbosity: deps.verbosity,
+      signal: options.signal,
+      onLine: (line) => deps.progress.output(line),
+    });
+  } catch (error) {
+    deps.progress.step(title, 'failed', error instanceof Error ? error.message.split('\n')[0] : undefined);
+    throw error;
+  }
+  deps.progress.step(title, 'done');
+  state.setupCompletedAt = new Date().toISOString();
+  await deps.repo.save(state);
+}

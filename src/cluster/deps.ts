@@ -1,0 +1,85 @@
+/**
+ * What cluster orchestration needs from the outside world, as narrow interfaces a test can replace.
+ * The CLI wires the real implementations (src/cli/wiring.ts).
+ */
+import type { Template } from '../config/types.js';
+import type { Logger, ProviderFactory } from '../providers/types.js';
+import type { StateRepository } from '../state/index.js';
+import type { ClusterState } from '../state/types.js';
+
+/** A node to wait for until it answers SSH. */
+export interface SshTarget {
+  name: string;
+  ips: readonly string[];
+  /** Refuse a host key other than this one (`<type> <base64>`). */
+  pinnedHostKey?: string | undefined;
+}
+
+/** Outcome of waiting for one node. */
+export type SshOutcome = { ok: true; ip: string; hostKey: string } | { ok: false; reason: string };
+
+/** Waits until every node answers SSH or the deadline (epoch ms) passes. */
+export type SshWaiter = (request: {
+  nodes: readonly SshTarget[];
+  user: string;
+  privateKeyPath: string;
+  deadline: number;
+  probeTimeoutMs: number;
+  signal?: AbortSignal | undefined;
+  onReady?: ((name: string, ip: string) => void) | undefined;
+}) => Promise<Map<string, SshOutcome>>;
+
+/** Runs the Ansible setup (inventory written by the caller) and throws AnsibleError on failure. */
+export type SetupRunner = (request: {
+  state: ClusterState;
+  template: Template;
+  /** Playbook to run instead of the template's (e.g. the bundled slurm-drain.yml). */
+  playbook?: string | undefined;
+  extraVars?: Readonly<Record<string, unknown>> | undefined;
+  extraArgs?: readonly string[] | undefined;
+  verbosity: number;
+  signal?: AbortSignal | undefined;
+  onLine?: ((line: string) => void) | undefined;
+}) => Promise<void>;
+
+/** Generates an ed25519 key pair at `privatePath` (+ `.pub`). */
+export type KeyGenerator = (privatePath: string, comment: string) => Promise<void>;
+
+/** Progress of long operations, for the UI (listr2 on a TTY, plain lines otherwise, nothing with --json). */
+export interface Progress {
+  /** The nodes this run will create or wait for. */
+  plan(nodes: readonly { name: string; kind: string }[]): void;
+  /** A node changed phase: creating, running, ready (SSH ok), failed (detail = reason), removed. */
+  node(name: string, phase: 'creating' | 'running' | 'ready' | 'failed' | 'removed', detail?: string): void;
+  /** A cluster-wide step (setup, drain, terminate) started, finished or failed. */
+  step(title: string, status: 'start' | 'done' | 'failed', detail?: string): void;
+  /** A line of Ansible output (shown at -v). */
+  output(line: string): void;
+  /** Ends the display (before the summary is printed); safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** Dependencies shared by every orchestration function. */
+export interface ClusterDeps {
+  repo: StateRepository;
+  createProvider: ProviderFactory;
+  waitForSsh: SshWaiter;
+  runSetup: SetupRunner;
+  writeInventory: (state: ClusterState, template: Template) => Promise<void>;
+  writeKnownHosts: (state: ClusterState) => Promise<void>;
+  generateKeyPair: KeyGenerator;
+  log: Logger;
+  progress: Progress;
+  verbosity: number;
+  /** Path of the bundled playbooks directory (slurm-drain.yml). */
+  playbooksDir: string;
+}
+
+/** A progress sink that shows nothing. */
+export const silentProgress: Progress = {
+  plan() {},
+  node() {},
+  step() {},
+  output() {},
+  close: async () => {},
+};

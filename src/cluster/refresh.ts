@@ -1,0 +1,35 @@
+/** `list-nodes -u`: ask the cloud for the current status of every node and save it. */
+import type { CloudSection } from '../config/types.js';
+import type { ClusterState } from '../state/types.js';
+import type { ClusterDeps } from './deps.js';
+import { applyStatus } from './records.js';
+import { adoptUnknownNodes } from './start.js';
+
+/** Refreshes node states and IPs from the cloud in one describe call; adopts tagged nodes state lacks. */
+export async function refreshNodes(options: {
+  readonly deps: ClusterDeps;
+  readonly name: string;
+  readonly cloud: CloudSection;
+}): Promise<ClusterState> {
+  const { deps, name } = options;
+  const lock = await deps.repo.lock(name);
+  try {
+    const state = await deps.repo.load(name);
+    const template = { ...state.template, cloud: options.cloud };
+    const provider = await deps.createProvider(options.cloud, { storageDir: deps.repo.dir, log: deps.log });
+    const ids = state.nodes.flatMap((n) => (n.instanceId ? [n.instanceId] : []));
+    const statuses = ids.length > 0 ? await provider.describeNodes(name, ids) : [];
+    for (const status of statuses) {
+      const node = state.nodes.find((n) => n.instanceId === status.instanceId);
+      if (!node) continue;
+      const wasReady = node.state === 'ready';
+      applyStatus(node, status);
+      if (wasReady && status.state === 'running') node.state = 'ready';
+    }
+    await adoptUnknownNodes(state, template, provider, deps);
+    await deps.repo.save(state);
+    return state;
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,175 @@
+/** `herd resize` and `herd remove-node`: grow with the start pipeline, shrink by draining then terminating. */
+import { join } from 'node:path';
+import type { NodeCount } from '../cli/node-counts.js';
+import type { CloudSection, Template } from '../config/types.js';
+import { UsageError } from '../errors.js';
+import type { Provider } from '../providers/types.js';
+import { nodeNumber, redactTemplate } from '../state/index.js';
+import type { ClusterState, NodeRecord } from '../state/types.js';
+import { configureCluster } from './configure.js';
+import type { ClusterDeps } from './deps.js';
+import { type GrowResult, growCluster } from './grow.js';
+import { ensureKeyPair } from './keys.js';
+import { isLive, newRunId } from './records.js';
+
+/** Ansible groups whose members are Slurm compute nodes (they must be drained before removal). */
+const SLURM_WORKER_GROUPS = new Set(['slurm_worker', 'slurm_workers', 'slurm_clients']);
+
+/** Options of `resizeCluster`. */
+export interface ResizeOptions {
+  readonly deps: ClusterDeps;
+  readonly name: string;
+  /** Live cloud settings (secrets), or the snapshot's. */
+  readonly cloud: CloudSection;
+  readonly add: readonly NodeCount[];
+  readonly remove: readonly NodeCount[];
+  /** Explicit node names to remove (`remove-node`). */
+  readonly removeNames?: readonly string[] | undefined;
+  readonly setup: boolean;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** What resize did. */
+export interface ResizeResult {
+  readonly state: ClusterState;
+  readonly removed: readonly string[];
+  readonly grow: GrowResult | undefined;
+  readonly setupRan: boolean;
+}
+
+/** Removes first (highest-numbered nodes of a kind, drained in Slurm), then adds, then re-runs setup. */
+export async function resizeCluster(options: ResizeOptions): Promise<ResizeResult> {
+  const { deps, name } = options;
+  const lock = await deps.repo.lock(name);
+  try {
+    const state = await deps.repo.load(name);
+    const template: Template = { ...state.template, cloud: options.cloud };
+    const victims = pickVictims(state, options.remove, options.removeNames ?? []);
+    for (const { kind } of options.add) {
+      if (!template.kinds.some((k) => k.name === kind)) {
+        throw new UsageError(
+          `-a/--add: cluster "${name}" has no node kind "${kind}"; its kinds are: ${template.kinds.map((k) => k.name).join(', ')}.`,
+        );
+      }
+    }
+    const provider = await deps.createProvider(template.cloud, { storageDir: deps.repo.dir, log: deps.log });
+    if (victims.length > 0) await removeNodes(deps, state, template, provider, victims, options.signal);
+
+    let grow: GrowResult | undefined;
+    if (options.add.length > 0) {
+      const keys = await ensureKeyPair(template, state.paths, deps.generateKeyPair, name);
+      const desired = new Map<string, number>();
+      for (const { kind, count } of options.add) {
+        desired.set(kind, state.nodes.filter((n) => n.kind === kind && isLive(n)).length + count);
+      }
+      await provider.prepare(name, {
+        user: template.login.imageUser,
+        publicKey: keys.publicKey,
+        keyName: template.login.userKeyName,
+      });
+      grow = await growCluster({
+        deps,
+        state,
+        template,
+        provider,
+        desired,
+        runId: newRunId(),
+        publicKey: keys.publicKey,
+        signal: options.signal,
+      });
+    }
+    state.template = redactTemplate({
+      ...template,
+      kinds: template.kinds.map((k) => ({
+        ...k,
+        count: state.nodes.filter((n) => n.kind === k.name).length,
+      })),
+    });
+    await deps.repo.save(state);
+    await deps.progress.close();
+    let setupRan = false;
+    if (options.setup && state.nodes.some((n) => n.state === 'ready')) {
+      await configureCluster({ deps, state, template, signal: options.signal });
+      setupRan = true;
+    }
+    return { state, removed: victims.map((v) => v.name), grow, setupRan };
+  } finally {
+    await deps.progress.close();
+    await lock.release();
+  }
+}
+
+/** Chooses the nodes to remove: the named ones, then the highest-numbered live nodes of each kind. */
+export function pickVictims(
+  state: ClusterState,
+  remove: readonly NodeCount[],
+  names: readonly string[],
+): NodeRecord[] {
+  const victims: NodeRecord[] = [];
+  for (const nodeName of names) {
+    const node = state.nodes.find((n) => n.name === nodeName);
+    if (!node) {
+      throw new UsageError(`Cluster "${state.name}" has no node "${nodeName}".`, {
+        hint: `Its nodes are: ${state.nodes.map((n) => n.name).join(', ') || '(none)'}. See herd list-nodes ${state.name}.`,
+      });
+    }
+    victims.push(node);
+  }
+  for (const { kind, count } of remove) {
+    const candidates = state.nodes
+      .filter((n) => n.kind === kind && !victims.includes(n))
+      .sort((a, b) => (nodeNumber(b.name) ?? 0) - (nodeNumber(a.name) ?? 0));
+    if (candidates.length < count) {
+      throw new UsageError(
+        `-r/--remove ${count}:${kind}: cluster "${state.name}" has only ${candidates.length} ${kind} node(s).`,
+        { hint: `See herd list-nodes ${state.name}.` },
+      );
+    }
+    victims.push(...candidates.slice(0, count));
+  }
+  return victims;
+}
+
+/** Drains Slurm workers among the victims (when the cluster was set up), then terminates and forgets them. */
+async function removeNodes(
+  deps: ClusterDeps,
+  state: ClusterState,
+  template: Template,
+  provider: Provider,
+  victims: readonly NodeRecord[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const slurmVictims = victims.filter(
+    (v) =>
+      v.state === 'ready' &&
+      template.kinds.find((k) => k.name === v.kind)?.groups.some((g) => SLURM_WORKER_GROUPS.has(g)),
+  );
+  if (slurmVictims.length > 0 && state.setupCompletedAt) {
+    const title = `Drain ${slurmVictims.map((v) => v.name).join(', ')} in Slurm`;
+    deps.progress.step(title, 'start');
+    await deps.writeKnownHosts(state);
+    await deps.writeInventory(state, template);
+    try {
+      await deps.runSetup({
+        state,
+        template,
+        playbook: join(deps.playbooksDir, 'slurm-drain.yml'),
+        extraVars: { herd_remove_nodes: slurmVictims.map((v) => v.name) },
+        verbosity: deps.verbosity,
+        signal,
+        onLine: (line) => deps.progress.output(line),
+      });
+    } catch (error) {
+      deps.progress.step(title, 'failed');
+      throw error;
+    }
+    deps.progress.step(title, 'done');
+  }
+  for (const v of victims) v.state = 'terminating';
+  await deps.repo.save(state);
+  const ids = victims.flatMap((v) => (v.instanceId ? [v.instanceId] : []));
+  if (ids.length > 0) await provider.terminateNodes(state.name, ids);
+  state.nodes = state.nodes.filter((n) => !victims.includes(n));
+  for (const v of victims) deps.progress.node(v.name, 'removed');
+  await deps.repo.save(state);
+}

@@ -1,0 +1,161 @@
+/** `herd start`: create (or resume) a cluster from a template, then configure it. */
+import type { NodeCount } from '../cli/node-counts.js';
+import type { Template } from '../config/types.js';
+import { UsageError } from '../errors.js';
+import type { Provider } from '../providers/types.js';
+import { cloudNameFor, redactTemplate, validateClusterName } from '../state/index.js';
+import { type ClusterState, type NodeRecord, STATE_VERSION } from '../state/types.js';
+import { configureCluster } from './configure.js';
+import type { ClusterDeps } from './deps.js';
+import { type GrowResult, growCluster } from './grow.js';
+import { ensureKeyPair } from './keys.js';
+import { applyStatus, newRunId } from './records.js';
+import { desiredCounts, withNodeCounts } from './template.js';
+
+/** Options of `startCluster`. */
+export interface StartOptions {
+  readonly deps: ClusterDeps;
+  readonly template: Template;
+  /** Cluster name (default: the template name). */
+  readonly name: string;
+  /** `--nodes` overrides. */
+  readonly nodeCounts: readonly NodeCount[];
+  /** false with `--no-setup`. */
+  readonly setup: boolean;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** What `start` produced. */
+export interface StartResult {
+  readonly state: ClusterState;
+  readonly resumed: boolean;
+  readonly grow: GrowResult;
+  readonly setupRan: boolean;
+}
+
+/** Starts a cluster, or resumes one that a crash or Ctrl-C left half started (creating only what is missing). */
+export async function startCluster(options: StartOptions): Promise<StartResult> {
+  const { deps, name } = options;
+  validateClusterName(name);
+  const lock = await deps.repo.lock(name);
+  try {
+    const existing = await deps.repo.tryLoad(name);
+    if (existing && existing.templateName !== options.template.name) {
+      throw new UsageError(
+        `A cluster named "${name}" already exists, started from template "${existing.templateName}", not "${options.template.name}".`,
+        { hint: `Choose another name with -n, or manage it with herd resize ${name} / herd stop ${name}.` },
+      );
+    }
+    const base = existing
+      ? {
+          ...options.template,
+          kinds: options.template.kinds.map(
+            (k) => existing.template.kinds.find((e) => e.name === k.name) ?? k,
+          ),
+        }
+      : options.template;
+    const template = withNodeCounts(base, options.nodeCounts, '--nodes');
+    const keys = await ensureKeyPair(template, deps.repo.pathsFor(name), deps.generateKeyPair, name);
+    const now = new Date().toISOString();
+    const state: ClusterState = existing ?? {
+      version: STATE_VERSION,
+      name,
+      templateName: template.name,
+      template: redactTemplate(template),
+      createdAt: now,
+      updatedAt: now,
+      nodes: [],
+      paths: keys.paths,
+    };
+    state.template = redactTemplate(template);
+    state.paths = keys.paths;
+    await deps.repo.save(state);
+
+    const provider = await deps.createProvider(template.cloud, { storageDir: deps.repo.dir, log: deps.log });
+    const login = {
+      user: template.login.imageUser,
+      publicKey: keys.publicKey,
+      keyName: template.login.userKeyName,
+    };
+    await provider.prepare(name, login);
+    await adoptUnknownNodes(state, template, provider, deps);
+
+    const grow = await growCluster({
+      deps,
+      state,
+      template,
+      provider,
+      desired: desiredCounts(template),
+      runId: newRunId(),
+      publicKey: keys.publicKey,
+      signal: options.signal,
+    });
+    await deps.progress.close();
+    let setupRan = false;
+    const needsSetup = options.setup && (grow.ready.length > 0 || !state.setupCompletedAt);
+    if (needsSetup && state.nodes.length > 0) {
+      await configureCluster({ deps, state, template, signal: options.signal });
+      setupRan = true;
+    }
+    return { state, resumed: existing !== undefined, grow, setupRan };
+  } finally {
+    await deps.progress.close();
+    await lock.release();
+  }
+}
+
+/**
+ * Reconciles state with what the cloud has: a `creating` record whose create call did reach the cloud
+ * gets its instance id, and a tagged node that state does not know at all is adopted, so nothing herd
+ * created is ever lost.
+ */
+export async function adoptUnknownNodes(
+  state: ClusterState,
+  template: Template,
+  provider: Provider,
+  deps: ClusterDeps,
+): Promise<void> {
+  const found = await provider.findNodes(state.name);
+  let changed = false;
+  for (const status of found) {
+    const known = state.nodes.find(
+      (n) => n.instanceId === status.instanceId || (!n.instanceId && n.name === status.name),
+    );
+    if (known) {
+      if (!known.instanceId) {
+        applyStatus(known, status);
+        changed = true;
+      }
+      continue;
+    }
+    const kind = status.name ? kindOf(status.name, template) : undefined;
+    if (!status.name || !kind) {
+      deps.log.warn(
+        `Found instance ${status.instanceId} tagged for cluster "${state.name}" with an unknown node name; "herd stop ${state.name}" will terminate it.`,
+      );
+      continue;
+    }
+    const node: NodeRecord = {
+      name: status.name,
+      kind,
+      cloudName: cloudNameFor(state.name, status.name),
+      state: 'pending',
+      publicIps: [],
+      privateIps: [],
+      runId: 'adopted',
+      createdAt: new Date().toISOString(),
+    };
+    applyStatus(node, status);
+    state.nodes.push(node);
+    deps.log.info(
+      `Adopted ${status.name} (${status.instanceId}), which the cloud has but the state file did not.`,
+    );
+    changed = true;
+  }
+  if (changed) await deps.repo.save(state);
+}
+
+function kindOf(nodeName: string, template: Template): string | undefined {
+  const match = /^(.*?)(\d+)$/.exec(nodeName);
+  return match && template.kinds.some((k) => k.name === match[1]) ? match[1] : undefined;
+}

@@ -1,0 +1,233 @@
+/**
+ * Merges one `[cluster/NAME]` with the sections it references and its `[cluster/NAME/KIND]`
+ * overrides into a Template, or an InvalidTemplate listing every problem found.
+ */
+import type { ConfigProblem } from '../errors.js';
+import { checkTemplate } from './cross-checks.js';
+import type { IniEntry } from './ini-reader.js';
+import {
+  canonicalEntries,
+  explainOtherProviders,
+  providerOf,
+  type ResolveContext,
+  type Resolved,
+  type ResolvedSetup,
+} from './resolve-sections.js';
+import {
+  anyProviderClusterSchema,
+  anyProviderNodeSchema,
+  CLOUD_SCHEMAS,
+  CLUSTER_KEYS,
+  clusterSchema,
+  LOGIN_SCHEMA,
+  NODE_KEYS,
+  nodeSchema,
+} from './schema/index.js';
+import type { Section } from './sections.js';
+import { didYouMean } from './suggest.js';
+import type {
+  CloudSection,
+  ConfigValue,
+  InvalidTemplate,
+  LoginSection,
+  NodeSettings,
+  ProviderName,
+  Template,
+} from './types.js';
+
+/** Resolves referenced sections once per load (see load.ts). */
+export interface SectionResolver {
+  context: ResolveContext;
+  /** The section `[type/name]`, if it exists. */
+  find(type: 'cloud' | 'login' | 'setup', name: string): Section | undefined;
+  /** Names of every section of a type, for suggestions. */
+  names(type: 'cloud' | 'login' | 'setup'): string[];
+  cloud(section: Section): Resolved<CloudSection>;
+  login(section: Section): Resolved<LoginSection>;
+  setup(section: Section): Resolved<ResolvedSetup>;
+  /** The `[cluster/NAME/KIND]` sections of a template. */
+  nodeSections(template: string): Section[];
+}
+
+/** An invalid template with the node counts that could be read, for `list-templates`. */
+export interface InvalidTemplateDetails extends InvalidTemplate {
+  counts: Readonly<Record<string, number>>;
+}
+
+/** The values of a cluster section plus where each came from, for the cross-checks. */
+export interface ClusterFacts {
+  section: Section;
+  entries: ReadonlyMap<string, IniEntry>;
+  values: Readonly<Record<string, ConfigValue>>;
+  provider: ProviderName | undefined;
+  cloudSection: Section | undefined;
+  cloud: CloudSection | undefined;
+  setup: ResolvedSetup | undefined;
+  setupSection: Section | undefined;
+}
+
+const REFERENCES = ['cloud', 'login', 'setup'] as const;
+
+/**
+ * Old ElastiCluster files wrote `frontend=1` for `frontend_nodes=1`: accept a bare kind name when
+ * the setup section has `<kind>_groups` for it.
+ */
+function renameBareKinds(
+  entries: Map<string, IniEntry>,
+  setup: Section | undefined,
+  cluster: Section,
+  ctx: ResolveContext,
+) {
+  if (!setup) return entries;
+  const out = new Map<string, IniEntry>();
+  for (const [key, entry] of entries) {
+    const isKind =
+      setup.entries.has(`${key}_groups`) &&
+      !Object.hasOwn(CLUSTER_KEYS, key) &&
+      /^\s*\d+\s*$/.test(entry.value);
+    if (!isKind) {
+      out.set(key, entry);
+      continue;
+    }
+    const nodesKey = `${key}_nodes`;
+    const message = entries.has(nodesKey)
+      ? `is an old spelling of ${nodesKey}, which is also set; remove ${key} (it is ignored)`
+      : `is deprecated; write ${nodesKey}=${entry.value.trim()}`;
+    ctx.warnings.push({ file: entry.file, line: entry.line, section: cluster.name, key, message });
+    if (!entries.has(nodesKey)) out.set(nodesKey, { ...entry, key: nodesKey });
+  }
+  return out;
+}
+
+function explainMisplaced(key: string, provider: ProviderName | undefined): string | undefined {
+  if (provider) {
+    const other = explainOtherProviders(key, provider, NODE_KEYS);
+    if (other) return other;
+  }
+  if (Object.values(CLOUD_SCHEMAS).some((s) => Object.hasOwn(s.properties, key) && key !== 'provider')) {
+    return 'is a cloud setting; move it to the [cloud/NAME] section this cluster uses';
+  }
+  if (Object.hasOwn(LOGIN_SCHEMA.properties, key) && key !== 'image_userdata') {
+    return 'is a login setting; move it to the [login/NAME] section this cluster uses';
+  }
+  if (key.endsWith('_groups'))
+    return 'sets Ansible groups, which belong in the [setup/NAME] section; move it there';
+  return undefined;
+}
+
+/** Builds the template of one `[cluster/NAME]` section. */
+export function buildTemplate(
+  cluster: Section,
+  resolver: SectionResolver,
+): { template: Template } | { invalid: InvalidTemplateDetails } {
+  const ctx = resolver.context;
+  const problems: ConfigProblem[] = [...cluster.problems];
+  let entries = canonicalEntries(cluster, ctx);
+
+  const referenced: Partial<Record<(typeof REFERENCES)[number], Section>> = {};
+  for (const type of REFERENCES) {
+    const entry = entries.get(type);
+    if (!entry) continue;
+    const section = resolver.find(type, entry.value);
+    if (section) {
+      referenced[type] = section;
+      continue;
+    }
+    const known = resolver.names(type);
+    problems.push({
+      file: entry.file,
+      line: entry.line,
+      section: cluster.name,
+      key: type,
+      message: `there is no [${type}/${entry.value}] section${didYouMean(entry.value, known)}; ${
+        known.length
+          ? `define it or use one of: ${known.join(', ')}`
+          : `define a [${type}/${entry.value}] section`
+      }`,
+    });
+  }
+  const cloud = referenced.cloud ? resolver.cloud(referenced.cloud) : undefined;
+  const login = referenced.login ? resolver.login(referenced.login) : undefined;
+  const setup = referenced.setup ? resolver.setup(referenced.setup) : undefined;
+  for (const resolved of [cloud, login, setup]) if (resolved) problems.push(...resolved.problems);
+
+  const providerOrProblem = referenced.cloud ? providerOf(referenced.cloud) : undefined;
+  const provider = typeof providerOrProblem === 'string' ? providerOrProblem : undefined;
+
+  entries = renameBareKinds(entries, referenced.setup, cluster, ctx);
+  const setupKinds = referenced.setup
+    ? [...referenced.setup.entries.keys()].filter((k) => k.endsWith('_groups')).map((k) => k.slice(0, -7))
+    : [];
+  const validated = ctx.validator.validate(
+    { ...cluster, entries },
+    provider ? clusterSchema(provider) : anyProviderClusterSchema(),
+    ctx.env,
+    { candidates: setupKinds.map((k) => `${k}_nodes`), explain: (key) => explainMisplaced(key, provider) },
+  );
+  problems.push(...validated.problems);
+  const values = validated.values;
+
+  const nodeKeys = provider ? NODE_KEYS[provider] : undefined;
+  const clusterNodeSettings: NodeSettings = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (nodeKeys ? Object.hasOwn(nodeKeys, key) : Object.hasOwn(anyProviderNodeSchema().properties, key)) {
+      clusterNodeSettings[key] = value;
+    }
+  }
+  const overrides = new Map<string, { section: Section; values: NodeSettings }>();
+  for (const section of resolver.nodeSections(cluster.label)) {
+    const result = ctx.validator.validate(
+      section,
+      provider ? nodeSchema(provider) : anyProviderNodeSchema(),
+      ctx.env,
+      {
+        explain: (key) => explainMisplaced(key, provider),
+      },
+    );
+    problems.push(...section.problems, ...result.problems);
+    overrides.set(section.kind!, { section, values: result.values });
+  }
+
+  const facts: ClusterFacts = {
+    section: cluster,
+    entries,
+    values,
+    provider,
+    cloudSection: referenced.cloud,
+    cloud: cloud?.value,
+    setup: setup?.value,
+    setupSection: referenced.setup,
+  };
+  const checked = checkTemplate(facts, clusterNodeSettings, overrides);
+  problems.push(...checked.problems);
+
+  if (problems.length || !cloud?.value || !login?.value || !setup?.value) {
+    const counts = Object.fromEntries(checked.kinds.map((k) => [k.name, k.count]));
+    return {
+      invalid: {
+        name: cluster.label,
+        cloudName: entries.get('cloud')?.value,
+        provider: provider ?? referenced.cloud?.entries.get('provider')?.value,
+        problems,
+        counts,
+      },
+    };
+  }
+  const { groups: _groups, kindVars: _kindVars, ...setupSection } = setup.value;
+  return {
+    template: {
+      name: cluster.label,
+      cloud: cloud.value,
+      login: login.value,
+      setup: { ...setupSection, globalVars: checked.globalVars },
+      cluster: {
+        sshTo: values['ssh_to'] === undefined ? undefined : String(values['ssh_to']),
+        sshProbeTimeout: Number(values['ssh_probe_timeout']),
+        startTimeout: Number(values['start_timeout']),
+        sshProxyCommand:
+          values['ssh_proxy_command'] === undefined ? undefined : String(values['ssh_proxy_command']),
+      },
+      kinds: checked.kinds,
+    },
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * Checks that span sections (kinds, groups, counts, ssh_to, EC2 vpc) and assembles the kinds of
+ * a template. Runs after each section passed its own schema.
+ */
+import type { ConfigProblem } from '../errors.js';
+import type { ClusterFacts } from './build-template.js';
+import type { IniEntry } from './ini-reader.js';
+import { NEEDS_IMAGE_AND_FLAVOR } from './schema/index.js';
+import type { Section } from './sections.js';
+import { didYouMean } from './suggest.js';
+import type { KindSpec, NodeSettings } from './types.js';
+
+// A node is named <kind><NNN> and its host name <cluster>-<node>: a trailing digit would be ambiguous.
+const KIND_NAME = /^(?:[A-Za-z]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z-])$/;
+const MAX_KIND_LENGTH = 40;
+
+/** Kinds, merged variables and every cross-section problem of one template. */
+export interface CheckedTemplate {
+  kinds: KindSpec[];
+  globalVars: Record<string, string>;
+  problems: ConfigProblem[];
+}
+
+/** Why a kind name is not valid, or undefined. */
+export function kindNameProblem(kind: string): string | undefined {
+  if (kind === 'global') return '"global" is reserved for global_var_*; choose another kind name';
+  if (kind.length > MAX_KIND_LENGTH)
+    return `kind name "${kind}" is longer than ${MAX_KIND_LENGTH} characters`;
+  if (!KIND_NAME.test(kind)) {
+    return `kind name "${kind}" is not valid: use letters, digits and "-", start with a letter or digit and do not end in a digit (node names append a number), e.g. compute`;
+  }
+  return undefined;
+}
+
+/** Runs the cross-checks of one template and builds its kinds. */
+export function checkTemplate(
+  facts: ClusterFacts,
+  clusterNodeSettings: NodeSettings,
+  overrides: ReadonlyMap<string, { section: Section; values: NodeSettings }>,
+): CheckedTemplate {
+  const { section: cluster, entries, values, setup, setupSection } = facts;
+  const problems: ConfigProblem[] = [];
+  const at = (where: IniEntry | Section, key: string | undefined, message: string, section = cluster.name) =>
+    problems.push({ file: where.file, line: where.line, section, key, message });
+
+  const counts = new Map<string, { count: number; entry: IniEntry }>();
+  const clusterGlobals: Record<string, string> = {};
+  const clusterKindVars = new Map<string, Record<string, string>>();
+  for (const [key, entry] of entries) {
+    if (key.endsWith('_nodes')) {
+      const kind = key.slice(0, -'_nodes'.length);
+      const bad = kindNameProblem(kind);
+      if (bad) at(entry, key, bad);
+      else if (typeof values[key] === 'number') counts.set(kind, { count: values[key], entry });
+    } else if (key.startsWith('global_var_')) {
+      clusterGlobals[key.slice('global_var_'.length)] = entry.value;
+    } else if (key.includes('_var_')) {
+      const split = key.indexOf('_var_');
+      const vars = clusterKindVars.get(key.slice(0, split)) ?? {};
+      vars[key.slice(split + '_var_'.length)] = entry.value;
+      clusterKindVars.set(key.slice(0, split), vars);
+    }
+  }
+  const kindNames = [...counts.keys()];
+  for (const [key, entry] of entries) {
+    const kind = key.endsWith('_nodes_min') ? key.slice(0, -'_nodes_min'.length) : undefined;
+    if (kind !== undefined && !counts.has(kind) && !entries.has(`${kind}_nodes`)) {
+      at(
+        entry,
+        key,
+        `sets a minimum for kind "${kind}", which has no ${kind}_nodes; add ${kind}_nodes=N or remove this line`,
+      );
+    }
+  }
+  for (const [kind, { section }] of overrides) {
+    if (!counts.has(kind) && !entries.has(`${kind}_nodes`)) {
+      at(
+        section,
+        undefined,
+        `overrides kind "${kind}", which [${cluster.name}] does not define${didYouMean(kind, kindNames)}; add ${kind}_nodes=N to [${cluster.name}] or rename this section`,
+        section.name,
+      );
+    }
+  }
+  if (![...entries.keys()].some((k) => k.endsWith('_nodes'))) {
+    at(
+      cluster,
+      undefined,
+      'defines no nodes; add <kind>_nodes=N lines, e.g. frontend_nodes=1 and compute_nodes=2',
+    );
+  }
+
+  const globalVars = { ...setup?.globalVars, ...clusterGlobals };
+  const kinds: KindSpec[] = [];
+  const missingNetwork: string[] = [];
+  for (const [kind, { count, entry }] of counts) {
+    const minKey = `${kind}_nodes_min`;
+    const min = typeof values[minKey] === 'number' ? values[minKey] : count;
+    if (min > count) {
+      at(
+        entries.get(minKey)!,
+        minKey,
+        `is ${min}, more than ${kind}_nodes=${count}; lower it to ${count} or less`,
+      );
+    }
+    if (setupSection && !setupSection.entries.has(`${kind}_groups`)) {
+      const known = [...setupSection.entries.keys()].filter((k) => k.endsWith('_groups'));
+      at(
+        entry,
+        entry.key,
+        `kind "${kind}" has no ${kind}_groups in [${setupSection.name}] (${setupSection.file}:${setupSection.line})${didYouMean(`${kind}_groups`, known)}; add ${kind}_groups=GROUP[,GROUP...] there`,
+      );
+    }
+    const override = overrides.get(kind);
+    const settings: NodeSettings = { ...clusterNodeSettings, ...override?.values };
+    if (facts.provider && NEEDS_IMAGE_AND_FLAVOR.includes(facts.provider)) {
+      for (const key of ['image_id', 'flavor']) {
+        if (settings[key] === undefined) {
+          at(
+            cluster,
+            key,
+            `kind "${kind}" has no ${key}; set ${key} in [${cluster.name}] or [${cluster.name}/${kind}]`,
+          );
+        }
+      }
+    }
+    if (settings.network_ids === undefined) missingNetwork.push(kind);
+    kinds.push({
+      name: kind,
+      count,
+      min,
+      groups: setup?.groups.get(kind)?.groups ?? [],
+      vars: { ...globalVars, ...setup?.kindVars.get(kind), ...clusterKindVars.get(kind) },
+      settings,
+    });
+  }
+
+  const vpc = facts.cloudSection?.entries.get('vpc');
+  if (facts.provider === 'ec2_boto' && vpc && missingNetwork.length) {
+    at(
+      cluster,
+      'network_ids',
+      `[${facts.cloudSection!.name}] sets vpc=${vpc.value} (${vpc.file}:${vpc.line}), so every kind needs network_ids (subnet ids) but ${missingNetwork.join(', ')} has none; set network_ids in [${cluster.name}] or per kind`,
+    );
+  }
+
+  const sshTo = entries.get('ssh_to');
+  if (sshTo && kindNames.length) {
+    const node = /^(.*?)(\d+)$/.exec(sshTo.value);
+    if (!counts.has(sshTo.value) && !(node && counts.has(node[1]!))) {
+      at(
+        sshTo,
+        'ssh_to',
+        `"${sshTo.value}" is not a kind of this cluster${didYouMean(sshTo.value, kindNames)}; use one of: ${kindNames.join(', ')} (or a node name such as ${kindNames[0]}001)`,
+      );
+    }
+  }
+  return { kinds, globalVars, problems };
+}

@@ -1,0 +1,113 @@
+/**
+ * Value interpolation, in ElastiCluster's order: first ConfigParser's `%(name)s` (from the same
+ * section, then the built-in names; `%%` is a literal `%`), then `$VAR` / `${VAR}` from the
+ * environment (an unset variable stays literal, with a warning).
+ */
+import type { ConfigProblem } from '../errors.js';
+import type { IniEntry } from './ini-reader.js';
+import type { Section } from './sections.js';
+import { didYouMean } from './suggest.js';
+
+/** What interpolation may read besides the section itself. */
+export interface InterpolationContext {
+  /** Built-in `%(name)s` values (`herd_playbooks`, `elasticluster_playbooks`). */
+  builtins: Readonly<Record<string, string>>;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+// ConfigParser gives up at this depth too; deeper chains are almost always a cycle.
+const MAX_DEPTH = 10;
+const ENV_VAR = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g;
+
+class InterpolationFailure extends Error {}
+
+function expandPercent(
+  value: string,
+  section: Section,
+  context: InterpolationContext,
+  chain: readonly string[],
+): string {
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    const at = value.indexOf('%', i);
+    if (at < 0) return out + value.slice(i);
+    out += value.slice(i, at);
+    const next = value[at + 1];
+    if (next === '%') {
+      out += '%';
+      i = at + 2;
+      continue;
+    }
+    const match = next === '(' ? /^%\(([^)]+)\)s/.exec(value.slice(at)) : null;
+    if (!match) {
+      throw new InterpolationFailure(
+        `bad "%" at "${value.slice(at, at + 12)}": write %(name)s to insert another key, or %% for a literal "%"`,
+      );
+    }
+    const name = match[1]!;
+    if (chain.includes(name) || chain.length >= MAX_DEPTH) {
+      throw new InterpolationFailure(
+        `%(${name})s refers to itself (${[...chain, name].join(' -> ')}); break the cycle`,
+      );
+    }
+    const referenced = section.entries.get(name);
+    if (referenced) out += expandPercent(referenced.value, section, context, [...chain, name]);
+    else if (name in context.builtins) out += context.builtins[name];
+    else {
+      const known = [...section.entries.keys(), ...Object.keys(context.builtins)];
+      throw new InterpolationFailure(
+        `%(${name})s names no key of [${section.name}]${didYouMean(name, known)}; define ${name} in this section (interpolation reads only the same section) or write %% for a literal "%"`,
+      );
+    }
+    i = at + match[0].length;
+  }
+  return out;
+}
+
+function expandEnv(entry: IniEntry, value: string, section: Section, context: InterpolationContext) {
+  const warnings: ConfigProblem[] = [];
+  const expanded = value.replace(ENV_VAR, (whole, braced: string | undefined, bare: string | undefined) => {
+    const name = (braced ?? bare)!;
+    const set = context.env[name];
+    if (set !== undefined) return set;
+    warnings.push({
+      file: entry.file,
+      line: entry.line,
+      section: section.name,
+      key: entry.key,
+      message: `environment variable ${name} is not set, so "${whole}" stays literal; export ${name} or change the value`,
+    });
+    return whole;
+  });
+  return { expanded, warnings };
+}
+
+/**
+ * Interpolates every value of the section in place. Problems (bad `%`, unknown names, cycles) are
+ * added to `section.problems`; unset environment variables are returned as warnings.
+ */
+export function interpolateSection(section: Section, context: InterpolationContext): ConfigProblem[] {
+  const warnings: ConfigProblem[] = [];
+  const results = new Map<string, IniEntry>();
+  for (const [key, entry] of section.entries) {
+    try {
+      const percent = expandPercent(entry.value, section, context, [key]);
+      const env = expandEnv(entry, percent, section, context);
+      warnings.push(...env.warnings);
+      results.set(key, { ...entry, value: env.expanded });
+    } catch (error) {
+      if (!(error instanceof InterpolationFailure)) throw error;
+      section.problems.push({
+        file: entry.file,
+        line: entry.line,
+        section: section.name,
+        key,
+        message: error.message,
+      });
+      results.set(key, entry);
+    }
+  }
+  section.entries = results;
+  return warnings;
+}

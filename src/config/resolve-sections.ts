@@ -1,0 +1,280 @@
+/**
+ * Turns `[cloud/N]`, `[login/N]` and `[setup/N]` sections into typed sections: applies the old
+ * ElastiCluster spellings (with warnings), validates against the schema, resolves paths.
+ * Each section is resolved once per load, however many templates reference it.
+ */
+import type { ConfigProblem } from '../errors.js';
+import type { IniEntry } from './ini-reader.js';
+import { resolveConfigPath } from './paths.js';
+import {
+  CLOUD_SCHEMAS,
+  IGNORED_KEYS,
+  LOGIN_SCHEMA,
+  NODE_KEYS,
+  OLD_MIN_NODES,
+  PROVIDER_ALIASES,
+  PROVIDERS,
+  RENAMED_GROUPS,
+  RENAMED_KEYS,
+  SETUP_SCHEMA,
+} from './schema/index.js';
+import type { Section } from './sections.js';
+import { splitShellWords } from './shell-words.js';
+import { didYouMean } from './suggest.js';
+import type { CloudSection, ConfigValue, LoginSection, ProviderName, SetupSection } from './types.js';
+import type { SchemaValidator } from './validate.js';
+
+/** What resolving needs from the loader. */
+export interface ResolveContext {
+  validator: SchemaValidator;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Home directory for `~`. */
+  home: string;
+  /** Absolute path of the bundled playbooks. */
+  playbooksDir: string;
+  /** Deprecation warnings are appended here. */
+  warnings: ConfigProblem[];
+}
+
+/** A resolved section: the typed value when valid, and every problem found. */
+export interface Resolved<T> {
+  value: T | undefined;
+  problems: ConfigProblem[];
+}
+
+/** A setup section plus what the cluster merge needs: groups and variables per kind. */
+export interface ResolvedSetup extends SetupSection {
+  /** `<kind>_groups`, renamed, with the line that set them. */
+  groups: ReadonlyMap<string, { groups: string[]; entry: IniEntry }>;
+  /** `<kind>_var_<name>` by kind. */
+  kindVars: ReadonlyMap<string, Record<string, string>>;
+}
+
+/** Human list of the supported providers and their aliases. */
+export const SUPPORTED_PROVIDERS = 'local, ec2_boto (alias ec2), google (alias gce), openstack';
+
+function warn(context: ResolveContext, section: Section, entry: IniEntry, message: string): void {
+  context.warnings.push({
+    file: entry.file,
+    line: entry.line,
+    section: section.name,
+    key: entry.key,
+    message,
+  });
+}
+
+/** The section's entries under their current names (old spellings renamed, no-op keys dropped). */
+export function canonicalEntries(section: Section, context: ResolveContext): Map<string, IniEntry> {
+  const type = section.type === 'node' ? undefined : section.type;
+  const out = new Map<string, IniEntry>();
+  for (const [key, entry] of section.entries) {
+    if (type === 'cluster' && Object.hasOwn(IGNORED_KEYS, key)) {
+      warn(context, section, entry, `is ignored: ${IGNORED_KEYS[key]}`);
+      continue;
+    }
+    const renamed =
+      (type && Object.hasOwn(RENAMED_KEYS[type], key) ? RENAMED_KEYS[type][key] : undefined) ??
+      (type === 'cluster' && OLD_MIN_NODES.test(key)
+        ? key.replace(OLD_MIN_NODES, '$1_nodes_min')
+        : undefined);
+    if (renamed === undefined) {
+      out.set(key, entry);
+    } else if (section.entries.has(renamed)) {
+      warn(
+        context,
+        section,
+        entry,
+        `is the old name of "${renamed}", which is also set; remove ${key} (it is ignored)`,
+      );
+    } else {
+      warn(context, section, entry, `is deprecated; rename it to "${renamed}"`);
+      out.set(renamed, { ...entry, key: renamed });
+    }
+  }
+  return out;
+}
+
+/** Which other providers accept a key, for "only valid for ..." messages. */
+export function explainOtherProviders(
+  key: string,
+  provider: ProviderName,
+  table: Readonly<Record<ProviderName, { readonly [key: string]: unknown }>>,
+): string | undefined {
+  const others = PROVIDERS.filter((p) => p !== provider && Object.hasOwn(table[p], key));
+  if (others.length === 0) return undefined;
+  return `is not supported by provider ${provider} (only by ${others.join(', ')}); remove it`;
+}
+
+/** The provider a cloud section names, or a problem. */
+export function providerOf(section: Section): ProviderName | ConfigProblem {
+  const entry = section.entries.get('provider');
+  if (!entry) {
+    return {
+      file: section.file,
+      line: section.line,
+      section: section.name,
+      key: 'provider',
+      message: `required key is missing; add provider=NAME, where NAME is one of: ${SUPPORTED_PROVIDERS}`,
+    };
+  }
+  const name = PROVIDER_ALIASES[entry.value] ?? entry.value;
+  if ((PROVIDERS as readonly string[]).includes(name)) return name as ProviderName;
+  const known = [...PROVIDERS, ...Object.keys(PROVIDER_ALIASES)];
+  return {
+    file: entry.file,
+    line: entry.line,
+    section: section.name,
+    key: 'provider',
+    message: `provider "${entry.value}" is not supported${didYouMean(entry.value, known)}; use one of: ${SUPPORTED_PROVIDERS}`,
+  };
+}
+
+/** Validates a `[cloud/N]` section. */
+export function resolveCloud(section: Section, context: ResolveContext): Resolved<CloudSection> {
+  const entries = canonicalEntries(section, context);
+  const provider = providerOf({ ...section, entries });
+  if (typeof provider !== 'string') return { value: undefined, problems: [...section.problems, provider] };
+  const { values, problems } = context.validator.validate(
+    { ...section, entries },
+    CLOUD_SCHEMAS[provider],
+    context.env,
+    { explain: (key) => explainOtherProviders(key, provider, cloudKeysByProvider()) },
+  );
+  const all = [...section.problems, ...problems];
+  const { provider: _written, ...settings } = values;
+  return { value: all.length ? undefined : { name: section.label, provider, settings }, problems: all };
+}
+
+/** The keys of each provider's cloud section, for "only valid for ..." messages. */
+export function cloudKeysByProvider(): Record<ProviderName, Readonly<Record<string, unknown>>> {
+  return {
+    local: CLOUD_SCHEMAS.local.properties,
+    ec2_boto: CLOUD_SCHEMAS.ec2_boto.properties,
+    google: CLOUD_SCHEMAS.google.properties,
+    openstack: CLOUD_SCHEMAS.openstack.properties,
+  };
+}
+
+/** Validates a `[login/N]` section; key paths become absolute. */
+export function resolveLogin(section: Section, context: ResolveContext): Resolved<LoginSection> {
+  const entries = canonicalEntries(section, context);
+  const { values, problems } = context.validator.validate(
+    { ...section, entries },
+    LOGIN_SCHEMA,
+    context.env,
+    {
+      explain: (key) =>
+        Object.hasOwn(NODE_KEYS.ec2_boto, key) || Object.hasOwn(NODE_KEYS.google, key)
+          ? `is a node setting; move it to the [cluster/NAME] section`
+          : undefined,
+    },
+  );
+  const all = [...section.problems, ...problems];
+  if (all.length) return { value: undefined, problems: all };
+  const path = (key: string) => {
+    const entry = entries.get(key);
+    return entry ? resolveConfigPath(entry.value, entry.file, context.home) : undefined;
+  };
+  const {
+    image_user,
+    image_sudo,
+    image_user_sudo,
+    user_key_name,
+    user_key_private,
+    user_key_public,
+    ...settings
+  } = values;
+  return {
+    value: {
+      name: section.label,
+      imageUser: String(image_user),
+      imageSudo: image_sudo === true,
+      imageUserSudo: String(image_user_sudo),
+      userKeyName: user_key_name === undefined ? undefined : String(user_key_name),
+      userKeyPrivate: path('user_key_private'),
+      userKeyPublic: path('user_key_public'),
+      settings,
+    },
+    problems: [],
+  };
+}
+
+const GROUP_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** Validates a `[setup/N]` section and sorts its keys into groups, variables and ansible settings. */
+export function resolveSetup(section: Section, context: ResolveContext): Resolved<ResolvedSetup> {
+  const entries = canonicalEntries(section, context);
+  const { problems } = context.validator.validate({ ...section, entries }, SETUP_SCHEMA, context.env, {
+    explain: (key) =>
+      key.endsWith('_nodes')
+        ? `sets a node count, which belongs in the [cluster/NAME] section; move it there`
+        : undefined,
+  });
+  const all = [...section.problems, ...problems];
+  const problem = (entry: IniEntry, message: string) =>
+    all.push({ file: entry.file, line: entry.line, section: section.name, key: entry.key, message });
+
+  const groups = new Map<string, { groups: string[]; entry: IniEntry }>();
+  const kindVars = new Map<string, Record<string, string>>();
+  const globalVars: Record<string, string> = {};
+  const ansibleSettings: Record<string, ConfigValue> = {};
+  let ansibleExtraArgs: string[] = [];
+  for (const [key, entry] of entries) {
+    if (key === 'ansible_extra_args') {
+      const words = splitShellWords(entry.value);
+      if (typeof words === 'string') problem(entry, words);
+      else ansibleExtraArgs = words;
+    } else if (key.startsWith('global_var_')) {
+      globalVars[key.slice('global_var_'.length)] = entry.value;
+    } else if (key.startsWith('ansible_')) {
+      if (key !== 'ansible_command') ansibleSettings[key] = entry.value;
+    } else if (key.includes('_var_')) {
+      const at = key.indexOf('_var_');
+      const kind = key.slice(0, at);
+      const vars = kindVars.get(kind) ?? {};
+      vars[key.slice(at + '_var_'.length)] = entry.value;
+      kindVars.set(kind, vars);
+    } else if (key.endsWith('_groups')) {
+      groups.set(key.slice(0, -'_groups'.length), { groups: parseGroups(entry), entry });
+    }
+  }
+
+  function parseGroups(entry: IniEntry): string[] {
+    const names: string[] = [];
+    for (const written of entry.value.split(',').map((g) => g.trim())) {
+      if (written === '') continue;
+      if (!GROUP_NAME.test(written)) {
+        problem(entry, `"${written}" is not a valid Ansible group name; use letters, digits and "_"`);
+        continue;
+      }
+      const name = RENAMED_GROUPS[written] ?? written;
+      if (name !== written) {
+        warn(context, section, entry, `group "${written}" is now called "${name}"; write ${name} instead`);
+      }
+      if (!names.includes(name)) names.push(name);
+    }
+    if (names.length === 0 && !/[^,\s]/.test(entry.value)) {
+      problem(entry, `lists no Ansible group; write e.g. ${entry.key}=slurm_worker`);
+    }
+    return names;
+  }
+
+  if (all.length) return { value: undefined, problems: all };
+  const playbook = entries.get('playbook_path');
+  return {
+    value: {
+      name: section.label,
+      provider: 'ansible',
+      playbookPath: playbook
+        ? resolveConfigPath(playbook.value, playbook.file, context.home)
+        : `${context.playbooksDir}/site.yml`,
+      ansibleCommand: entries.get('ansible_command')?.value,
+      ansibleExtraArgs,
+      ansibleSettings,
+      globalVars,
+      groups,
+      kindVars,
+    },
+    problems: [],
+  };
+}

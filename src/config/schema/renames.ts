@@ -1,0 +1,30 @@
+/**
+ * ElastiCluster spellings herd still accepts, each with a deprecation warning naming the new one.
+ * Data only: the merge applies them before validation.
+ */
+
+/** Renamed keys per section type: old -> new. */
+export const RENAMED_KEYS: Readonly<
+  Record<'cloud' | 'login' | 'setup' | 'cluster', Readonly<Record<string, string>>>
+> = {
+  cloud: { tenant_name: 'project_name', auto_ip_assignment: 'request_floating_ip' },
+  login: {},
+  setup: { ssh_pipelining: 'ansible_ssh_pipelining' },
+  cluster: { setup_provider: 'setup' },
+};
+
+/** `<kind>_min_nodes` is the old spelling of `<kind>_nodes_min`. */
+export const OLD_MIN_NODES = /^(.+)_min_nodes$/;
+
+/** Keys ElastiCluster 1.0 accepted that have no effect; ignored with a warning saying why. */
+export const IGNORED_KEYS: Readonly<Record<string, string>> = {
+  frontend_class: 'it had no effect in ElastiCluster either; remove it',
+};
+
+/** Old Ansible group names -> the bundled playbooks' names. */
+export const RENAMED_GROUPS: Readonly<Record<string, string>> = {
+  slurm_workers: 'slurm_worker',
+  slurm_clients: 'slurm_worker',
+  gridengine_clients: 'gridengine_worker',
+  gluster_data: 'glusterfs_server',
+};

@@ -1,0 +1,43 @@
+/**
+ * The shape of herd's config schemas: plain JSON Schema (draft-07 subset understood by ajv) plus
+ * two annotations, `hint` (how to fix a bad value) and `env` (environment variables a missing key
+ * falls back to). The schemas are data so that docs and types can be derived from them.
+ */
+
+/** The schema of one key. */
+export interface KeySchema {
+  type: 'string' | 'integer' | 'number' | 'boolean';
+  description: string;
+  default?: string | number | boolean;
+  enum?: readonly string[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  format?: 'ipv4-cidr' | 'http-url';
+  /** Appended to the message when the value is bad. */
+  hint?: string;
+  /** Environment variables read, in order, when the key is not set. */
+  env?: readonly string[];
+}
+
+/** The schema of one section type (for one provider). */
+export interface SectionSchema {
+  type: 'object';
+  description: string;
+  properties: Readonly<Record<string, KeySchema>>;
+  /** Families of keys, e.g. `<kind>_nodes`. */
+  patternProperties?: Readonly<Record<string, KeySchema>>;
+  required?: readonly string[];
+  additionalProperties: false;
+}
+
+/** Cloud provider names after alias resolution. */
+export const PROVIDERS = ['local', 'ec2_boto', 'google', 'openstack'] as const;
+
+/** Accepted alternative spellings of provider names. */
+export const PROVIDER_ALIASES: Readonly<Record<string, (typeof PROVIDERS)[number]>> = {
+  ec2: 'ec2_boto',
+  gce: 'google',
+};

@@ -1,0 +1,84 @@
+/**
+ * NAT for a node bridge, so nodes reach the Debian mirror: an nft table `ip herd_<bridge>` that
+ * masquerades the subnet, and ip_forward=1. The host's previous ip_forward value is saved
+ * host-wide (`<runDir>/ip_forward.json`, with the bridges that need forwarding) and restored when
+ * the last of them goes.
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run, tryRun } from './exec.js';
+import { withLock } from './lock.js';
+import type { Subnet } from './subnet.js';
+
+/** The nft table herd uses for a bridge's masquerade rule. */
+export function natTable(bridge: string): string {
+  return `herd_${bridge.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/** Removes a bridge's NAT table and gives back its hold on ip_forward. */
+export async function disableNat(runDir: string, bridge: string): Promise<void> {
+  await tryRun('nft', ['delete', 'table', 'ip', natTable(bridge)]);
+  await releaseIpForward(runDir, bridge);
+}
+
+/** Masquerades the subnet's traffic leaving the host and turns on forwarding (idempotent). */
+export async function enableNat(runDir: string, bridge: string, subnet: Subnet): Promise<void> {
+  const table = natTable(bridge);
+  // Declare, delete and re-create in one transaction: idempotent, and never a moment without the rule.
+  const rules = [
+    `table ip ${table} {}`,
+    `delete table ip ${table}`,
+    `table ip ${table} {`,
+    '  chain postrouting {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+    `    ip saddr ${subnet.cidr} oifname != "${bridge}" masquerade`,
+    '  }',
+    '}',
+  ];
+  await run('nft', ['-f', '-'], { input: `${rules.join('\n')}\n` });
+  await holdIpForward(runDir, bridge);
+}
+
+interface IpForwardFile {
+  /** ip_forward before herd first changed it. */
+  before: string;
+  /** Bridges with NAT that need forwarding. */
+  users: string[];
+}
+
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+/** Turns forwarding on for a bridge, remembering the host's value the first time. */
+async function holdIpForward(runDir: string, bridge: string): Promise<void> {
+  await withIpForwardFile(runDir, async (file) => {
+    const current = (await readFile(IP_FORWARD, 'utf8')).trim();
+    const next = file ?? { before: current, users: [] };
+    if (!next.users.includes(bridge)) next.users.push(bridge);
+    if (current !== '1') await writeFile(IP_FORWARD, '1');
+    return next;
+  });
+}
+
+/** Restores the host's ip_forward once no herd bridge needs it. */
+async function releaseIpForward(runDir: string, bridge: string): Promise<void> {
+  await withIpForwardFile(runDir, async (file) => {
+    if (!file) return undefined;
+    const users = file.users.filter((b) => b !== bridge);
+    if (users.length > 0) return { ...file, users };
+    await writeFile(IP_FORWARD, file.before);
+    return undefined;
+  });
+}
+
+async function withIpForwardFile(
+  runDir: string,
+  change: (file: IpForwardFile | undefined) => Promise<IpForwardFile | undefined>,
+): Promise<void> {
+  const path = join(runDir, 'ip_forward.json');
+  await withLock(join(runDir, 'ip_forward.lock'), { what: 'ip_forward' }, async () => {
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    const next = await change(text === undefined ? undefined : (JSON.parse(text) as IpForwardFile));
+    if (next === undefined) await rm(path, { force: true });
+    else await writeFile(path, `${JSON.stringify(next)}\n`);
+  });
+}

@@ -1,0 +1,192 @@
+/**
+ * One local node on disk and as a process: `<storageDir>/local/nodes/<cluster>/<node>/` holds
+ * `upper/`, `work/`, `merged/` (the overlay), `node.json` (what herd knows, including the nspawn
+ * PID and its start time) and `console.log`. The node process is only ever found through that
+ * recorded PID, checked against /proc.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ProviderError } from '../../errors.js';
+import { cgroupPids, createCgroup, killCgroup, removeCgroup } from './cgroup.js';
+import { tail } from './exec.js';
+import { mountOverlay, unmountTree } from './mounts.js';
+import { buildLauncherArgs, buildNspawnArgs, isNodeProcess } from './nspawn.js';
+import { readStartTime } from './proc.js';
+
+/** What `node.json` holds. */
+export interface NodeRecordFile {
+  version: 1;
+  machine: string;
+  cluster: string;
+  node: string;
+  kind: string;
+  image: string;
+  /** The image's unpacked rootfs (overlay lower dir). */
+  lowerDir: string;
+  bridge: string;
+  ip: string;
+  /** nspawn's PID and start time while it runs. */
+  pid?: number;
+  pidStartTime?: string;
+}
+
+/** Directories and files of one node. */
+export interface NodePaths {
+  dir: string;
+  upper: string;
+  work: string;
+  merged: string;
+  record: string;
+  console: string;
+}
+
+/** Where a cluster's nodes live. */
+export function clusterDir(storageDir: string, cluster: string): string {
+  return join(storageDir, 'local', 'nodes', cluster);
+}
+
+/** Paths of one node. */
+export function nodePaths(storageDir: string, cluster: string, node: string): NodePaths {
+  const dir = join(clusterDir(storageDir, cluster), node);
+  return {
+    dir,
+    upper: join(dir, 'upper'),
+    work: join(dir, 'work'),
+    merged: join(dir, 'merged'),
+    record: join(dir, 'node.json'),
+    console: join(dir, 'console.log'),
+  };
+}
+
+/** Reads `node.json` (undefined when the node does not exist). */
+export async function readNodeRecord(paths: NodePaths): Promise<NodeRecordFile | undefined> {
+  try {
+    return JSON.parse(await readFile(paths.record, 'utf8')) as NodeRecordFile;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `node.json` atomically. */
+export async function writeNodeRecord(paths: NodePaths, record: NodeRecordFile): Promise<void> {
+  await writeFile(`${paths.record}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  await rename(`${paths.record}.tmp`, paths.record);
+}
+
+/** Node names (directories) of a cluster. */
+export async function listNodeNames(storageDir: string, cluster: string): Promise<string[]> {
+  const entries = await readdir(clusterDir(storageDir, cluster), { withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+}
+
+/** Whether the recorded nspawn process of this node is alive (and really is it). */
+export function isNodeRunning(record: NodeRecordFile): boolean {
+  return isNodeProcess(record.pid, record.machine, record.pidStartTime);
+}
+
+/** Creates the node's directories and mounts its overlay. */
+export async function mountNode(paths: NodePaths, lowerDir: string): Promise<void> {
+  for (const dir of [paths.upper, paths.work, paths.merged])
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+  await mountOverlay({ lower: lowerDir, upper: paths.upper, work: paths.work, target: paths.merged });
+}
+
+/**
+ * Starts the node's systemd-nspawn detached (it outlives herd) in its own cgroup, records its
+ * PID, and waits until systemd inside runs. Throws with the console's last lines if nspawn exits.
+ */
+export async function launchNode(
+  paths: NodePaths,
+  record: NodeRecordFile,
+  bootTimeoutMs = 30_000,
+): Promise<NodeRecordFile> {
+  if ((await cgroupPids(record.machine)).length > 0) {
+    throw new ProviderError(
+      'LocalMachineNameInUse',
+      `Processes of another "${record.machine}" node are still running on this host.`,
+      {
+        hint: 'Stop the other cluster of that name first (herd stop NAME), or use another cluster name.',
+      },
+    );
+  }
+  const procs = await createCgroup(record.machine);
+  const args = buildNspawnArgs({ rootDir: paths.merged, machine: record.machine, bridge: record.bridge });
+  const out = openSync(paths.console, 'a');
+  let pid: number | undefined;
+  try {
+    const child = spawn('/bin/sh', buildLauncherArgs(procs, 'systemd-nspawn', args), {
+      detached: true,
+      stdio: ['ignore', out, out],
+    });
+    child.on('error', () => undefined); // reported through the exit check below
+    child.unref();
+    pid = child.pid;
+  } finally {
+    closeSync(out);
+  }
+  if (pid === undefined)
+    throw new ProviderError('LocalNodeStartFailed', `Could not start systemd-nspawn for ${record.machine}.`);
+  const running: NodeRecordFile = { ...record, pid };
+  const startTime = readStartTime(pid);
+  if (startTime !== undefined) running.pidStartTime = startTime;
+  await writeNodeRecord(paths, running);
+  await writeFile(join(paths.dir, 'nspawn.pid'), `${pid}\n`);
+  await waitForBoot(paths, running, bootTimeoutMs);
+  return running;
+}
+
+/** Waits until the console shows systemd running, or fails when nspawn has exited. */
+async function waitForBoot(paths: NodePaths, record: NodeRecordFile, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const console = await readFile(paths.console, 'utf8').catch(() => '');
+    if (/running in system mode/.test(console)) return;
+    if (!isNodeRunning(record)) {
+      throw new ProviderError(
+        'LocalNodeStartFailed',
+        `systemd-nspawn for ${record.machine} exited during boot:\n${tail(console.trim(), 15)}`,
+        {
+          hint: `Full console output: ${paths.console}`,
+        },
+      );
+    }
+    await sleep(100);
+  }
+  // Still running but slow to print: not a failure, the SSH probe decides.
+}
+
+/**
+ * Powers the node off (SIGTERM to its verified nspawn = clean shutdown), SIGKILLs it and whatever
+ * is left in its cgroup after `timeoutMs`, then unmounts the overlay and removes the cgroup.
+ */
+export async function shutdownNode(
+  paths: NodePaths,
+  record: NodeRecordFile,
+  timeoutMs = 15_000,
+): Promise<void> {
+  if (isNodeRunning(record)) {
+    process.kill(record.pid!, 'SIGTERM');
+    const deadline = Date.now() + timeoutMs;
+    while (isNodeRunning(record) && Date.now() < deadline) await sleep(100);
+    if (isNodeRunning(record)) process.kill(record.pid!, 'SIGKILL');
+  }
+  // The container's init may outlive a killed nspawn: empty the node's own cgroup.
+  await killCgroup(record.machine);
+  await removeCgroup(record.machine);
+  await unmountTree(paths.merged);
+  await rm(`/run/systemd/nspawn/propagate/${record.machine}`, { recursive: true, force: true });
+  const { pid: _pid, pidStartTime: _start, ...stopped } = record;
+  await writeNodeRecord(paths, stopped).catch(() => undefined);
+}
+
+/** Removes a (shut down) node's directory. */
+export async function removeNodeDir(paths: NodePaths): Promise<void> {
+  await unmountTree(paths.dir); // never recurse into a still-mounted overlay
+  await rm(paths.dir, { recursive: true, force: true });
+}

@@ -1,0 +1,381 @@
+/**
+ * The `local` provider: each node is a Debian 12 system booted with systemd in a systemd-nspawn
+ * container, on its own overlay over a shared base image, with its own address on a host bridge.
+ * Instance ids are the machine names, `<cluster>-<node>`. `flavor` and `security_group` are
+ * ignored (nodes share the host's CPUs and memory; the bridge is private to the host).
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import type { CloudSection } from '../../config/types.js';
+import { AbortError, ProviderError } from '../../errors.js';
+import type {
+  CreateNodesRequest,
+  CreateNodesResult,
+  NodeStatus,
+  Provider,
+  ProviderContext,
+} from '../types.js';
+import { NODE_TOOLS, requireRoot, requireTools } from './host.js';
+import { ensureImage, imageCacheDir } from './image.js';
+import {
+  type BridgeNetwork,
+  chooseNameserver,
+  DEFAULT_RUN_DIR,
+  ensureBridge,
+  findLease,
+  leaseAddress,
+  readLeaseFile,
+  releaseAddress,
+  tearDownIfUnused,
+} from './network.js';
+import {
+  clusterDir,
+  isNodeRunning,
+  launchNode,
+  listNodeNames,
+  mountNode,
+  type NodePaths,
+  type NodeRecordFile,
+  nodePaths,
+  readNodeRecord,
+  removeNodeDir,
+  shutdownNode,
+  writeNodeRecord,
+} from './node.js';
+import { type NodeIdentity, writeBootFiles, writeFirstBootFiles } from './node-files.js';
+import {
+  isValidMachineName,
+  type LocalImageName,
+  readImageName,
+  readLocalCloudSettings,
+} from './settings.js';
+import { gatewayOf } from './subnet.js';
+
+/** Knobs for tests; herd itself uses the defaults. */
+export interface LocalProviderOptions {
+  /** Image cache (default `$HERD_IMAGE_CACHE`, else `<storageDir>/local/images`). */
+  imageCacheDir?: string;
+  /** Host-wide lease directory (default /run/herd/net). */
+  runDir?: string;
+  /** How long a node may take to power off before it is killed (default 15 s). */
+  stopTimeoutMs?: number;
+  /** How long to wait for systemd to start inside a new node (default 30 s). */
+  bootTimeoutMs?: number;
+}
+
+/** Builds the local provider for a `[cloud/NAME] provider=local` section. */
+export async function createLocalProvider(
+  cloud: CloudSection,
+  context: ProviderContext,
+  options: LocalProviderOptions = {},
+): Promise<Provider> {
+  return new LocalProvider(cloud, context, options);
+}
+
+class LocalProvider implements Provider {
+  readonly name = 'local' as const;
+  private readonly net: BridgeNetwork;
+  private readonly cacheDir: string;
+  private readonly images = new Map<LocalImageName, Promise<string>>();
+  private hostChecked = false;
+  private warnedResolver = false;
+
+  constructor(
+    private readonly cloud: CloudSection,
+    private readonly context: ProviderContext,
+    private readonly options: LocalProviderOptions,
+  ) {
+    const settings = readLocalCloudSettings(cloud);
+    this.net = { ...settings, runDir: options.runDir ?? DEFAULT_RUN_DIR, section: `cloud/${cloud.name}` };
+    this.cacheDir = options.imageCacheDir ?? imageCacheDir(context.storageDir);
+  }
+
+  async prepare(): Promise<void> {
+    this.checkHost();
+    await ensureBridge(this.net, this.context.log);
+  }
+
+  async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
+    this.checkHost();
+    const image = readImageName(request.settings, { cloud: this.cloud.name, kind: request.kind });
+    for (const spec of request.nodes) {
+      if (!isValidMachineName(spec.cloudName)) {
+        throw new ProviderError(
+          'LocalBadMachineName',
+          `"${spec.cloudName}" cannot be a machine name (node ${spec.name}).`,
+          {
+            hint: 'Cluster and node names may use letters, digits, "-", "_" and "." (at most 64 characters in all).',
+          },
+        );
+      }
+    }
+    const lowerDir = await this.image(image, request.signal);
+    const gateway = await ensureBridge(this.net, this.context.log);
+    const nameserver = await this.nameserver(gateway);
+    const outcomes = await Promise.allSettled(
+      request.nodes.map((spec) =>
+        this.createOne(request, spec.name, spec.cloudName, image, lowerDir, nameserver),
+      ),
+    );
+    const created: (NodeStatus & { name: string })[] = [];
+    const failed: { name: string; error: Error }[] = [];
+    outcomes.forEach((outcome, i) => {
+      const name = request.nodes[i]!.name;
+      if (outcome.status === 'fulfilled') created.push({ ...outcome.value, name });
+      else
+        failed.push({
+          name,
+          error: outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason)),
+        });
+    });
+    return { created, failed };
+  }
+
+  async describeNodes(cluster: string, instanceIds: readonly string[]): Promise<NodeStatus[]> {
+    const byMachine = await this.records(cluster);
+    return Promise.all(
+      instanceIds.map(async (id) => {
+        const found = byMachine.get(id);
+        if (!found?.record)
+          return {
+            instanceId: id,
+            name: undefined,
+            state: 'terminated' as const,
+            publicIps: [],
+            privateIps: [],
+          };
+        return this.status(found.record);
+      }),
+    );
+  }
+
+  async findNodes(cluster: string): Promise<NodeStatus[]> {
+    const statuses: NodeStatus[] = [];
+    for (const [machine, { node, record }] of await this.records(cluster)) {
+      if (record) statuses.push(await this.status(record));
+      else {
+        // A crash between creating the directory and recording the node: still there to remove.
+        statuses.push({
+          instanceId: machine,
+          name: node,
+          state: 'error',
+          publicIps: [],
+          privateIps: [],
+          reason: 'incomplete node directory',
+        });
+      }
+    }
+    return statuses;
+  }
+
+  async terminateNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
+    this.checkHost();
+    const byMachine = await this.records(cluster);
+    await Promise.all(
+      instanceIds.map(async (id) => {
+        const found = byMachine.get(id);
+        if (found)
+          await this.destroy(nodePaths(this.context.storageDir, cluster, found.node), id, found.record);
+      }),
+    );
+    await tearDownIfUnused(this.net, this.context.log);
+  }
+
+  async stopNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
+    this.checkHost();
+    const byMachine = await this.records(cluster);
+    await Promise.all(
+      instanceIds.map(async (id) => {
+        const found = byMachine.get(id);
+        if (found?.record)
+          await shutdownNode(
+            nodePaths(this.context.storageDir, cluster, found.node),
+            found.record,
+            this.options.stopTimeoutMs,
+          );
+      }),
+    );
+  }
+
+  async startNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
+    this.checkHost();
+    const byMachine = await this.records(cluster);
+    const gateway = await ensureBridge(this.net, this.context.log);
+    const nameserver = await this.nameserver(gateway);
+    await Promise.all(
+      instanceIds.map(async (id) => {
+        const found = byMachine.get(id);
+        if (!found?.record) {
+          throw new ProviderError(
+            'LocalNodeNotFound',
+            `Node ${id} of cluster ${cluster} does not exist any more; it cannot be started.`,
+          );
+        }
+        await this.boot(nodePaths(this.context.storageDir, cluster, found.node), found.record, nameserver);
+      }),
+    );
+  }
+
+  async cleanup(cluster: string): Promise<void> {
+    this.checkHost();
+    const leftovers = await this.findNodes(cluster);
+    if (leftovers.length > 0)
+      await this.terminateNodes(
+        cluster,
+        leftovers.map((n) => n.instanceId),
+      );
+    await rm(clusterDir(this.context.storageDir, cluster), { recursive: true, force: true });
+    await tearDownIfUnused(this.net, this.context.log);
+  }
+
+  private async createOne(
+    request: CreateNodesRequest,
+    node: string,
+    machine: string,
+    image: LocalImageName,
+    lowerDir: string,
+    nameserver: string,
+  ): Promise<NodeStatus> {
+    if (request.signal?.aborted) throw new AbortError(`Not creating ${node}: interrupted.`);
+    const paths = nodePaths(this.context.storageDir, request.cluster, node);
+    const existing = await readNodeRecord(paths);
+    if (existing?.machine === machine) {
+      // Created by an earlier, interrupted run: reuse it rather than fail.
+      if (!isNodeRunning(existing)) await this.boot(paths, existing, nameserver);
+      return this.status((await readNodeRecord(paths)) ?? existing);
+    }
+    let record: NodeRecordFile | undefined;
+    try {
+      await mkdir(paths.dir, { recursive: true, mode: 0o700 });
+      const ip = await leaseAddress(this.net, { machine, nodeDir: paths.dir }, this.context.log);
+      record = {
+        version: 1,
+        machine,
+        cluster: request.cluster,
+        node,
+        kind: request.kind,
+        image,
+        lowerDir,
+        bridge: this.net.bridge,
+        ip,
+      };
+      await writeNodeRecord(paths, record);
+      await mountNode(paths, lowerDir);
+      const userdata = request.settings.image_userdata;
+      await writeFirstBootFiles(paths.merged, {
+        ...this.identity(node, ip, nameserver),
+        user: request.login.user,
+        publicKey: request.login.publicKey,
+        ...(typeof userdata === 'string' && userdata !== '' ? { userdata } : {}),
+      });
+      record = await launchNode(paths, record, this.options.bootTimeoutMs);
+      this.context.log.debug(`Started ${machine} at ${ip} (PID ${record.pid}).`, 2);
+      return this.status(record);
+    } catch (error) {
+      await this.destroy(paths, machine, record).catch((cleanupError: unknown) =>
+        this.context.log.warn(`Could not clean up ${machine} after a failed start: ${String(cleanupError)}`),
+      );
+      throw error;
+    }
+  }
+
+  /** Boots an existing (stopped) node again: same upper dir, same address when still free. */
+  private async boot(paths: NodePaths, record: NodeRecordFile, nameserver: string): Promise<void> {
+    if (isNodeRunning(record)) return;
+    // A node whose nspawn was killed may have left its init running (and holding its address).
+    await shutdownNode(paths, record, this.options.stopTimeoutMs);
+    const lowerDir = await this.image(record.image as LocalImageName);
+    const ip = await leaseAddress(
+      this.net,
+      { machine: record.machine, nodeDir: paths.dir },
+      this.context.log,
+      record.ip,
+    );
+    const next: NodeRecordFile = { ...record, lowerDir, ip, bridge: this.net.bridge };
+    await writeNodeRecord(paths, next);
+    await mountNode(paths, lowerDir);
+    await writeBootFiles(paths.merged, {
+      ...this.identity(record.node, ip, nameserver),
+      user: '',
+      publicKey: '',
+    });
+    await launchNode(paths, next, this.options.bootTimeoutMs);
+  }
+
+  /** Stops a node if it runs, removes its directory and its lease. */
+  private async destroy(
+    paths: NodePaths,
+    machine: string,
+    record: NodeRecordFile | undefined,
+  ): Promise<void> {
+    const known = record ?? (await readNodeRecord(paths));
+    if (known) await shutdownNode(paths, known, this.options.stopTimeoutMs);
+    await removeNodeDir(paths);
+    await releaseAddress({ ...this.net, bridge: known?.bridge ?? this.net.bridge }, machine);
+  }
+
+  private identity(node: string, ip: string, nameserver: string): Omit<NodeIdentity, 'user' | 'publicKey'> {
+    return {
+      hostname: node,
+      ip,
+      prefix: this.net.subnet.prefix,
+      gateway: gatewayOf(this.net.subnet),
+      nameserver,
+    };
+  }
+
+  private async status(record: NodeRecordFile): Promise<NodeStatus> {
+    const leases = await readLeaseFile(this.net.runDir, record.bridge).catch(() => undefined);
+    const ip = findLease(leases, record.machine) ?? record.ip;
+    return {
+      instanceId: record.machine,
+      name: record.node,
+      state: isNodeRunning(record) ? 'running' : 'stopped',
+      publicIps: [],
+      privateIps: [ip],
+    };
+  }
+
+  /** Machine name -> node directory name and record, for every node directory of the cluster. */
+  private async records(
+    cluster: string,
+  ): Promise<Map<string, { node: string; record: NodeRecordFile | undefined }>> {
+    const map = new Map<string, { node: string; record: NodeRecordFile | undefined }>();
+    for (const node of await listNodeNames(this.context.storageDir, cluster)) {
+      const record = await readNodeRecord(nodePaths(this.context.storageDir, cluster, node));
+      map.set(record?.machine ?? `${cluster}-${node}`, { node, record });
+    }
+    return map;
+  }
+
+  private image(image: LocalImageName, signal?: AbortSignal): Promise<string> {
+    let pending = this.images.get(image);
+    if (!pending) {
+      pending = ensureImage(image, {
+        cacheDir: this.cacheDir,
+        log: this.context.log,
+        ...(signal ? { signal } : {}),
+      });
+      pending.catch(() => this.images.delete(image));
+      this.images.set(image, pending);
+    }
+    return pending;
+  }
+
+  private async nameserver(gateway: string): Promise<string> {
+    const choice = chooseNameserver(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), gateway);
+    if (choice.loopback && !this.warnedResolver) {
+      this.warnedResolver = true;
+      this.context.log.warn(
+        `The host's nameserver is a loopback address; local nodes use ${gateway} (the bridge) for DNS, which needs a resolver listening there.`,
+      );
+    }
+    return choice.address;
+  }
+
+  private checkHost(): void {
+    if (this.hostChecked) return;
+    requireRoot();
+    requireTools(NODE_TOOLS);
+    this.hostChecked = true;
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * SSH probing with ssh2: is a node reachable, does it accept our key, and which host key does it
+ * present? A probe authenticates and runs `true`, so "ready" means a login shell works, not just
+ * that port 22 is open (cloud images open sshd before cloud-init has installed the user's key).
+ */
+import { createHash } from 'node:crypto';
+import ssh2 from 'ssh2';
+import { formatHostKey, parseHostKey, sameHostKey } from './known-hosts.js';
+
+/** Why a probe failed, for callers that react differently (stop retrying on `HostKeyChanged`). */
+export type ProbeFailureCode =
+  | 'HostKeyChanged'
+  | 'AuthFailed'
+  | 'CommandFailed'
+  | 'Timeout'
+  | 'Unreachable'
+  | 'NoAddress'
+  | 'KeyInvalid'
+  | 'Aborted';
+
+/** Outcome of probing one node. */
+export type ProbeResult =
+  | { ok: true; ip: string; hostKey: string }
+  | { ok: false; reason: string; code: ProbeFailureCode };
+
+/** Connection settings shared by every node of a cluster. */
+export interface ProbeConnection {
+  /** Remote user (`image_user`). */
+  user: string;
+  /** Private key text (OpenSSH or PEM format, unencrypted). */
+  privateKey: Buffer | string;
+  /** SSH port, default 22. */
+  port?: number;
+  /** Time one probe of one IP may take, handshake to exit of `true`. */
+  timeoutMs: number;
+  /** Stops every probe in flight. */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link probeNode}. */
+export interface ProbeNodeOptions extends ProbeConnection {
+  /** Every IP of the node, preferred first; the first in this order that answers wins. */
+  ips: readonly string[];
+  /** The node's pinned host key (`<type> <base64>`); a different key is refused. */
+  pinnedHostKey?: string | undefined;
+}
+
+// Rank of failure codes when a node's IPs fail differently: the most telling reason is reported.
+const FAILURE_RANK: readonly ProbeFailureCode[] = [
+  'HostKeyChanged',
+  'KeyInvalid',
+  'AuthFailed',
+  'CommandFailed',
+  'Timeout',
+  'Unreachable',
+  'NoAddress',
+  'Aborted',
+];
+
+/**
+ * Probes every IP of a node at once and returns the first IP in list order that answers, so the
+ * preferred address does not depend on which network happens to be faster.
+ */
+export async function probeNode(options: ProbeNodeOptions): Promise<ProbeResult> {
+  if (options.ips.length === 0) return fail('NoAddress', 'the node has no IP address yet');
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const attempts = options.ips.map((ip) => probeAddress(ip, { ...options, signal: controller.signal }));
+    const failures: { ip: string; result: Extract<ProbeResult, { ok: false }> }[] = [];
+    for (const [index, attempt] of attempts.entries()) {
+      const result = await attempt;
+      if (result.ok) return result;
+      failures.push({ ip: options.ips[index]!, result });
+    }
+    if (options.signal?.aborted) return fail('Aborted', 'interrupted');
+    const code = FAILURE_RANK.find((c) => failures.some((f) => f.result.code === c)) ?? 'Unreachable';
+    const reason = failures.map((f) => `${f.ip}: ${f.result.reason}`).join('; ');
+    return fail(code, reason);
+  } finally {
+    controller.abort();
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Probes one IP: handshake (checking the pinned key), public key auth, then runs `true`. */
+function probeAddress(ip: string, options: ProbeNodeOptions): Promise<ProbeResult> {
+  const port = options.port ?? 22;
+  return new Promise((resolve) => {
+    const client = new ssh2.Client();
+    let hostKey: string | undefined;
+    let changedKey: string | undefined;
+    let settled = false;
+    const finish = (result: ProbeResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      // Late errors from a torn-down socket must not become unhandled 'error' events.
+      client.on('error', () => {});
+      client.destroy();
+      resolve(result);
+    };
+    const onAbort = () => finish(fail('Aborted', 'interrupted'));
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(
+      () => finish(fail('Timeout', `no answer within ${seconds(options.timeoutMs)}`)),
+      options.timeoutMs,
+    );
+
+    client.on('ready', () => {
+      client.exec('true', (err, stream) => {
+        if (err) return finish(fail('CommandFailed', `could not run a command: ${err.message}`));
+        stream.resume();
+        stream.stderr.resume();
+        stream.on('close', (code: number | null) => {
+          if (code === 0 && hostKey) finish({ ok: true, ip, hostKey });
+          else
+            finish(
+              fail(
+                'CommandFailed',
+                `\`true\` exited with ${code ?? 'no status'} (is the login shell usable?)`,
+              ),
+            );
+        });
+      });
+    });
+    client.on('error', (err: Error & { level?: string; code?: string }) => {
+      if (changedKey && options.pinnedHostKey) {
+        return finish(
+          fail(
+            'HostKeyChanged',
+            `host key changed: pinned ${abbrev(options.pinnedHostKey)}, got ${abbrev(changedKey)}`,
+          ),
+        );
+      }
+      finish(classifyError(err, options, port));
+    });
+    client.on('close', () => finish(fail('Unreachable', 'connection closed before login completed')));
+
+    try {
+      client.connect({
+        host: ip,
+        port,
+        username: options.user,
+        privateKey: options.privateKey,
+        readyTimeout: options.timeoutMs,
+        tryKeyboard: false,
+        algorithms: pinnedAlgorithms(options.pinnedHostKey),
+        hostVerifier: (key: Buffer) => {
+          const seen = formatHostKey(key);
+          if (options.pinnedHostKey && !sameHostKey(options.pinnedHostKey, seen)) {
+            changedKey = seen;
+            return false;
+          }
+          hostKey = seen;
+          return true;
+        },
+      });
+    } catch (err) {
+      finish(fail('KeyInvalid', `cannot use the private key: ${(err as Error).message}`));
+    }
+  });
+}
+
+/** Maps an ssh2 client error to a failure code and a reason a user can act on. */
+function classifyError(
+  err: Error & { level?: string; code?: string },
+  options: ProbeNodeOptions,
+  port: number,
+) {
+  if (err.level === 'client-authentication') {
+    return fail('AuthFailed', `authentication as "${options.user}" with the cluster key was refused`);
+  }
+  if (err.level === 'client-timeout')
+    return fail('Timeout', `no SSH handshake within ${seconds(options.timeoutMs)}`);
+  if (err.level === 'client-socket' || err.level === 'client-dns') {
+    const what: Record<string, string> = {
+      ECONNREFUSED: `connection refused on port ${port}`,
+      EHOSTUNREACH: 'host unreachable',
+      ENETUNREACH: 'network unreachable',
+      ETIMEDOUT: 'connection timed out',
+      ECONNRESET: 'connection reset',
+    };
+    return fail('Unreachable', (err.code && what[err.code]) ?? err.message);
+  }
+  return fail('Unreachable', err.message);
+}
+
+/** When a key is pinned, offer only its algorithm family so the server presents that key. */
+function pinnedAlgorithms(pinned: string | undefined) {
+  const type = pinned === undefined ? undefined : parseHostKey(pinned)?.type;
+  if (type === undefined) return undefined;
+  const serverHostKey = type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type];
+  // biome-ignore lint/suspicious/noExplicitAny: ssh2's typings list algorithm names as a closed union
+  return { serverHostKey } as any;
+}
+
+function fail(code: ProbeFailureCode, reason: string): ProbeResult {
+  return { ok: false, code, reason };
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/** `ssh-ed25519 SHA256:...`, the fingerprint form `ssh-keygen -lf` prints, for messages. */
+function abbrev(key: string): string {
+  const parsed = parseHostKey(key);
+  if (!parsed) return key;
+  const digest = createHash('sha256').update(Buffer.from(parsed.base64, 'base64')).digest('base64');
+  return `${parsed.type} SHA256:${digest.replace(/=+$/, '')}`;
+}

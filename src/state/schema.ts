@@ -1,0 +1,186 @@
+/**
+ * The JSON Schema of a state file (current version), checked on every read and before every
+ * write. The schema objects are typed against ClusterState and the Template types, so a field
+ * added to those types without a schema entry fails the typecheck instead of every later load.
+ */
+import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
+import type {
+  CloudSection,
+  ClusterSettings,
+  KindSpec,
+  LoginSection,
+  SetupSection,
+  Template,
+} from '../config/types.js';
+import type { ClusterPaths, ClusterState, NodeRecord, NodeStateName } from './types.js';
+import { STATE_VERSION } from './types.js';
+
+/** Keys a JSON document must have: those whose type does not admit undefined. */
+type RequiredKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[keyof T];
+
+/** Exactly the keys of T (no more, no fewer), each with its schema. */
+type Properties<T> = { [K in keyof Required<T>]: SchemaObject };
+
+/** Fails to typecheck unless `required` lists every required key of T. */
+type AllRequired<T, K extends readonly PropertyKey[]> = [Exclude<RequiredKeys<T>, K[number]>] extends [never]
+  ? K
+  : { missingRequiredKeys: Exclude<RequiredKeys<T>, K[number]> };
+
+function objectOf<T>() {
+  return <const K extends readonly RequiredKeys<T>[]>(
+    properties: Properties<T>,
+    required: AllRequired<T, K>,
+  ): SchemaObject => ({ type: 'object', properties, required, additionalProperties: false });
+}
+
+const string = { type: 'string' };
+const nonEmpty = { type: 'string', minLength: 1 };
+const isoTime = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T' };
+const strings = { type: 'array', items: string };
+const count = { type: 'integer', minimum: 0 };
+const scalarMap = { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } };
+const stringMap = { type: 'object', additionalProperties: string };
+
+/** Every NodeStateName; the `satisfies` plus the check below keep it in step with the type. */
+const NODE_STATES = [
+  'creating',
+  'pending',
+  'running',
+  'stopping',
+  'stopped',
+  'terminated',
+  'error',
+  'unknown',
+  'ready',
+  'terminating',
+  'failed',
+] as const satisfies readonly NodeStateName[];
+const everyStateListed: [Exclude<NodeStateName, (typeof NODE_STATES)[number]>] extends [never]
+  ? true
+  : false = true;
+void everyStateListed;
+
+const cloudSchema = objectOf<CloudSection>()(
+  { name: nonEmpty, provider: { enum: ['local', 'ec2_boto', 'google', 'openstack'] }, settings: scalarMap },
+  ['name', 'provider', 'settings'],
+);
+
+const loginSchema = objectOf<LoginSection>()(
+  {
+    name: nonEmpty,
+    imageUser: nonEmpty,
+    imageSudo: { type: 'boolean' },
+    imageUserSudo: nonEmpty,
+    userKeyName: string,
+    userKeyPrivate: string,
+    userKeyPublic: string,
+    settings: scalarMap,
+  },
+  ['name', 'imageUser', 'imageSudo', 'imageUserSudo', 'settings'],
+);
+
+const setupSchema = objectOf<SetupSection>()(
+  {
+    name: nonEmpty,
+    provider: { const: 'ansible' },
+    playbookPath: string,
+    ansibleCommand: string,
+    ansibleExtraArgs: strings,
+    ansibleSettings: scalarMap,
+    globalVars: stringMap,
+  },
+  ['name', 'provider', 'playbookPath', 'ansibleExtraArgs', 'ansibleSettings', 'globalVars'],
+);
+
+const clusterSettingsSchema = objectOf<ClusterSettings>()(
+  {
+    sshTo: string,
+    sshProbeTimeout: { type: 'number', exclusiveMinimum: 0 },
+    startTimeout: { type: 'number', exclusiveMinimum: 0 },
+    sshProxyCommand: string,
+  },
+  ['sshProbeTimeout', 'startTimeout'],
+);
+
+const kindSchema = objectOf<KindSpec>()(
+  { name: nonEmpty, count, min: count, groups: strings, vars: stringMap, settings: scalarMap },
+  ['name', 'count', 'min', 'groups', 'vars', 'settings'],
+);
+
+const templateSchema = objectOf<Template>()(
+  {
+    name: nonEmpty,
+    cloud: cloudSchema,
+    login: loginSchema,
+    setup: setupSchema,
+    cluster: clusterSettingsSchema,
+    kinds: { type: 'array', items: kindSchema },
+  },
+  ['name', 'cloud', 'login', 'setup', 'cluster', 'kinds'],
+);
+
+const nodeSchema = objectOf<NodeRecord>()(
+  {
+    name: nonEmpty,
+    kind: nonEmpty,
+    cloudName: nonEmpty,
+    instanceId: nonEmpty,
+    state: { enum: NODE_STATES },
+    publicIps: strings,
+    privateIps: strings,
+    preferredIp: nonEmpty,
+    flavor: string,
+    hostKey: nonEmpty,
+    runId: nonEmpty,
+    createdAt: isoTime,
+    error: string,
+  },
+  ['name', 'kind', 'cloudName', 'state', 'publicIps', 'privateIps', 'runId', 'createdAt'],
+);
+
+const pathsSchema = objectOf<ClusterPaths>()(
+  { privateKey: nonEmpty, publicKey: nonEmpty, knownHosts: nonEmpty, inventory: nonEmpty },
+  ['privateKey', 'publicKey', 'knownHosts', 'inventory'],
+);
+
+/** JSON Schema of ClusterState at STATE_VERSION. */
+export const clusterStateSchema = objectOf<ClusterState>()(
+  {
+    version: { const: STATE_VERSION },
+    name: nonEmpty,
+    templateName: nonEmpty,
+    template: templateSchema,
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    nodes: { type: 'array', items: nodeSchema },
+    paths: pathsSchema,
+    setupCompletedAt: isoTime,
+  },
+  ['version', 'name', 'templateName', 'template', 'createdAt', 'updatedAt', 'nodes', 'paths'],
+);
+
+let validator: ValidateFunction<ClusterState> | undefined;
+
+/**
+ * Checks `value` against the state schema. Returns the problems as `path: message` lines, or an
+ * empty list when it is a valid ClusterState. The validator is compiled on first use so commands
+ * that never read state do not pay for it.
+ */
+export function checkClusterState(value: unknown): string[] {
+  validator ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<ClusterState>(
+    clusterStateSchema,
+  );
+  if (validator(value)) return [];
+  return (validator.errors ?? []).map(describeError);
+}
+
+function describeError(e: ErrorObject): string {
+  const where = e.instancePath === '' ? '(top level)' : e.instancePath;
+  const extra =
+    e.keyword === 'additionalProperties'
+      ? ` "${String(e.params['additionalProperty'])}"`
+      : e.keyword === 'enum'
+        ? ` (${(e.params['allowedValues'] as unknown[]).join(', ')})`
+        : '';
+  return `${where} ${e.message ?? 'is invalid'}${extra}`;
+}

@@ -1,0 +1,48 @@
+/** Text views of a cluster, in the shape ElastiCluster users know (`start` summary, `list`, `list-nodes`). */
+import type { ClusterState, NodeRecord } from '../state/types.js';
+
+/** Node counts per kind, in template kind order (kinds with no node left are shown with 0). */
+export function countsByKind(state: ClusterState): { kind: string; count: number }[] {
+  const kinds = new Set([...state.template.kinds.map((k) => k.name), ...state.nodes.map((n) => n.kind)]);
+  return [...kinds].map((kind) => ({ kind, count: state.nodes.filter((n) => n.kind === kind).length }));
+}
+
+/** The summary printed after start/resize and at the top of list-nodes. */
+export function renderClusterSummary(state: ClusterState, target: NodeRecord | undefined): string[] {
+  const lines = [
+    `Cluster name:     ${state.name}`,
+    `Cluster template: ${state.templateName}`,
+    `Cloud:            ${state.template.cloud.name} (${state.template.cloud.provider})`,
+    `Frontend node:    ${target?.name ?? '(none)'}`,
+    ...countsByKind(state).map(({ kind, count }) => `- ${kind} nodes: ${count}`),
+    '',
+    'To login on the frontend node, run the command:',
+    '',
+    `    herd ssh ${state.name}`,
+    '',
+    'To upload or download files to the cluster, use the command:',
+    '',
+    `    herd sftp ${state.name}`,
+  ];
+  return lines;
+}
+
+/** One block per node for list-nodes. */
+export function renderNodes(state: ClusterState): string[] {
+  const lines: string[] = [];
+  for (const { kind } of countsByKind(state)) {
+    const nodes = state.nodes.filter((n) => n.kind === kind);
+    if (nodes.length === 0) continue;
+    lines.push('', `${kind} nodes:`, '');
+    for (const n of nodes) {
+      lines.push(`- ${n.name}`);
+      lines.push(`  state:        ${n.state}${n.error ? ` (${n.error})` : ''}`);
+      lines.push(`  preferred IP: ${n.preferredIp ?? '-'}`);
+      lines.push(`  public IP:    ${n.publicIps.join(', ') || '-'}`);
+      lines.push(`  private IP:   ${n.privateIps.join(', ') || '-'}`);
+      lines.push(`  instance id:  ${n.instanceId ?? '-'}`);
+      if (n.flavor) lines.push(`  flavor:       ${n.flavor}`);
+    }
+  }
+  return lines;
+}
