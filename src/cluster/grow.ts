@@ -169,6 +169,8 @@ async function createMissing(options: GrowOptions, save: () => Promise<void>): P
           deps.progress.node(name, 'failed', error.message);
         }
       } catch (error) {
+        // Interrupted: keep the intent records; the next start or stop finds what was created by tag.
+        if (signal?.aborted) return save();
         const reason = error instanceof Error ? error.message : String(error);
         for (const n of batch) {
           if (n.instanceId) continue;
@@ -241,15 +243,17 @@ async function waitForSsh(
   const { state, template, deps, signal } = options;
   const running = state.nodes.filter((n) => n.state === 'running');
   if (running.length === 0) return [];
-  const outcomes = await deps.waitForSsh({
-    nodes: running.map((n) => ({ name: n.name, ips: candidateIps(n), pinnedHostKey: n.hostKey })),
-    user: template.login.imageUser,
-    privateKeyPath: state.paths.privateKey,
-    deadline,
-    probeTimeoutMs: template.cluster.sshProbeTimeout * 1000,
-    signal,
-    onReady: (name) => deps.progress.node(name, 'ready'),
-  });
+  const outcomes = await waitOrAbort(state, signal, () =>
+    deps.waitForSsh({
+      nodes: running.map((n) => ({ name: n.name, ips: candidateIps(n), pinnedHostKey: n.hostKey })),
+      user: template.login.imageUser,
+      privateKeyPath: state.paths.privateKey,
+      deadline,
+      probeTimeoutMs: template.cluster.sshProbeTimeout * 1000,
+      signal,
+      onReady: (name) => deps.progress.node(name, 'ready'),
+    }),
+  );
   const ready: string[] = [];
   for (const node of running) {
     const outcome = outcomes.get(node.name);
@@ -268,6 +272,20 @@ async function waitForSsh(
   await save();
   await deps.writeKnownHosts(state);
   return ready;
+}
+
+/** Runs `wait`; an interruption becomes the AbortError that says how to resume or remove the cluster. */
+async function waitOrAbort<T>(
+  state: ClusterState,
+  signal: AbortSignal | undefined,
+  wait: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await wait();
+  } catch (error) {
+    checkAbort(signal, state);
+    throw error;
+  }
 }
 
 /** Drops failed nodes of kinds that still meet their minimum; fails if any kind is below it. */

@@ -41,6 +41,16 @@ export const listTemplatesCommand: CommandModule<GlobalArgs, Args> = {
         for (const p of r.problems) lines.push(`  error: ${formatProblem(p)}`);
       }
       printLines(lines);
+      if (config.errors.length > 0) {
+        printLines(
+          [
+            '',
+            `${config.errors.length} problem(s) outside any valid template:`,
+            ...config.errors.map((p) => `  error: ${formatProblem(p)}`),
+          ],
+          process.stderr,
+        );
+      }
     }
     if (invalid.length > 0 || config.errors.length > 0) process.exitCode = ExitCode.Usage;
   },

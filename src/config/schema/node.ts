@@ -58,6 +58,10 @@ export const NODE_KEYS: Readonly<Record<ProviderName, Readonly<Record<string, Ke
       type: 'string',
       description: 'Accepted for compatibility and ignored: local nodes have no firewall.',
     },
+    image_userdata: {
+      ...imageUserdata,
+      description: 'Script run once as root at first boot, before sshd starts.',
+    },
   },
   ec2_boto: {
     ...cloudCommon,

@@ -120,7 +120,10 @@ async function authorizeLogin(root: string, user: string, publicKey: string): Pr
   await chown(keys, entry.uid, entry.gid);
 }
 
-/** Installs user data as a oneshot unit that runs once, after the network is up. */
+/**
+ * Installs user data as a oneshot unit that runs once, after the network is up and before sshd starts:
+ * herd never connects to (or configures) a node whose user data is still running.
+ */
 async function installUserdata(root: string, userdata: string): Promise<void> {
   await mkdir(join(root, 'var/lib/herd'), { recursive: true, mode: 0o700 });
   const script = userdata.startsWith('#!') ? userdata : `#!/bin/sh\n${userdata}`;
@@ -133,8 +136,11 @@ async function installUserdata(root: string, userdata: string): Promise<void> {
     'ConditionPathExists=!/var/lib/herd/userdata.done',
     'Wants=network-online.target',
     'After=network-online.target',
+    'Before=ssh.service',
     '[Service]',
     'Type=oneshot',
+    // A user data script that hangs must not keep sshd down for ever.
+    'TimeoutStartSec=300',
     'ExecStart=/var/lib/herd/userdata',
     'ExecStartPost=/usr/bin/touch /var/lib/herd/userdata.done',
     'StandardOutput=journal+console',

@@ -1,0 +1,126 @@
+/**
+ * The main job, end to end with real everything: herd start on the local provider (systemd-nspawn nodes),
+ * real SSH, real ansible-playbook with the bundled playbooks, real Slurm jobs; then resize and stop.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHerdHome, type HerdHome, localConfig, parseSinfo } from '../helpers/cluster.js';
+import { canRunLocalNodes } from '../helpers/local-nodes.js';
+
+const BRIDGE = 'herde2e0';
+const SUBNET = '10.80.0.0/24';
+
+describe.skipIf(!canRunLocalNodes)('herd start slurm: a working Slurm cluster of real nodes', () => {
+  let home: HerdHome;
+  beforeAll(async () => {
+    home = await createHerdHome({
+      bridge: BRIDGE,
+      subnet: SUBNET,
+      config: localConfig({ bridge: BRIDGE, subnet: SUBNET }),
+    });
+  });
+  afterAll(async () => {
+    await home?.destroy();
+  });
+
+  const sinfo = async () => {
+    const r = await home.herd(['ssh', 'slurm', '--', 'sinfo', '-h', '-N', '-o', '%N_%t']);
+    expect(r.code, r.stderr).toBe(0);
+    return parseSinfo(r.stdout.replace(/_/g, ' '));
+  };
+
+  it('starts 1 frontend + 2 compute nodes and configures Slurm', async () => {
+    const start = await home.herd(['start', 'slurm']);
+    expect(start.code, start.stdout + start.stderr).toBe(0);
+    expect(start.stdout).toContain('Frontend node:    frontend001');
+    const nodes = await sinfo();
+    expect(nodes).toEqual(
+      new Map([
+        ['compute001', 'idle'],
+        ['compute002', 'idle'],
+      ]),
+    );
+  });
+
+  it('runs a job on both compute nodes', async () => {
+    const r = await home.herd(['ssh', 'slurm', '--', 'srun', '-N2', 'hostname']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').sort()).toEqual(['compute001', 'compute002']);
+  });
+
+  it('shares /home: a file written on a compute node is visible on the frontend', async () => {
+    const token = `herd-${Date.now()}`;
+    const write = await home.herd([
+      'ssh',
+      'slurm',
+      '-n',
+      'compute002',
+      '--',
+      `echo ${token} > /home/shared-test.txt`,
+    ]);
+    expect(write.code, write.stderr).toBe(0);
+    const read = await home.herd(['ssh', 'slurm', '--', 'cat', '/home/shared-test.txt']);
+    expect(read.stdout.trim()).toBe(token);
+  });
+
+  it('lists the cluster and its nodes, also as JSON', async () => {
+    const list = await home.herd(['list', '--json']);
+    const parsed = JSON.parse(list.stdout) as { clusters: { name: string; nodes: Record<string, number> }[] };
+    expect(parsed.clusters).toMatchObject([{ name: 'slurm', nodes: { frontend: 1, compute: 2 } }]);
+    const nodes = await home.herd(['list-nodes', 'slurm', '-u', '--json']);
+    const state = JSON.parse(nodes.stdout) as {
+      nodes: { name: string; state: string; preferredIp: string }[];
+    };
+    expect(state.nodes.map((n) => [n.name, n.state])).toEqual([
+      ['frontend001', 'ready'],
+      ['compute001', 'ready'],
+      ['compute002', 'ready'],
+    ]);
+    for (const n of state.nodes) expect(n.preferredIp.startsWith('10.80.0.')).toBe(true);
+  });
+
+  it('grows with resize -a 1:compute to 3 idle nodes', async () => {
+    const r = await home.herd(['resize', 'slurm', '-a', '1:compute']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await sinfo()).toEqual(
+      new Map([
+        ['compute001', 'idle'],
+        ['compute002', 'idle'],
+        ['compute003', 'idle'],
+      ]),
+    );
+  });
+
+  it('shrinks with resize -r 1:compute to 2 nodes, removing the highest-numbered one', async () => {
+    const r = await home.herd(['resize', 'slurm', '-r', '1:compute', '--yes']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('Removed: compute003');
+    expect(await sinfo()).toEqual(
+      new Map([
+        ['compute001', 'idle'],
+        ['compute002', 'idle'],
+      ]),
+    );
+    const left = await home.leftovers();
+    expect(left.nodeDirs.sort()).toEqual(['slurm/compute001', 'slurm/compute002', 'slurm/frontend001']);
+  });
+
+  it('re-runs setup on the unchanged cluster', async () => {
+    const r = await home.herd(['setup', 'slurm']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('stop refuses without --yes when not on a terminal, then removes everything', async () => {
+    const refused = await home.herd(['stop', 'slurm']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--yes');
+    const before = await home.leftovers();
+    expect(before.pids.length).toBe(3);
+
+    const stop = await home.herd(['stop', 'slurm', '--yes']);
+    expect(stop.code, stop.stdout + stop.stderr).toBe(0);
+    expect(await home.leftovers()).toEqual({ pids: [], mounts: [], nodeDirs: [], bridge: false, nat: false });
+    for (const pid of before.pids) expect(() => process.kill(pid, 0)).toThrow();
+    const list = await home.herd(['list', '--json']);
+    expect(JSON.parse(list.stdout).clusters).toEqual([]);
+  });
+});
