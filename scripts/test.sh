@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run build --silent
 npx tsc -p tsconfig.json --noEmit
-npx biome check src test bench
+npx biome check src test bench scripts
 # One shared image cache for every test (the first test run builds it with debootstrap).
 export HERD_IMAGE_CACHE=${HERD_IMAGE_CACHE:-/var/cache/herd-test-images}
 report=$(mktemp /tmp/herd-vitest-XXXXXX.json)

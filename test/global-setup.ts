@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 
-/** Builds dist/ once before the tests that run the CLI binary, so they never test a stale build. */
+/** Builds dist/ (as `npm run build` does) once before the tests that run the CLI binary, so they never test a stale build. */
 export default function setup(): void {
   const root = resolve(import.meta.dirname, '..');
   execFileSync(

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../errors.js';
 
 /**
@@ -12,6 +11,8 @@ export async function confirm(question: string, yes: boolean, flag = '--yes'): P
       hint: `Add ${flag} to confirm.`,
     });
   }
+  // Loaded only when there is a question to ask: most commands never ask one.
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`${question} [y/N] `);

@@ -3,6 +3,7 @@
  * Only this module decides what the process prints for an error and which code it exits with.
  */
 import yargs from 'yargs';
+import { closest } from '../config/suggest.js';
 import { ExitCode, HerdError, UsageError } from '../errors.js';
 import { commands } from './commands/index.js';
 import { globalOptions } from './context.js';
@@ -34,7 +35,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     .fail((message, error) => {
       // yargs' own validation failures (unknown command/flag, missing argument) are usage errors.
       if (error) throw error;
-      throw new UsageError(message ?? 'Invalid usage.', {
+      throw new UsageError(withOptionSuggestion(message ?? 'Invalid usage.', argv), {
         hint: 'See herd --help, or herd <command> --help.',
       });
     });
@@ -44,6 +45,39 @@ export async function run(argv: readonly string[]): Promise<number> {
   } catch (error) {
     return report(error, debug);
   }
+}
+
+/** Long options per command (yargs does not expose the failing command's options to `fail`). */
+export const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  start: ['name', 'nodes', 'setup', 'no-setup', 'json'],
+  stop: ['yes', 'force', 'wait', 'json'],
+  list: ['json'],
+  'list-nodes': ['update', 'json'],
+  'list-templates': ['json'],
+  setup: [],
+  resize: ['add', 'remove', 'setup', 'no-setup', 'yes', 'json'],
+  'remove-node': ['yes', 'setup', 'no-setup'],
+  ssh: ['node'],
+  sftp: ['node'],
+};
+
+/** Adds "did you mean --x?" to yargs' "Unknown argument(s): y", from the options of the command used. */
+function withOptionSuggestion(message: string, argv: readonly string[]): string {
+  const match = /^Unknown arguments?: (.+)$/.exec(message);
+  if (!match) return message;
+  const command = argv.find((a) => a in COMMAND_OPTIONS);
+  const known = [
+    ...Object.keys(globalOptions),
+    'help',
+    'version',
+    ...(command ? COMMAND_OPTIONS[command]! : []),
+  ];
+  const hints = match[1]!
+    .split(', ')
+    .map((bad) => ({ bad, near: closest(bad, known) }))
+    .filter((h) => h.near !== undefined)
+    .map((h) => `--${h.bad}: did you mean --${h.near}?`);
+  return hints.length > 0 ? `${message} (${hints.join(' ')})` : message;
 }
 
 /** Prints an error the way users should see it and returns its exit code. */

@@ -3,20 +3,20 @@
  * repository, provider factory, SSH waiter, Ansible runner, progress display. Kept out of the command
  * files so they stay thin, and lazy so `herd --help` and `herd list` load nothing they do not use.
  */
-import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterDeps, SetupRunner, SshWaiter } from '../cluster/deps.js';
 import type { CloudSection, LoadedConfig } from '../config/types.js';
 import { formatProblem } from '../errors.js';
-import { StateRepository } from '../state/index.js';
+import type { StateRepository } from '../state/index.js';
 import type { ClusterState } from '../state/types.js';
 import { createProgress } from '../ui/progress.js';
 import type { CliContext } from './context.js';
 import { defaultConfigTemplate, playbooksDir } from './paths.js';
 
 /** Opens the state repository (creating the storage dir 0700). */
-export function openRepo(ctx: CliContext): Promise<StateRepository> {
+export async function openRepo(ctx: CliContext): Promise<StateRepository> {
+  const { StateRepository } = await import('../state/index.js');
   return StateRepository.open(ctx.storageDir);
 }
 
@@ -156,7 +156,8 @@ export async function runOpenSsh(
   nodeOrKind: string | undefined,
   extraArgs: readonly string[],
 ): Promise<number> {
-  const openssh = await import('../ssh/openssh.js');
+  // child_process (with net and dgram) only for ssh/sftp: every other command starts without it.
+  const [openssh, { spawn }] = await Promise.all([import('../ssh/openssh.js'), import('node:child_process')]);
   const node = openssh.chooseSshTarget(state, nodeOrKind);
   const target = openssh.openSshTargetFor(state, node);
   const argv =

@@ -5,9 +5,11 @@
  * Booleans and numbers are coerced here, driven by the schema's `type`, because ajv's own coercion
  * knows only `true`/`false` while ElastiCluster files say yes/no/on/off/True/False.
  */
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Ajv, CodeOptions, ErrorObject, ValidateFunction } from 'ajv';
 import type { ConfigProblem } from '../errors.js';
 import type { IniEntry } from './ini-reader.js';
+import { importPrecompiled, newAjv, schemaKey } from './precompiled.js';
+import { formats } from './schema/formats.js';
 import type { KeySchema, SectionSchema } from './schema/index.js';
 import { didYouMean } from './suggest.js';
 import type { ConfigValue } from './types.js';
@@ -69,14 +71,6 @@ function coerce(value: string, type: KeySchema['type'] | undefined): ConfigValue
   return value;
 }
 
-function isIpv4Cidr(text: string): boolean {
-  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
-  if (!match) return false;
-  const octets = match.slice(1, 5).map(Number);
-  const prefix = Number(match[5]);
-  return octets.every((o) => o <= 255) && prefix >= 8 && prefix <= 30;
-}
-
 function describeType(type: string): string {
   if (type === 'boolean') return 'is not a boolean; write yes or no (also true/false, on/off, 1/0)';
   if (type === 'integer') return 'is not a whole number; write digits only, e.g. 2';
@@ -111,36 +105,58 @@ function decodePointer(path: string): string {
 let shared: Promise<SchemaValidator> | undefined;
 
 /**
- * The process-wide validator, created on first use: ajv is loaded only then (so `herd --help` never
- * pays for it) and each schema is compiled once however many configs are loaded.
+ * The process-wide validator, created on first use with the validators `npm run build` precompiled
+ * (dist/config/schema/validators.js), so a command never loads ajv's compiler; without them (tests
+ * run the sources) each schema is compiled with ajv once however many configs are loaded.
  */
 export function getValidator(): Promise<SchemaValidator> {
-  shared ??= createValidator();
+  shared ??= importPrecompiled(new URL('./schema/validators.js', import.meta.url)).then(
+    createSchemaValidator,
+  );
   return shared;
 }
 
-async function createValidator(): Promise<SchemaValidator> {
-  const { Ajv } = await import('ajv');
-  const ajv = new Ajv({
+/**
+ * An ajv instance with the options and formats of the config schemas. The build passes `code` to
+ * emit standalone validators; every other option must stay the same for both, so it lives here.
+ */
+export function createConfigAjv(code?: CodeOptions): Ajv {
+  const ajv = newAjv({
     allErrors: true,
     useDefaults: true,
     verbose: true,
     strict: true,
     // Named keys (ansible_command) may also match a key family (ansible_*): the named schema applies.
     allowMatchingProperties: true,
+    ...(code ? { code } : {}),
   });
   ajv.addVocabulary(['hint', 'env']);
-  ajv.addFormat('ipv4-cidr', { type: 'string', validate: isIpv4Cidr });
-  ajv.addFormat('http-url', { type: 'string', validate: (s: string) => /^https?:\/\/[^\s/]+\S*$/.test(s) });
+  for (const [name, format] of Object.entries(formats)) ajv.addFormat(name, format);
+  return ajv;
+}
+
+/**
+ * A validator using the `precompiled` validate function of each schema (keyed by `schemaKey`), and
+ * compiling with ajv (loaded then) the schemas it lacks.
+ */
+export function createSchemaValidator(
+  precompiled: ReadonlyMap<string, ValidateFunction> = new Map(),
+): SchemaValidator {
   const compiled = new Map<SectionSchema, ValidateFunction>();
+  let ajv: Ajv | undefined;
+  const checkOf = (schema: SectionSchema): ValidateFunction => {
+    let check = compiled.get(schema) ?? precompiled.get(schemaKey(schema));
+    if (!check) {
+      ajv ??= createConfigAjv();
+      check = ajv.compile(schema);
+    }
+    compiled.set(schema, check);
+    return check;
+  };
 
   return {
     validate(section, schema, env, unknown = {}) {
-      let check = compiled.get(schema);
-      if (!check) {
-        check = ajv.compile(schema);
-        compiled.set(schema, check);
-      }
+      const check = checkOf(schema);
       const data: Record<string, ConfigValue> = {};
       for (const [key, entry] of section.entries)
         data[key] = coerce(entry.value, keySchemaOf(schema, key)?.type);

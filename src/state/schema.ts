@@ -3,7 +3,8 @@
  * write. The schema objects are typed against ClusterState and the Template types, so a field
  * added to those types without a schema entry fails the typecheck instead of every later load.
  */
-import { Ajv, type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
+import type { Ajv, CodeOptions, ErrorObject, SchemaObject, ValidateFunction } from 'ajv';
+import { importPrecompiled, newAjv, schemaKey } from '../config/precompiled.js';
 import type {
   CloudSection,
   ClusterSettings,
@@ -159,17 +160,28 @@ export const clusterStateSchema = objectOf<ClusterState>()(
   ['version', 'name', 'templateName', 'template', 'createdAt', 'updatedAt', 'nodes', 'paths'],
 );
 
-let validator: ValidateFunction<ClusterState> | undefined;
+/**
+ * An ajv instance with the options of the state schema. The build passes `code` to emit the
+ * standalone validator; every other option must stay the same for both, so it lives here.
+ */
+export function createStateAjv(code?: CodeOptions): Ajv {
+  return newAjv({ allErrors: true, strict: true, allowUnionTypes: true, ...(code ? { code } : {}) });
+}
+
+// Imported with this module (a small file, no ajv compiler) so that checkClusterState stays synchronous.
+const precompiled = await importPrecompiled(new URL('./validators.js', import.meta.url));
+
+let validator: ValidateFunction | undefined;
 
 /**
  * Checks `value` against the state schema. Returns the problems as `path: message` lines, or an
- * empty list when it is a valid ClusterState. The validator is compiled on first use so commands
- * that never read state do not pay for it.
+ * empty list when it is a valid ClusterState. Uses the validator `npm run build` precompiled
+ * (dist/state/validators.js); without it (tests run the sources, or the build is stale) the schema
+ * is compiled with ajv on first use.
  */
 export function checkClusterState(value: unknown): string[] {
-  validator ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<ClusterState>(
-    clusterStateSchema,
-  );
+  validator ??=
+    precompiled.get(schemaKey(clusterStateSchema)) ?? createStateAjv().compile(clusterStateSchema);
   if (validator(value)) return [];
   return (validator.errors ?? []).map(describeError);
 }

@@ -3,6 +3,7 @@
  * real SSH, real ansible-playbook with the bundled playbooks, real Slurm jobs; then resize and stop.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runHerd } from '../helpers/cli.js';
 import { createHerdHome, type HerdHome, localConfig, parseSinfo } from '../helpers/cluster.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
@@ -60,6 +61,16 @@ describe.skipIf(!canRunLocalNodes)('herd start slurm: a working Slurm cluster of
     expect(write.code, write.stderr).toBe(0);
     const read = await home.herd(['ssh', 'slurm', '--', 'cat', '/home/shared-test.txt']);
     expect(read.stdout.trim()).toBe(token);
+  });
+
+  it('transfers files with sftp to the frontend', async () => {
+    const r = await runHerd(['sftp', 'slurm', '--', '-b', '-'], {
+      env: home.env,
+      input: 'put /etc/os-release /tmp/herd-sftp-test\nls -l /tmp/herd-sftp-test\n',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const check = await home.herd(['ssh', 'slurm', '--', 'cat', '/tmp/herd-sftp-test']);
+    expect(check.stdout).toContain('VERSION_ID=');
   });
 
   it('lists the cluster and its nodes, also as JSON', async () => {

@@ -9,7 +9,6 @@ import { formatProblem } from '../../src/errors.js';
 import { allProblems, lineOf, loadText } from './helpers.js';
 import { BASE, CASES } from './malformed-cases.js';
 
-
 describe.each(CASES)('$name', ({ append, text, dropIn, at, key, message }) => {
   const main = text ?? (append === undefined ? BASE : `${BASE}${append}\n`);
   const after = text === undefined && append !== undefined ? BASE.split('\n').length - 1 : 0;

@@ -44,12 +44,18 @@ async function waitFor(condition: () => Promise<boolean>, seconds = 60): Promise
   expect.fail(`condition not met within ${seconds} s: ${condition.toString()}`);
 }
 
-const cases: { image: FixtureImage; resize: boolean }[] = [
-  { image: 'debian-12-hpc', resize: true },
-  { image: 'debian-12', resize: false },
+type Groups = Record<string, readonly string[]>;
+const cases: { image: FixtureImage; groups: Groups; resize: boolean }[] = [
+  { image: 'debian-12-hpc', groups: { slurm_master: [MASTER], slurm_worker: WORKERS }, resize: true },
+  // ElastiCluster's old worker group names, one worker in each
+  {
+    image: 'debian-12',
+    groups: { slurm_master: [MASTER], slurm_workers: [WORKERS[0]!], slurm_clients: [WORKERS[1]!] },
+    resize: false,
+  },
 ];
 
-describe.each(cases)('site.yml on $image nodes', ({ image, resize }) => {
+describe.each(cases)('site.yml on $image nodes', ({ image, groups, resize }) => {
   let inventory = '';
   let masterIp = '';
   let firstRun: PlaybookRun;
@@ -59,7 +65,7 @@ describe.each(cases)('site.yml on $image nodes', ({ image, resize }) => {
       throw new Error('booting nspawn nodes needs root: run the e2e tests as root');
     await destroyNodes(); // leftovers of an interrupted earlier run
     await startNodes(image, [MASTER, ...WORKERS]);
-    inventory = await writeInventory({ slurm_master: [MASTER], slurm_worker: WORKERS });
+    inventory = await writeInventory(groups);
     masterIp = (await readAddresses()).get(MASTER)!;
   });
 
@@ -90,6 +96,15 @@ describe.each(cases)('site.yml on $image nodes', ({ image, resize }) => {
     await onNode(addresses.get(WORKERS[1]!)!, `echo '${marker}' > /home/herd-share-test.txt`);
     expect(await onNode(masterIp, 'cat /home/herd-share-test.txt')).toBe(marker);
     expect(await onNode(addresses.get(WORKERS[0]!)!, 'cat /home/herd-share-test.txt')).toBe(marker);
+  });
+
+  it('enables every service, so the cluster comes back after a reboot', async () => {
+    const addresses = await readAddresses();
+    expect(await onNode(masterIp, 'systemctl is-enabled munge slurmctld')).toBe('enabled\nenabled');
+    for (const worker of WORKERS) {
+      const out = await onNode(addresses.get(worker)!, 'systemctl is-enabled munge slurmd home.mount');
+      expect(out).toBe('enabled\nenabled\nenabled');
+    }
   });
 
   it('changes nothing on a second run', async () => {

@@ -1,6 +1,4 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { refreshNodes } from '../../cluster/refresh.js';
-import { chooseSshTarget } from '../../ssh/index.js';
 import { renderClusterSummary, renderNodes } from '../../ui/cluster-summary.js';
 import { printJson, printLines } from '../../ui/output.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
@@ -26,6 +24,9 @@ export const listNodesCommand: CommandModule<GlobalArgs, Args> = {
       })
       .option('json', { type: 'boolean', describe: 'Print JSON' }) as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
+    // Loaded on use, so `herd --help` pays only for yargs.
+    const { refreshNodes } = await import('../../cluster/refresh.js');
+    const { chooseSshTarget } = await import('../../ssh/openssh.js');
     const ctx = contextFrom(args);
     const repo = await openRepo(ctx);
     let state = await repo.load(args.cluster);

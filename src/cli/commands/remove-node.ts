@@ -1,5 +1,4 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { resizeCluster } from '../../cluster/resize.js';
 import { printLines } from '../../ui/output.js';
 import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
@@ -28,6 +27,8 @@ export const removeNodeCommand: CommandModule<GlobalArgs, Args> = {
         describe: 'Re-run Ansible afterwards (--no-setup skips)',
       }) as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
+    // Loaded on use, so `herd --help` pays only for yargs.
+    const { resizeCluster } = await import('../../cluster/resize.js');
     const ctx = contextFrom(args);
     const repo = await openRepo(ctx);
     const state = await repo.load(args.cluster);

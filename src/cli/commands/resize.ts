@@ -1,7 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { resizeCluster } from '../../cluster/resize.js';
 import { UsageError } from '../../errors.js';
-import { chooseSshTarget } from '../../ssh/index.js';
 import { renderClusterSummary } from '../../ui/cluster-summary.js';
 import { printJson, printLines } from '../../ui/output.js';
 import { confirm } from '../confirm.js';
@@ -45,6 +43,9 @@ export const resizeCommand: CommandModule<GlobalArgs, Args> = {
         'remove compute node with the highest number',
       ) as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
+    // Loaded on use, so `herd --help` pays only for yargs.
+    const { resizeCluster } = await import('../../cluster/resize.js');
+    const { chooseSshTarget } = await import('../../ssh/openssh.js');
     const add = args.add === undefined ? [] : parseNodeCounts(args.add, '-a/--add');
     const remove = args.remove === undefined ? [] : parseNodeCounts(args.remove, '-r/--remove');
     if (add.length === 0 && remove.length === 0) {

@@ -1,5 +1,4 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { configureCluster } from '../../cluster/configure.js';
 import { printLines } from '../../ui/output.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
@@ -19,6 +18,8 @@ export const setupCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 setup slurm', 're-run the playbooks')
       .example('$0 setup slurm -- --tags slurm --check', 'pass options to ansible-playbook') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
+    // Loaded on use, so `herd --help` pays only for yargs.
+    const { configureCluster } = await import('../../cluster/configure.js');
     const ctx = contextFrom(args);
     const repo = await openRepo(ctx);
     const deps = await buildDeps(ctx, { json: false });

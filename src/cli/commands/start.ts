@@ -1,6 +1,4 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { startCluster } from '../../cluster/start.js';
-import { chooseSshTarget } from '../../ssh/index.js';
 import { renderClusterSummary } from '../../ui/cluster-summary.js';
 import { printJson, printLines } from '../../ui/output.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
@@ -41,6 +39,9 @@ export const startCommand: CommandModule<GlobalArgs, Args> = {
         'a second cluster with 10 compute nodes',
       ) as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
+    // Loaded on use, so `herd --help` pays only for yargs.
+    const { startCluster } = await import('../../cluster/start.js');
+    const { chooseSshTarget } = await import('../../ssh/openssh.js');
     const ctx = contextFrom(args);
     const nodeCounts = args.nodes === undefined ? [] : parseNodeCounts(args.nodes, '--nodes');
     const { config, getTemplate } = await loadConfigFor(ctx, { quiet: args.json === true });

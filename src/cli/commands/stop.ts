@@ -1,5 +1,4 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { stopCluster } from '../../cluster/stop.js';
 import { printJson, printLines } from '../../ui/output.js';
 import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
@@ -28,6 +27,8 @@ export const stopCommand: CommandModule<GlobalArgs, Args> = {
       .option('wait', { type: 'boolean', describe: 'Wait until the cloud reports every node terminated' })
       .option('json', { type: 'boolean', describe: 'Print what was terminated as JSON' }) as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
+    // Loaded on use, so `herd --help` pays only for yargs.
+    const { stopCluster } = await import('../../cluster/stop.js');
     const ctx = contextFrom(args);
     const repo = await openRepo(ctx);
     const state = await repo.load(args.cluster);

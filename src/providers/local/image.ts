@@ -4,6 +4,7 @@
  * of every node's overlay. Builds happen in a temp dir renamed at the end (a crash never leaves
  * half an image) under a lock (two herd processes never build the same image at once).
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,10 +31,37 @@ const BASE_PACKAGES = [
   'ca-certificates',
   'procps',
 ];
-const HPC_PACKAGES = ['munge', 'slurmctld', 'slurmd', 'slurm-client', 'sshfs', 'fuse3', 'nfs-common'];
+// acl, procps and rsync are what the bundled playbooks' common role installs: baked in, setup needs no apt.
+const HPC_PACKAGES = [
+  'munge',
+  'slurmctld',
+  'slurmd',
+  'slurm-client',
+  'sshfs',
+  'fuse3',
+  'nfs-common',
+  'acl',
+  'rsync',
+];
 /** Daemons the hpc image carries disabled: the playbooks configure and enable them. */
 const HPC_DISABLED = ['slurmctld', 'slurmd'];
 const TAR_FLAGS = ['--numeric-owner', '--xattrs', '--xattrs-include=*'];
+
+/** Bump when the way images are prepared changes without a package list change. */
+const RECIPE_REVISION = 2;
+
+/**
+ * The cache name of an image: its name plus a digest of the recipe, so a changed recipe builds a new image
+ * instead of silently reusing an old one (old ones stay: running nodes may still use them as lower dir).
+ */
+export function imageCacheKey(image: LocalImageName): string {
+  const recipe = JSON.stringify(
+    image === 'debian-12'
+      ? { SUITE, BASE_PACKAGES, RECIPE_REVISION }
+      : { base: imageCacheKey('debian-12'), HPC_PACKAGES, HPC_DISABLED, RECIPE_REVISION },
+  );
+  return `${image}-${createHash('sha256').update(recipe).digest('hex').slice(0, 8)}`;
+}
 
 /** Where images are cached: `$HERD_IMAGE_CACHE`, else `<storageDir>/local/images`. */
 export function imageCacheDir(storageDir: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -49,7 +77,8 @@ export interface ImageOptions {
 
 /** The unpacked root filesystem of `image`, built or unpacked first when needed. */
 export async function ensureImage(image: LocalImageName, options: ImageOptions): Promise<string> {
-  const rootfs = join(options.cacheDir, image);
+  const key = imageCacheKey(image);
+  const rootfs = join(options.cacheDir, key);
   if (existsSync(rootfs)) return rootfs; // only ever created by rename: always complete
   await mkdir(options.cacheDir, { recursive: true, mode: 0o755 });
   const lock = {
@@ -59,11 +88,11 @@ export async function ensureImage(image: LocalImageName, options: ImageOptions):
       options.log.info(`Waiting for herd process ${pid}, which is preparing image ${image}...`),
     ...(options.signal ? { signal: options.signal } : {}),
   };
-  return withLock(join(options.cacheDir, `${image}.lock`), lock, async () => {
+  return withLock(join(options.cacheDir, `${key}.lock`), lock, async () => {
     if (existsSync(rootfs)) return rootfs;
-    await removeLeftovers(options.cacheDir, image);
-    const archive = join(options.cacheDir, `${image}.tar.zst`);
-    const tmp = join(options.cacheDir, `.${image}.tmp-${process.pid}`);
+    await removeLeftovers(options.cacheDir, key);
+    const archive = join(options.cacheDir, `${key}.tar.zst`);
+    const tmp = join(options.cacheDir, `.${key}.tmp-${process.pid}`);
     try {
       const started = Date.now();
       if (existsSync(archive)) {

@@ -4,6 +4,7 @@
  * Instance ids are the machine names, `<cluster>-<node>`. `flavor` and `security_group` are
  * ignored (nodes share the host's CPUs and memory; the bridge is private to the host).
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import type { CloudSection } from '../../config/types.js';
 import { AbortError, ProviderError } from '../../errors.js';
@@ -283,7 +284,11 @@ class LocalProvider implements Provider {
     if (isNodeRunning(record)) return;
     // A node whose nspawn was killed may have left its init running (and holding its address).
     await shutdownNode(paths, record, this.options.stopTimeoutMs);
-    const lowerDir = await this.image(record.image as LocalImageName);
+    // The node's upper dir belongs to the image it was created from: keep it while it exists.
+    const lowerDir =
+      record.lowerDir && existsSync(record.lowerDir)
+        ? record.lowerDir
+        : await this.image(record.image as LocalImageName);
     const ip = await leaseAddress(
       this.net,
       { machine: record.machine, nodeDir: paths.dir },

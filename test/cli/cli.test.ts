@@ -1,0 +1,72 @@
+/** The CLI surface through bin/herd: help, version, suggestions, usage errors and their exit codes. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMAND_OPTIONS } from '../../src/cli/main.js';
+import { hasStackTrace, makeTempDir, repoRoot, runHerd } from '../helpers/cli.js';
+
+let home: { dir: string; cleanup: () => Promise<void> };
+let env: Record<string, string>;
+beforeAll(async () => {
+  home = await makeTempDir('herd-cli-');
+  env = { HOME: home.dir, HERD_STORAGE: join(home.dir, 'storage'), HERD_CONFIG: join(home.dir, 'config') };
+});
+afterAll(() => home.cleanup());
+
+describe('herd CLI', () => {
+  it('prints its version from package.json', async () => {
+    const r = await runHerd(['--version'], { env });
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it.each(Object.entries(COMMAND_OPTIONS))(
+    'has --help for %s listing exactly the known options',
+    async (command, options) => {
+      const r = await runHerd([command, '--help'], { env });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`herd ${command}`);
+      const options_ = r.stdout.split('\nExamples:')[0]!;
+      const shown = new Set([...options_.matchAll(/--([a-z][a-z-]*)/g)].map((m) => m[1]!));
+      for (const option of options) expect(shown, option).toContain(option);
+      const global = ['config', 'storage', 'verbose', 'debug', 'help', 'version'];
+      for (const option of shown) expect([...options, ...global, 'no-setup'], option).toContain(option);
+    },
+  );
+
+  it.each([
+    [['strat'], /Did you mean start\?/],
+    [['start', 'slurm', '--nodse', '3:compute'], /did you mean --nodes\?/],
+    [['list', '--jsn'], /did you mean --json\?/],
+    [['start', 'slurm', '--nodes', '3'], /"3" has no kind/],
+    [['resize', 'x'], /needs -a\/--add or -r\/--remove/],
+    [['resize', 'x', '-a', 'compute'], /"compute" has no count/],
+    [['ssh'], /Not enough non-option arguments/],
+    [[], /Name a command/],
+  ])('herd %j is a usage error (exit 2) with a clear message', async (args, message) => {
+    const r = await runHerd(args, { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+  });
+
+  it('creates the default config on first use and says where', async () => {
+    const r = await runHerd(['list-templates'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`Created the default configuration ${env['HERD_CONFIG']}`);
+    expect(r.stdout).toMatch(/name: +slurm/);
+    const again = await runHerd(['list-templates'], { env });
+    expect(again.stderr).not.toContain('Created the default configuration');
+  });
+
+  it('names a missing cluster with a hint, exit 1, and --debug adds the stack', async () => {
+    const r = await runHerd(['list-nodes', 'nosuch'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('No cluster named "nosuch"');
+    expect(r.stderr).toContain('herd list');
+    expect(hasStackTrace(r.stderr)).toBe(false);
+    const debug = await runHerd(['list-nodes', 'nosuch', '--debug'], { env });
+    expect(hasStackTrace(debug.stderr)).toBe(true);
+  });
+});
