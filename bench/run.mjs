@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // herd's benchmarks: figures for the notes, never assertions. `npm run bench` runs the CLI start-up
-// benchmarks; `npm run bench -- --cluster` adds real local clusters (root, minutes).
+// benchmarks and, as root, real local clusters (minutes); `npm run bench -- --quick` skips the clusters.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,7 +59,8 @@ try {
   results.push(bare, help, list);
   for (const r of [help, list]) r.ratioToBareNode = Math.round((r.medianMs / bare.medianMs) * 100) / 100;
 
-  if (args.has('--cluster')) {
+  // Real clusters need root and take minutes; --quick skips them.
+  if (!args.has('--quick') && process.getuid?.() === 0) {
     const { benchClusters } = await import('./clusters.mjs');
     results.push(...(await benchClusters({ herd, work })));
   }

@@ -67,15 +67,16 @@ export function expandProxyCommand(
 }
 
 /** Options shared by ssh and sftp; `HostKeyAlias` makes the name-keyed known_hosts line match. */
-function commonOptions(target: OpenSshTarget): string[] {
-  const port = target.port ?? 22;
-  const options = [
-    '-i',
-    target.privateKeyPath,
+/**
+ * Options that make OpenSSH accept only the host key herd pinned: herd's known_hosts alone, strict
+ * checking, no IP-keyed entries and no key rotation behind herd's back. Shared by ssh, sftp and Ansible.
+ */
+function pinnedKeyOptions(knownHostsPath: string): string[] {
+  return [
     '-o',
     'IdentitiesOnly=yes',
     '-o',
-    `UserKnownHostsFile=${target.knownHostsPath}`,
+    `UserKnownHostsFile=${knownHostsPath}`,
     '-o',
     'GlobalKnownHostsFile=/dev/null',
     '-o',
@@ -84,6 +85,15 @@ function commonOptions(target: OpenSshTarget): string[] {
     'CheckHostIP=no',
     '-o',
     'UpdateHostKeys=no',
+  ];
+}
+
+function commonOptions(target: OpenSshTarget): string[] {
+  const port = target.port ?? 22;
+  const options = [
+    '-i',
+    target.privateKeyPath,
+    ...pinnedKeyOptions(target.knownHostsPath),
     '-o',
     `HostKeyAlias=${target.node}`,
   ];
@@ -182,18 +192,7 @@ export function ansibleSshArgs(options: {
     'ControlPersist=60s',
     '-o',
     `ControlPath=${options.controlDir ?? controlPathDir()}/%C`,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    `UserKnownHostsFile=${options.knownHostsPath}`,
-    '-o',
-    'GlobalKnownHostsFile=/dev/null',
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    'CheckHostIP=no',
-    '-o',
-    'UpdateHostKeys=no',
+    ...pinnedKeyOptions(options.knownHostsPath),
   ];
   if (options.proxyCommand) {
     // Validate as ElastiCluster would; OpenSSH itself then expands %h %p %r per host.
