@@ -69,11 +69,11 @@ try {
 }
 
 for (const r of results) {
+  const figure =
+    r.medianMs !== undefined ? `${r.medianMs} ms` : r.seconds !== undefined ? `${r.seconds} s` : '';
   const extra = Object.entries(r)
-    .filter(([k]) => k !== 'label' && k !== 'medianMs')
+    .filter(([k, v]) => !['label', 'medianMs', 'seconds'].includes(k) && v !== undefined)
     .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
     .join(' ');
-  console.log(
-    `${r.label.padEnd(48)} ${r.medianMs !== undefined ? `${r.medianMs} ms` : ''} ${extra}`.trimEnd(),
-  );
+  console.log(`${r.label.padEnd(52)} ${figure} ${extra}`.trimEnd());
 }

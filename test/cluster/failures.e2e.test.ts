@@ -126,6 +126,44 @@ describe.skipIf(!canRunLocalNodes)('failures on real nodes', () => {
     expect(await home.leftovers()).toEqual(NOTHING_LEFT);
   });
 
+  it('a crash (SIGKILL) during start: start NAME resumes creating only what is missing; stop leaves nothing', async () => {
+    const child = spawn(process.execPath, [herdBin, 'start', 'small', '-n', 'crashed', '--no-setup'], {
+      env: { ...process.env, ...home.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (/running, waiting for SSH/.test(stderr)) child.kill('SIGKILL');
+    });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('close', (_c, s) => resolve(s)),
+    );
+    expect(signal, stderr).toBe('SIGKILL');
+    const crashed = await home.leftovers();
+    // At least one node was booted before the crash (which ones depends on timing on a busy machine).
+    expect(crashed.pids.length, stderr).toBeGreaterThan(0);
+
+    const resume = await home.herd(['start', 'small', '-n', 'crashed', '--no-setup']);
+    expect(resume.code, resume.stderr).toBe(0);
+    const state = JSON.parse((await home.herd(['list-nodes', 'crashed', '--json'])).stdout) as {
+      nodes: { name: string; state: string }[];
+    };
+    expect(state.nodes.map((n) => [n.name, n.state])).toEqual([
+      ['frontend001', 'ready'],
+      ['compute001', 'ready'],
+    ]);
+    // The nodes the crashed run booted were adopted and reused, not duplicated or replaced.
+    const resumed = await home.leftovers();
+    expect(resumed.pids.length).toBe(2);
+    for (const pid of crashed.pids) expect(resumed.pids).toContain(pid);
+
+    const stop = await home.herd(['stop', 'crashed', '--yes']);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(await home.leftovers()).toEqual(NOTHING_LEFT);
+  });
+
   it('Ctrl-C during start exits 130 with a hint, keeps consistent state, and stop then leaves nothing', async () => {
     const child = spawn(process.execPath, [herdBin, 'start', 'slurm', '--no-setup'], {
       env: { ...process.env, ...home.env },
