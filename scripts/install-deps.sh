@@ -33,8 +33,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm dependencies: install when node_modules is missing or older than the lock file.
+# npm dependencies: install when node_modules is missing or older than the lock file. `npm install`
+# (which follows package-lock.json) rather than `npm ci`: npm 11 records no lock entries for optional
+# platform packages the registry does not serve here (Biome's), and `npm ci` then refuses the lock file.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error
 fi
