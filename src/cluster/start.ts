@@ -71,14 +71,17 @@ export async function startCluster(options: StartOptions): Promise<StartResult> 
     state.paths = keys.paths;
     await deps.repo.save(state);
 
-    const provider = await deps.createProvider(template.cloud, { storageDir: deps.repo.dir, log: deps.log });
     const login = {
       user: template.login.imageUser,
       publicKey: keys.publicKey,
       keyName: template.login.userKeyName,
     };
-    await provider.prepare(name, login);
-    await adoptUnknownNodes(state, template, provider, deps);
+    const provider = await forgetIfNothingStarted(existing === undefined, state, deps, async () => {
+      const p = await deps.createProvider(template.cloud, { storageDir: deps.repo.dir, log: deps.log });
+      await p.prepare(name, login);
+      await adoptUnknownNodes(state, template, p, deps);
+      return p;
+    });
 
     const grow = await growCluster({
       deps,
@@ -101,6 +104,25 @@ export async function startCluster(options: StartOptions): Promise<StartResult> 
   } finally {
     await deps.progress.close();
     await lock.release();
+  }
+}
+
+/**
+ * Runs the steps before any node is requested. When they fail for a new cluster (no root, a missing host
+ * tool, bad credentials) nothing exists on the cloud yet, so the new record is removed rather than left
+ * behind as an empty cluster in `herd list`.
+ */
+async function forgetIfNothingStarted<T>(
+  isNew: boolean,
+  state: ClusterState,
+  deps: ClusterDeps,
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (isNew && state.nodes.length === 0) await deps.repo.remove(state.name);
+    throw error;
   }
 }
 

@@ -1,9 +1,11 @@
 /** The CLI surface through bin/herd: help, version, suggestions, usage errors and their exit codes. */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_OPTIONS } from '../../src/cli/main.js';
-import { hasStackTrace, makeTempDir, repoRoot, runHerd } from '../helpers/cli.js';
+import { hasStackTrace, herdBin, makeTempDir, repoRoot, runHerd } from '../helpers/cli.js';
 
 let home: { dir: string; cleanup: () => Promise<void> };
 let env: Record<string, string>;
@@ -68,5 +70,38 @@ describe('herd CLI', () => {
     expect(hasStackTrace(r.stderr)).toBe(false);
     const debug = await runHerd(['list-nodes', 'nosuch', '--debug'], { env });
     expect(hasStackTrace(debug.stderr)).toBe(true);
+  });
+});
+
+// Needs root (to switch to nobody) and a checkout that nobody can read.
+const nobodyCanRunHerd =
+  process.getuid?.() === 0 &&
+  spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', herdBin]).status ===
+    0;
+
+describe.skipIf(!nobodyCanRunHerd)('herd run by a user who is not root', () => {
+  it('refuses to start a local cluster, says root is needed, and leaves no empty cluster behind', async () => {
+    const user = await makeTempDir('herd-nobody-');
+    try {
+      await chmod(user.dir, 0o777);
+      const asNobody = (args: string[]) =>
+        spawnSync(
+          'setpriv',
+          ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, herdBin, ...args],
+          {
+            env: { PATH: process.env['PATH'], HOME: user.dir },
+            encoding: 'utf8',
+          },
+        );
+      const start = asNobody(['start', 'slurm', '--no-setup']);
+      expect(start.status, start.stderr).toBe(1);
+      expect(start.stderr).toContain('needs root');
+      expect(start.stderr).toMatch(/hint: .*root/);
+      const list = asNobody(['list', '--json']);
+      expect(list.status, list.stderr).toBe(0);
+      expect(JSON.parse(list.stdout).clusters).toEqual([]);
+    } finally {
+      await user.cleanup();
+    }
   });
 });
