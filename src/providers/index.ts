@@ -5,11 +5,11 @@
 import { ProviderError } from '../errors.js';
 import type { ProviderFactory } from './types.js';
 
-/** Which issue brings each provider that is not written yet. */
+/** Clouds whose config herd already validates but cannot start nodes on yet. */
 const PLANNED: Readonly<Record<string, string>> = {
-  ec2_boto: 'issue 4 (EC2)',
-  google: 'issue 5 (Google Compute Engine)',
-  openstack: 'a later issue (OpenStack)',
+  ec2_boto: 'Amazon EC2',
+  google: 'Google Compute Engine',
+  openstack: 'OpenStack',
 };
 
 /** Builds the provider named by `cloud.provider`. */
@@ -22,7 +22,7 @@ export const createProvider: ProviderFactory = async (cloud, context) => {
     default:
       throw new ProviderError(
         'ProviderNotImplemented',
-        `[cloud/${cloud.name}] provider=${cloud.provider} is not implemented yet; it comes with ${PLANNED[cloud.provider] ?? 'a later issue'}.`,
+        `[cloud/${cloud.name}] provider=${cloud.provider} (${PLANNED[cloud.provider] ?? cloud.provider}): this version of herd validates its configuration but cannot start nodes on it yet.`,
         { hint: `Use provider=local for now (a cluster of systemd-nspawn nodes on this host).` },
       );
   }

@@ -12,9 +12,10 @@ describe('createProvider', () => {
   });
 
   it.each([
-    ['ec2_boto', /issue 4/],
-    ['google', /issue 5/],
-  ] as const)('says which issue brings %s', async (name, issue) => {
+    ['ec2_boto', /\[cloud\/c\] provider=ec2_boto \(Amazon EC2\).*cannot start nodes on it yet/],
+    ['google', /\[cloud\/c\] provider=google \(Google Compute Engine\).*cannot start nodes on it yet/],
+    ['openstack', /provider=openstack \(OpenStack\)/],
+  ] as const)('says clearly that %s cannot start nodes yet', async (name, issue) => {
     const error = await createProvider({ name: 'c', provider: name, settings: {} }, context).catch(
       (e: unknown) => e,
     );
