@@ -1,5 +1,6 @@
 /** The setup stage: inventory, pinned known_hosts, ansible-playbook. */
 import type { Template } from '../config/types.js';
+import { AbortError } from '../errors.js';
 import type { ClusterState } from '../state/types.js';
 import type { ClusterDeps } from './deps.js';
 
@@ -30,6 +31,12 @@ export async function configureCluster(options: ConfigureOptions): Promise<void>
     });
   } catch (error) {
     deps.progress.step(title, 'failed', error instanceof Error ? error.message.split('\n')[0] : undefined);
+    if (options.signal?.aborted) {
+      throw new AbortError(`Interrupted while configuring cluster "${state.name}"; its nodes keep running.`, {
+        hint: `Run "herd setup ${state.name}" to configure it, or "herd stop ${state.name}" to remove it.`,
+        cause: error,
+      });
+    }
     throw error;
   }
   deps.progress.step(title, 'done');
