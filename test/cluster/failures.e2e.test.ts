@@ -14,40 +14,27 @@ const SUBNET = '10.81.0.0/24';
 const NO_SSH_ON_COMPUTE002 =
   'image_userdata=[ "$(hostname)" = compute002 ] && echo "ListenAddress 127.0.0.1" > /etc/ssh/sshd_config.d/herd-test.conf || true';
 
-const EXTRA = `
-[cluster/nossh]
+/** A 1 frontend + N compute template on the plain image; `extra` lines go into [cluster/NAME]. */
+function template(name: string, computeNodes: number, extra = ''): string {
+  return `
+[cluster/${name}]
 cloud=local
 login=local
 setup=slurm
 image_id=debian-12
 frontend_nodes=1
-compute_nodes=2
-start_timeout=20
-
-[cluster/nossh/compute]
-${NO_SSH_ON_COMPUTE002}
-
-[cluster/nosshmin]
-cloud=local
-login=local
-setup=slurm
-image_id=debian-12
-frontend_nodes=1
-compute_nodes=2
-compute_nodes_min=1
-start_timeout=20
-
-[cluster/nosshmin/compute]
-${NO_SSH_ON_COMPUTE002}
-
-[cluster/small]
-cloud=local
-login=local
-setup=slurm
-image_id=debian-12
-frontend_nodes=1
-compute_nodes=1
+compute_nodes=${computeNodes}
+${extra}
 `;
+}
+
+const EXTRA = [
+  template('nossh', 2, 'start_timeout=20'),
+  `[cluster/nossh/compute]\n${NO_SSH_ON_COMPUTE002}\n`,
+  template('nosshmin', 2, 'compute_nodes_min=1\nstart_timeout=20'),
+  `[cluster/nosshmin/compute]\n${NO_SSH_ON_COMPUTE002}\n`,
+  template('small', 1),
+].join('');
 
 const NOTHING_LEFT = { pids: [], mounts: [], nodeDirs: [], bridge: false, nat: false };
 
