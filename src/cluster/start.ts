@@ -76,12 +76,18 @@ export async function startCluster(options: StartOptions): Promise<StartResult> 
       publicKey: keys.publicKey,
       keyName: template.login.userKeyName,
     };
-    const provider = await forgetIfNothingStarted(existing === undefined, state, deps, async () => {
-      const p = await deps.createProvider(template.cloud, { storageDir: deps.repo.dir, log: deps.log });
-      await p.prepare(name, login);
-      await adoptUnknownNodes(state, template, p, deps);
-      return p;
-    });
+    let provider: Provider | undefined;
+    let prepared = false;
+    try {
+      provider = await deps.createProvider(template.cloud, { storageDir: deps.repo.dir, log: deps.log });
+      await provider.prepare(name, login);
+      prepared = true;
+      await adoptUnknownNodes(state, template, provider, deps);
+    } catch (error) {
+      if (!existing && state.nodes.length === 0)
+        await forgetNewCluster(state, deps, prepared ? provider : undefined);
+      throw error;
+    }
 
     const grow = await growCluster({
       deps,
@@ -108,22 +114,22 @@ export async function startCluster(options: StartOptions): Promise<StartResult> 
 }
 
 /**
- * Runs the steps before any node is requested. When they fail for a new cluster (no root, a missing host
- * tool, bad credentials) nothing exists on the cloud yet, so the new record is removed rather than left
- * behind as an empty cluster in `herd list`.
+ * Forgets a new cluster whose start failed before any node was requested (not root, a missing host tool,
+ * bad credentials), rather than leaving an empty cluster in `herd list`. Whatever a successful `prepare`
+ * made (bridge, security group) is cleaned up first; if that fails, the record stays for `herd stop`.
  */
-async function forgetIfNothingStarted<T>(
-  isNew: boolean,
+async function forgetNewCluster(
   state: ClusterState,
   deps: ClusterDeps,
-  step: () => Promise<T>,
-): Promise<T> {
+  prepared: Provider | undefined,
+): Promise<void> {
   try {
-    return await step();
-  } catch (error) {
-    if (isNew && state.nodes.length === 0) await deps.repo.remove(state.name);
-    throw error;
+    await prepared?.cleanup(state.name);
+  } catch (cleanupError) {
+    deps.log.debug(`Cleanup after the failed start failed too: ${String(cleanupError)}`);
+    return;
   }
+  await deps.repo.remove(state.name);
 }
 
 /**
