@@ -89,6 +89,7 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       privateKey,
       deadline: request.deadline,
       probeTimeoutMs: request.probeTimeoutMs,
+      proxyCommand: request.proxyCommand,
       signal: request.signal,
       onProgress: (event) => {
         if (event.result.ok) request.onReady?.(event.node, event.result.ip);

@@ -25,6 +25,8 @@ export type SshWaiter = (request: {
   privateKeyPath: string;
   deadline: number;
   probeTimeoutMs: number;
+  /** `ssh_proxy_command`, unexpanded: probes go through it as later ssh and Ansible connections do. */
+  proxyCommand?: string | undefined;
   signal?: AbortSignal | undefined;
   onReady?: ((name: string, ip: string) => void) | undefined;
 }) => Promise<Map<string, SshOutcome>>;

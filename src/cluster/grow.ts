@@ -245,11 +245,16 @@ async function waitForSsh(
   if (running.length === 0) return [];
   const outcomes = await waitOrAbort(state, signal, () =>
     deps.waitForSsh({
-      nodes: running.map((n) => ({ name: n.name, ips: candidateIps(n), pinnedHostKey: n.hostKey })),
+      nodes: running.map((n) => ({
+        name: n.name,
+        ips: candidateIps(n, template.cluster.sshAddress),
+        pinnedHostKey: n.hostKey,
+      })),
       user: template.login.imageUser,
       privateKeyPath: state.paths.privateKey,
       deadline,
       probeTimeoutMs: template.cluster.sshProbeTimeout * 1000,
+      proxyCommand: template.cluster.sshProxyCommand,
       signal,
       onReady: (name) => deps.progress.node(name, 'ready'),
     }),

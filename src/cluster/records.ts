@@ -18,8 +18,13 @@ export function applyStatus(node: NodeRecord, status: NodeStatus): void {
   if (status.reason) node.error = status.reason;
 }
 
-/** Every IP herd may connect to, in the order it should try them (private first: same network as herd). */
-export function candidateIps(node: NodeRecord): string[] {
+/**
+ * Every IP herd may connect to, in the order it should try them: `ssh_address` picks private or
+ * public addresses only; `auto` (the default) tries both, private first (same network as herd).
+ */
+export function candidateIps(node: NodeRecord, sshAddress: 'auto' | 'private' | 'public' = 'auto'): string[] {
+  if (sshAddress === 'private') return [...new Set(node.privateIps)];
+  if (sshAddress === 'public') return [...new Set(node.publicIps)];
   return [...new Set([...node.privateIps, ...node.publicIps])];
 }
 

@@ -27,6 +27,7 @@ import type { Section } from './sections.js';
 import { didYouMean } from './suggest.js';
 import type {
   CloudSection,
+  ClusterSettings,
   ConfigValue,
   InvalidTemplate,
   LoginSection,
@@ -226,6 +227,7 @@ export function buildTemplate(
         startTimeout: Number(values['start_timeout']),
         sshProxyCommand:
           values['ssh_proxy_command'] === undefined ? undefined : String(values['ssh_proxy_command']),
+        sshAddress: values['ssh_address'] as ClusterSettings['sshAddress'],
       },
       kinds: checked.kinds,
     },

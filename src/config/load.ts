@@ -16,6 +16,7 @@ import {
   resolveLogin,
   resolveSetup,
 } from './resolve-sections.js';
+import { secretFileWarnings } from './secret-files.js';
 import { mergeBlocks, type Section } from './sections.js';
 import type { InvalidTemplate, LoadedConfig, Template } from './types.js';
 import { getValidator } from './validate.js';
@@ -131,6 +132,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     env: options.env,
   };
   for (const section of table.sections.values()) warnings.push(...interpolateSection(section, interpolation));
+  warnings.push(...(await secretFileWarnings(table.sections.values())));
 
   const context: ResolveContext = {
     validator: await getValidator(),

@@ -96,6 +96,8 @@ export interface ClusterSettings {
   startTimeout: number;
   /** `ssh_proxy_command`, with `%h %p %r` left for expansion. */
   sshProxyCommand: string | undefined;
+  /** `ssh_address`: which addresses herd connects to (absent in old state files: auto, private first). */
+  sshAddress?: 'auto' | 'private' | 'public';
 }
 
 /** A cluster template: the merge of `[cluster/NAME]` with its cloud, login and setup sections. */

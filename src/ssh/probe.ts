@@ -3,9 +3,13 @@
  * present? A probe authenticates and runs `true`, so "ready" means a login shell works, not just
  * that port 22 is open (cloud images open sshd before cloud-init has installed the user's key).
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import ssh2 from 'ssh2';
 import { formatHostKey, parseHostKey, sameHostKey } from './known-hosts.js';
+import { expandProxyCommand } from './openssh.js';
 
 /** Why a probe failed, for callers that react differently (stop retrying on `HostKeyChanged`). */
 export type ProbeFailureCode =
@@ -35,6 +39,12 @@ export interface ProbeConnection {
   timeoutMs: number;
   /** Stops every probe in flight. */
   signal?: AbortSignal | undefined;
+  /**
+   * `ssh_proxy_command` (`%h %p %r` not yet expanded): each probe connects through its stdin and
+   * stdout, as OpenSSH's ProxyCommand does, so nodes behind a bastion are probed the same way that
+   * `herd ssh` and Ansible reach them later.
+   */
+  proxyCommand?: string | undefined;
 }
 
 /** Options of {@link probeNode}. */
@@ -89,6 +99,7 @@ function probeAddress(ip: string, options: ProbeNodeOptions): Promise<ProbeResul
   const port = options.port ?? 22;
   return new Promise((resolve) => {
     const client = new ssh2.Client();
+    let proxy: ReturnType<typeof openProxy> | undefined;
     let hostKey: string | undefined;
     let changedKey: string | undefined;
     let settled = false;
@@ -100,6 +111,7 @@ function probeAddress(ip: string, options: ProbeNodeOptions): Promise<ProbeResul
       // Late errors from a torn-down socket must not become unhandled 'error' events.
       client.on('error', () => {});
       client.destroy();
+      proxy?.close();
       resolve(result);
     };
     const onAbort = () => finish(fail('Aborted', 'interrupted'));
@@ -136,12 +148,24 @@ function probeAddress(ip: string, options: ProbeNodeOptions): Promise<ProbeResul
           ),
         );
       }
-      finish(classifyError(err, options, port));
+      failVia(classifyError(err, options, port));
     });
-    client.on('close', () => finish(fail('Unreachable', 'connection closed before login completed')));
+    client.on('close', () => failVia(fail('Unreachable', 'connection closed before login completed')));
+    // Through a proxy, a broken pipe is only the symptom: the proxy's own exit says why.
+    const failVia = (result: ProbeResult) => {
+      if (!proxy) return finish(result);
+      void Promise.race([proxy.exited, sleep(1000).then(() => undefined)]).then((why) =>
+        finish(why ? fail('Unreachable', why) : result),
+      );
+    };
 
     try {
+      if (options.proxyCommand) {
+        proxy = openProxy(expandProxyCommand(options.proxyCommand, { host: ip, port, user: options.user }));
+        proxy.exited.then((why) => finish(fail('Unreachable', why)));
+      }
       client.connect({
+        ...(proxy ? { sock: proxy.stream } : {}),
         host: ip,
         port,
         username: options.user,
@@ -163,6 +187,35 @@ function probeAddress(ip: string, options: ProbeNodeOptions): Promise<ProbeResul
       finish(fail('KeyInvalid', `cannot use the private key: ${(err as Error).message}`));
     }
   });
+}
+
+/**
+ * Runs a proxy command (`sh -c`, as OpenSSH does) and exposes its stdin/stdout as one stream.
+ * `exited` resolves with a reason when the command ends, e.g. because the bastion refused us.
+ */
+function openProxy(command: string): { stream: Duplex; exited: Promise<string>; close(): void } {
+  const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr = (stderr + String(d)).slice(-500);
+  });
+  // A write after the command exited must not become an unhandled error.
+  child.stdin.on('error', () => {});
+  const exited = new Promise<string>((resolve) => {
+    child.once('error', (err) => resolve(`ssh_proxy_command could not start: ${err.message}`));
+    child.once('close', (code, signal) => {
+      const how = signal ? `was killed by ${signal}` : `exited with ${code}`;
+      const said = stderr.trim() ? `: ${stderr.trim().split('\n').at(-1)}` : '';
+      resolve(`ssh_proxy_command "${command}" ${how}${said}`);
+    });
+  });
+  return {
+    stream: Duplex.from({ readable: child.stdout, writable: child.stdin }),
+    exited,
+    close: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    },
+  };
 }
 
 /** Maps an ssh2 client error to a failure code and a reason a user can act on. */

@@ -99,6 +99,7 @@ const clusterSettingsSchema = objectOf<ClusterSettings>()(
     sshProbeTimeout: { type: 'number', exclusiveMinimum: 0 },
     startTimeout: { type: 'number', exclusiveMinimum: 0 },
     sshProxyCommand: string,
+    sshAddress: { type: 'string', enum: ['auto', 'private', 'public'] },
   },
   ['sshProbeTimeout', 'startTimeout'],
 );

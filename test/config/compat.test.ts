@@ -293,6 +293,7 @@ describe('setup and cluster variables, ansible settings, paths', () => {
       sshProbeTimeout: 10,
       startTimeout: 120,
       sshProxyCommand: 'ssh -W %h:%p bastion',
+      sshAddress: 'auto',
     });
     expect(t.login).toMatchObject({
       userKeyPrivate: '/home/tester/.ssh/herd',

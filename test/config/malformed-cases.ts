@@ -501,6 +501,13 @@ export const CASES: Case[] = [
     message: /too small; use 1 or more/,
   },
   {
+    name: 'ssh_address unknown',
+    append: 'ssh_address=internal',
+    at: 'ssh_address',
+    key: 'ssh_address',
+    message: /auto, private, public|"auto", "private"/,
+  },
+  {
     name: 'start_timeout words',
     append: 'start_timeout=ten minutes',
     at: 'start_timeout',

@@ -172,6 +172,7 @@ describe('manual section 4.2 examples', async () => {
       sshProbeTimeout: 5,
       startTimeout: 600,
       sshProxyCommand: undefined,
+      sshAddress: 'auto',
     });
     warned(lineOf(MANUAL, 'auto_ip_assignment'), 'auto_ip_assignment', /rename it to "request_floating_ip"/);
     warned(

@@ -108,6 +108,36 @@ describe('probeNode', () => {
     expect(result).toMatchObject({ ok: true, ip: '127.0.0.3' });
   });
 
+  it('connects through ssh_proxy_command with %h and %p expanded', async () => {
+    const log = join(dir, 'proxy.log');
+    const pipe = join(import.meta.dirname, 'tcp-pipe.mjs');
+    const result = await probeNode({
+      ips: ['127.0.0.3'],
+      port: server.port,
+      user,
+      privateKey: ed25519.privateKey,
+      timeoutMs: 5000,
+      proxyCommand: `${process.execPath} ${pipe} %h %p ${log}`,
+    });
+    expect(result).toEqual({ ok: true, ip: '127.0.0.3', hostKey: server.hostKey });
+    expect(await readFile(log, 'utf8')).toBe(`127.0.0.3 ${server.port}\n`);
+  });
+
+  it('reports a proxy command that exits, with its last error line', async () => {
+    const result = await probeNode({
+      ips: ['127.0.0.1'],
+      port: server.port,
+      user,
+      privateKey: ed25519.privateKey,
+      timeoutMs: 5000,
+      proxyCommand: 'echo "bastion: permission denied" >&2; exit 3',
+    });
+    expect(result).toMatchObject({ ok: false, code: 'Unreachable' });
+    expect(!result.ok && result.reason).toMatch(
+      /ssh_proxy_command .* exited with 3: bastion: permission denied/,
+    );
+  });
+
   it('names every IP and the reason when none answers', async () => {
     const result = await probeNode({
       ips: ['127.0.0.2', '127.0.0.4'],

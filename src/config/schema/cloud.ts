@@ -67,13 +67,32 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
         env: ['EC2_SECRET_KEY', 'AWS_SECRET_ACCESS_KEY'],
         description: 'Secret access key; default from EC2_SECRET_KEY or AWS_SECRET_ACCESS_KEY.',
       },
+      profile: {
+        type: 'string',
+        minLength: 1,
+        env: ['AWS_PROFILE'],
+        description:
+          'Profile of the AWS shared config and credentials files (~/.aws/config, ~/.aws/credentials); default from AWS_PROFILE.',
+      },
       request_floating_ip: requestFloatingIp,
+      ssh_cidr: {
+        type: 'string',
+        pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$',
+        default: '0.0.0.0/0',
+        description:
+          'Addresses (IPv4 CIDR) allowed to reach port 22 of a security group herd creates, e.g. 203.0.113.0/24.',
+        hint: 'write an IPv4 network in CIDR notation, e.g. 203.0.113.0/24 or 0.0.0.0/0',
+      },
       vpc: { type: 'string', minLength: 1, description: 'VPC name or id; needs network_ids in the cluster.' },
       instance_profile: { type: 'string', minLength: 1, description: 'IAM instance profile for every node.' },
       price: {
         type: 'number',
         minimum: 0,
         description: 'Maximum spot price in USD per hour; 0 = on-demand.',
+      },
+      spot: {
+        type: 'boolean',
+        description: 'Spot instances for every node; without price, capped at the on-demand price.',
       },
       timeout: { type: 'integer', minimum: 1, description: 'Seconds to wait for a spot request.' },
     },
@@ -92,8 +111,21 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
         description: 'OAuth client id; without it: Application Default Credentials.',
       },
       gce_client_secret: { type: 'string', minLength: 1, description: 'OAuth client secret.' },
+      gce_api_endpoint: {
+        type: 'string',
+        format: 'http-url',
+        description: 'Compute Engine API endpoint (private endpoints, tests); default: the public API.',
+        hint: 'write a URL such as https://compute.googleapis.com',
+      },
       network: { type: 'string', minLength: 1, default: 'default', description: 'VPC network name.' },
-      zone: { type: 'string', minLength: 1, default: 'us-central1-a', description: 'Zone of the nodes.' },
+      zone: {
+        type: 'string',
+        pattern: '^[a-z0-9-]+(\\s*,\\s*[a-z0-9-]+)*$',
+        default: 'us-central1-a',
+        description:
+          'Zone of the nodes; a comma-separated list is a failover order (the next zone is tried when one has no capacity).',
+        hint: 'write zone names separated by commas, e.g. us-central1-a,us-central1-b',
+      },
       noauth_local_webserver: {
         type: 'boolean',
         default: false,

@@ -25,6 +25,13 @@ export const CLUSTER_KEYS: Readonly<Record<string, KeySchema>> = {
     default: 600,
     description: 'Seconds a start may take until every node answers SSH.',
   },
+  ssh_address: {
+    type: 'string',
+    enum: ['auto', 'private', 'public'],
+    default: 'auto',
+    description:
+      'Which node address herd connects to: private (VPN, bastion, same network), public, or auto (both, private preferred).',
+  },
   ssh_proxy_command: {
     type: 'string',
     minLength: 1,

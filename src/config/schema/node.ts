@@ -75,6 +75,10 @@ export const NODE_KEYS: Readonly<Record<ProviderName, Readonly<Record<string, Ke
     boot_disk_iops: { type: 'integer', minimum: 1, description: 'Provisioned IOPS (io1/io2/gp3).' },
     placement_group: { type: 'string', minLength: 1, description: 'EC2 placement group.' },
     price: { type: 'number', minimum: 0, description: 'Maximum spot price in USD per hour; 0 = on-demand.' },
+    spot: {
+      type: 'boolean',
+      description: 'Spot instances for this kind; without price, capped at the on-demand price.',
+    },
     timeout: { type: 'integer', minimum: 1, description: 'Seconds to wait for a spot request.' },
     instance_profile: { type: 'string', minLength: 1, description: 'IAM instance profile name.' },
   },
@@ -89,8 +93,17 @@ export const NODE_KEYS: Readonly<Record<ProviderName, Readonly<Record<string, Ke
     tags: { type: 'string', description: 'Comma-separated network tags.' },
     scheduling: {
       type: 'string',
-      enum: ['preemptible'],
-      description: 'Set to preemptible for preemptible VMs.',
+      enum: ['preemptible', 'spot'],
+      description: 'preemptible (preemptible VMs) or spot (Spot VMs).',
+    },
+    external_ip: {
+      type: 'boolean',
+      description: 'Whether nodes get an external (public) IP; default yes.',
+    },
+    subnetwork: {
+      type: 'string',
+      minLength: 1,
+      description: 'Subnetwork of the VPC network the nodes attach to.',
     },
     accelerator_count: { type: 'integer', minimum: 0, description: 'Number of GPUs per node.' },
     accelerator_type: { type: 'string', minLength: 1, description: 'GPU type, e.g. nvidia-tesla-t4.' },
