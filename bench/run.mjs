@@ -59,6 +59,12 @@ try {
   results.push(bare, help, list);
   for (const r of [help, list]) r.ratioToBareNode = Math.round((r.medianMs / bare.medianMs) * 100) / 100;
 
+  // Cloud orchestration against moto (and the GCE fake): API calls by action, herd's own time.
+  if (!args.has('--no-cloud')) {
+    const { benchCloud } = await import('./cloud.mjs');
+    results.push(...(await benchCloud({ root, work })));
+  }
+
   // Real clusters need root and take minutes; --quick skips them.
   if (!args.has('--quick') && process.getuid?.() === 0) {
     const { benchClusters } = await import('./clusters.mjs');

@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# The EC2 tests run against moto_server, a real EC2 API server (preinstalled on this machine kind; PyPI is
+# not reachable here, so it cannot be installed on the fly). They must run, never be skipped.
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "moto_server is missing: the EC2 tests need it. Install it with: pip install 'moto[server]'" >&2
+  exit 1
+fi
 npm run build --silent
 npx tsc -p tsconfig.json --noEmit
 npx biome check src test bench scripts
