@@ -5,13 +5,6 @@
 import { ProviderError } from '../errors.js';
 import type { ProviderFactory } from './types.js';
 
-/** Clouds whose config herd already validates but cannot start nodes on yet. */
-const PLANNED: Readonly<Record<string, string>> = {
-  ec2_boto: 'Amazon EC2',
-  google: 'Google Compute Engine',
-  openstack: 'OpenStack',
-};
-
 /** Builds the provider named by `cloud.provider`. */
 export const createProvider: ProviderFactory = async (cloud, context) => {
   switch (cloud.provider) {
@@ -19,11 +12,19 @@ export const createProvider: ProviderFactory = async (cloud, context) => {
       const { createLocalProvider } = await import('./local/index.js');
       return createLocalProvider(cloud, context);
     }
+    case 'ec2_boto': {
+      const { createEc2Provider } = await import('./ec2/index.js');
+      return createEc2Provider(cloud, context);
+    }
+    case 'google': {
+      const { createGceProvider } = await import('./gce/index.js');
+      return createGceProvider(cloud, context);
+    }
     default:
       throw new ProviderError(
         'ProviderNotImplemented',
-        `[cloud/${cloud.name}] provider=${cloud.provider} (${PLANNED[cloud.provider] ?? cloud.provider}): this version of herd validates its configuration but cannot start nodes on it yet.`,
-        { hint: `Use provider=local for now (a cluster of systemd-nspawn nodes on this host).` },
+        `[cloud/${cloud.name}] provider=${cloud.provider} (OpenStack): this version of herd validates its configuration but cannot start nodes on it yet.`,
+        { hint: 'Use provider=local, ec2_boto or google; OpenStack support is planned.' },
       );
   }
 };

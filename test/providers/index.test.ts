@@ -11,16 +11,34 @@ describe('createProvider', () => {
     expect(provider.name).toBe('local');
   });
 
-  it.each([
-    ['ec2_boto', /\[cloud\/c\] provider=ec2_boto \(Amazon EC2\).*cannot start nodes on it yet/],
-    ['google', /\[cloud\/c\] provider=google \(Google Compute Engine\).*cannot start nodes on it yet/],
-    ['openstack', /provider=openstack \(OpenStack\)/],
-  ] as const)('says clearly that %s cannot start nodes yet', async (name, issue) => {
-    const error = await createProvider({ name: 'c', provider: name, settings: {} }, context).catch(
+  it('loads the EC2 provider for provider=ec2_boto', async () => {
+    const provider = await createProvider(
+      {
+        name: 'aws',
+        provider: 'ec2_boto',
+        settings: { ec2_region: 'us-east-1', ec2_access_key: 'k', ec2_secret_key: 's' },
+      },
+      context,
+    );
+    expect(provider.name).toBe('ec2_boto');
+  });
+
+  it('loads the GCE provider for provider=google', async () => {
+    const provider = await createProvider(
+      { name: 'gce', provider: 'google', settings: { gce_project_id: 'my-project', zone: 'us-central1-a' } },
+      context,
+    );
+    expect(provider.name).toBe('google');
+  });
+
+  it('says clearly that OpenStack cannot start nodes yet', async () => {
+    const error = await createProvider({ name: 'c', provider: 'openstack', settings: {} }, context).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).code).toBe('ProviderNotImplemented');
-    expect((error as Error).message).toMatch(issue);
+    expect((error as Error).message).toMatch(
+      /\[cloud\/c\] provider=openstack \(OpenStack\).*cannot start nodes/,
+    );
   });
 });

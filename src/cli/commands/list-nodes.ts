@@ -34,7 +34,13 @@ export const listNodesCommand: CommandModule<GlobalArgs, Args> = {
       const deps = await buildDeps(ctx, { json: args.json === true });
       state = await refreshNodes({ deps, name: args.cluster, cloud: await liveCloud(ctx, state) });
     }
-    const target = state.nodes.length > 0 ? chooseSshTarget(state) : undefined;
+    // Listing must work while no node is reachable yet (a start in progress or interrupted).
+    let target: ReturnType<typeof chooseSshTarget> | undefined;
+    try {
+      target = state.nodes.length > 0 ? chooseSshTarget(state) : undefined;
+    } catch {
+      target = undefined;
+    }
     if (args.json) {
       printJson({
         name: state.name,

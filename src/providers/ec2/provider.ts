@@ -1,0 +1,278 @@
+/**
+ * The `ec2_boto` provider: Amazon EC2 or any EC2-compatible endpoint (`ec2_url`). One RunInstances per
+ * kind (and subnet, on failover), one DescribeInstances per describe/find, every resource tagged with the
+ * cluster at creation so that `stop` finds whatever a crash left behind.
+ */
+import type { Instance } from '@aws-sdk/client-ec2';
+import type { CloudSection } from '../../config/types.js';
+import { AbortError, ProviderError } from '../../errors.js';
+import type {
+  CreateNodesRequest,
+  CreateNodesResult,
+  NodeStatus,
+  Provider,
+  ProviderContext,
+} from '../types.js';
+import { type Ec2Api, ec2ApiOf } from './api.js';
+import { createEc2Client, type Ec2ClientOptions } from './client.js';
+import { type ErrorContext, isInstanceNotFound, toProviderError } from './errors.js';
+import { ensureFloatingIps, releaseFloatingIps } from './floating-ip.js';
+import { deleteClusterKeyPairs } from './key-pair.js';
+import { launchWithFailover, tagBatch } from './launch.js';
+import { Ec2Resources, keyNameOf } from './resources.js';
+import { needsRootDevice } from './run-request.js';
+import { deleteClusterSecurityGroups } from './security-group.js';
+import { type Ec2CloudSettings, readEc2CloudSettings, readEc2KindSettings } from './settings.js';
+import { LIVE_STATES, statusOf } from './status.js';
+import { TAG_CLUSTER } from './tags.js';
+
+/** Knobs for tests; herd itself uses the defaults. */
+export interface Ec2ProviderOptions extends Ec2ClientOptions {
+  /** Replaces the SDK client (unit tests). */
+  api?: Ec2Api;
+  /** How long `cleanup` retries deleting a security group still in use (default 180 s). */
+  securityGroupDeleteTimeoutMs?: number;
+  /** First pause between those retries (default 5 s). */
+  securityGroupDeleteIntervalMs?: number;
+  /** Parallel CreateTags calls after a multi-node launch (default 8). */
+  tagConcurrency?: number;
+  /** How long an instance this process created counts as pending while EC2 does not list it (default 60 s). */
+  consistencyWindowMs?: number;
+}
+
+/** Above this many ids, describeNodes lists the cluster by tag instead of filtering by id. */
+const MAX_ID_FILTER = 200;
+
+/** Builds the EC2 provider for a `[cloud/NAME] provider=ec2_boto` section. */
+export async function createEc2Provider(
+  cloud: CloudSection,
+  context: ProviderContext,
+  options: Ec2ProviderOptions = {},
+): Promise<Provider> {
+  const settings = readEc2CloudSettings(cloud);
+  return new Ec2Provider(
+    settings,
+    context,
+    options.api ?? ec2ApiOf(createEc2Client(settings, options)),
+    options,
+  );
+}
+
+class Ec2Provider implements Provider {
+  readonly name = 'ec2_boto' as const;
+  /** Instances this process launched, with when: EC2 may not list them for a few seconds. */
+  private readonly launched = new Map<string, number>();
+  private readonly resources: Ec2Resources;
+
+  constructor(
+    private readonly cloud: Ec2CloudSettings,
+    private readonly context: ProviderContext,
+    private readonly api: Ec2Api,
+    private readonly options: Ec2ProviderOptions,
+  ) {
+    this.resources = new Ec2Resources(api, cloud, context.log);
+  }
+
+  async prepare(cluster: string, login: CreateNodesRequest['login']): Promise<void> {
+    await this.resources.keyPair(cluster, login);
+  }
+
+  async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
+    const { cluster, kind, signal } = request;
+    const ctx: ErrorContext = {
+      cloud: this.cloud,
+      action: 'RunInstances',
+      cluster,
+      kind,
+      keyName: keyNameOf(cluster, request.login),
+    };
+    let launched: Awaited<ReturnType<typeof launchWithFailover>>;
+    try {
+      const settings = readEc2KindSettings(request.settings, this.cloud, { cluster, kind });
+      ctx.settings = settings;
+      const keyName = await this.resources.keyPair(cluster, request.login, signal);
+      const network = await this.resources.network(settings, cluster, kind, signal);
+      const groupId = await this.resources.securityGroup(cluster, settings, network.vpcId, signal);
+      const rootDevice = needsRootDevice(settings)
+        ? (settings.bootDisk.device ?? (await this.resources.rootDevice(settings.imageId, signal)))
+        : undefined;
+      launched = await launchWithFailover(
+        this.api,
+        {
+          cluster,
+          runId: request.runId,
+          kind,
+          nodes: request.nodes,
+          settings,
+          keyName,
+          securityGroupId: groupId,
+          rootDevice,
+        },
+        network.subnets,
+        this.context.log,
+        signal,
+      );
+    } catch (error) {
+      if (error instanceof AbortError || signal?.aborted)
+        throw error instanceof AbortError ? error : new AbortError();
+      const mapped = toProviderError(error, ctx);
+      return { created: [], failed: request.nodes.map((n) => ({ name: n.name, error: mapped })) };
+    }
+    const now = Date.now();
+    for (const { instance } of launched.instances) this.launched.set(instance.InstanceId!, now);
+    this.context.log.debug(
+      `Launched ${launched.instances.length} ${kind} instance(s)${launched.subnetId ? ` in ${launched.subnetId}` : ''}: ${launched.instances.map((l) => l.instance.InstanceId).join(', ')}`,
+    );
+    await tagBatch(this.api, launched, this.context.log, this.options.tagConcurrency ?? 8);
+    const created = launched.instances.map(({ node, instance }) => ({
+      ...statusOf(instance, now),
+      name: node.name,
+    }));
+    const missing = request.nodes.filter((n) => !created.some((c) => c.name === n.name));
+    return {
+      created,
+      failed: missing.map((n) => ({
+        name: n.name,
+        error: new ProviderError(
+          'Ec2InstanceMissing',
+          `RunInstances answered without an instance for ${n.name}.`,
+        ),
+      })),
+    };
+  }
+
+  async describeNodes(cluster: string, instanceIds: readonly string[]): Promise<NodeStatus[]> {
+    if (instanceIds.length === 0) return [];
+    const ids = [...new Set(instanceIds)];
+    const instances = await this.call('DescribeInstances', () =>
+      this.api.describeInstances({
+        Filters:
+          ids.length <= MAX_ID_FILTER
+            ? [{ Name: 'instance-id', Values: ids }]
+            : [{ Name: `tag:${TAG_CLUSTER}`, Values: [cluster] }],
+      }),
+    );
+    const byId = new Map(instances.map((i) => [i.InstanceId!, i]));
+    if (this.cloud.requestFloatingIp) await this.addFloatingIps(cluster, [...byId.values()]);
+    const window = this.options.consistencyWindowMs ?? 60_000;
+    return instanceIds.map((id) => {
+      const instance = byId.get(id);
+      if (instance) return statusOf(instance);
+      const recent = Date.now() - (this.launched.get(id) ?? 0) < window;
+      return {
+        instanceId: id,
+        name: undefined,
+        state: recent ? 'pending' : 'terminated',
+        publicIps: [],
+        privateIps: [],
+      };
+    });
+  }
+
+  async findNodes(cluster: string): Promise<NodeStatus[]> {
+    const instances = await this.call('DescribeInstances', () =>
+      this.api.describeInstances({
+        Filters: [
+          { Name: `tag:${TAG_CLUSTER}`, Values: [cluster] },
+          { Name: 'instance-state-name', Values: [...LIVE_STATES] },
+        ],
+      }),
+    );
+    return instances.map((i) => statusOf(i));
+  }
+
+  async terminateNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
+    let remaining = [...new Set(instanceIds)];
+    while (remaining.length > 0) {
+      try {
+        await this.api.terminateInstances({ InstanceIds: remaining });
+        break;
+      } catch (error) {
+        // EC2 refuses the whole call when one id is unknown: drop the ids it names and go on.
+        const gone = isInstanceNotFound(error)
+          ? remaining.filter((id) => (error as Error).message.includes(id))
+          : [];
+        if (gone.length === 0)
+          throw toProviderError(error, { cloud: this.cloud, action: 'TerminateInstances', cluster });
+        this.context.log.debug(`Already gone: ${gone.join(', ')}`);
+        remaining = remaining.filter((id) => !gone.includes(id));
+      }
+    }
+    for (const id of instanceIds) this.launched.delete(id);
+    if (this.cloud.requestFloatingIp)
+      await releaseFloatingIps(this.api, cluster, this.context.log, new Set(instanceIds));
+  }
+
+  async stopNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
+    if (instanceIds.length === 0) return;
+    await this.call(
+      'StopInstances',
+      () => this.api.stopInstances({ InstanceIds: [...instanceIds] }),
+      cluster,
+    );
+  }
+
+  async startNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
+    if (instanceIds.length === 0) return;
+    await this.call(
+      'StartInstances',
+      () => this.api.startInstances({ InstanceIds: [...instanceIds] }),
+      cluster,
+    );
+  }
+
+  async cleanup(cluster: string): Promise<void> {
+    const log = this.context.log;
+    const addresses = await this.call(
+      'ReleaseAddress',
+      () => releaseFloatingIps(this.api, cluster, log),
+      cluster,
+    );
+    const keys = await this.call('DeleteKeyPair', () => deleteClusterKeyPairs(this.api, cluster), cluster);
+    const groups = await this.call(
+      'DeleteSecurityGroup',
+      () =>
+        deleteClusterSecurityGroups(this.api, cluster, log, {
+          timeoutMs: this.options.securityGroupDeleteTimeoutMs ?? 180_000,
+          intervalMs: this.options.securityGroupDeleteIntervalMs ?? 5_000,
+          region: this.cloud.region,
+        }),
+      cluster,
+    );
+    this.resources.forget();
+    const removed = [
+      ...addresses.map((a) => `Elastic IP ${a}`),
+      ...keys.map((k) => `key pair ${k}`),
+      ...groups.map((g) => `security group ${g}`),
+    ];
+    if (removed.length > 0) log.debug(`Removed ${removed.join(', ')}.`);
+  }
+
+  /** Runs one EC2 call, turning its failure into a ProviderError that says what to do. */
+  private async call<T>(action: string, fn: () => Promise<T>, cluster?: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw toProviderError(error, { cloud: this.cloud, action, ...(cluster ? { cluster } : {}) });
+    }
+  }
+
+  /** request_floating_ip: running instances without a public IP get one (recorded on the instances). */
+  private async addFloatingIps(cluster: string, instances: Instance[]): Promise<void> {
+    const bare = instances.filter((i) => i.State?.Name === 'running' && !i.PublicIpAddress);
+    if (bare.length === 0) return;
+    const ips = await ensureFloatingIps(
+      this.api,
+      cluster,
+      bare.map((i) => i.InstanceId!),
+      this.context.log,
+    ).catch((error: unknown) => {
+      this.context.log.warn(`Could not list the Elastic IPs of cluster "${cluster}": ${String(error)}`);
+      return new Map<string, string>();
+    });
+    for (const instance of bare) {
+      const ip = ips.get(instance.InstanceId!);
+      if (ip) instance.PublicIpAddress = ip;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * `GceApi` on @google-cloud/compute (REST transport). One InstancesClient and one
+ * ZoneOperationsClient serve every call of a provider, in parallel: no lock around them.
+ * The SDK is imported here only, when the first GCE call is made.
+ */
+import type { AuthClient } from 'google-auth-library';
+import type { GceApi, GceBulkInsertResource, GceInstance, GceOperation } from './api.js';
+import type { GceEndpoint } from './settings.js';
+
+/** Page size of instances.list (the API's maximum). */
+export const LIST_PAGE_SIZE = 500;
+
+/** Creates the SDK-backed API for a project. */
+export async function createSdkApi(options: {
+  project: string;
+  endpoint: GceEndpoint | undefined;
+  authClient: AuthClient;
+}): Promise<GceApi> {
+  const { InstancesClient, ZoneOperationsClient } = await import('@google-cloud/compute');
+  const clientOptions = {
+    // biome-ignore lint/suspicious/noExplicitAny: the SDK's AuthClient type comes from its own copy of the library.
+    authClient: options.authClient as any,
+    ...(options.endpoint
+      ? {
+          apiEndpoint: options.endpoint.apiEndpoint,
+          protocol: options.endpoint.protocol,
+          ...(options.endpoint.port ? { port: options.endpoint.port } : {}),
+        }
+      : {}),
+  };
+  const instances = new InstancesClient(clientOptions);
+  const operations = new ZoneOperationsClient(clientOptions);
+  const project = options.project;
+
+  // The SDK returns protobuf objects (extra `_field` keys, enums as strings): read them as JSON shapes.
+  const op = (value: unknown): GceOperation => value as GceOperation;
+  const latest = (lro: unknown): GceOperation =>
+    op((lro as { latestResponse?: unknown }).latestResponse ?? lro);
+
+  return {
+    async bulkInsert(zone: string, resource: GceBulkInsertResource, requestId: string) {
+      const [lro] = await instances.bulkInsert({
+        project,
+        zone,
+        requestId,
+        bulkInsertInstanceResourceResource: resource,
+      });
+      return latest(lro);
+    },
+    async waitOperation(zone: string, operation: string) {
+      const [result] = await operations.wait({ project, zone, operation });
+      return op(result);
+    },
+    async listInstances(zone: string, filter: string) {
+      const [items] = await instances.list(
+        { project, zone, filter, maxResults: LIST_PAGE_SIZE },
+        { autoPaginate: true },
+      );
+      return items as unknown as GceInstance[];
+    },
+    async deleteInstance(zone: string, name: string) {
+      const [lro] = await instances.delete({ project, zone, instance: name });
+      return latest(lro);
+    },
+    async stopInstance(zone: string, name: string) {
+      const [lro] = await instances.stop({ project, zone, instance: name });
+      return latest(lro);
+    },
+    async startInstance(zone: string, name: string) {
+      const [lro] = await instances.start({ project, zone, instance: name });
+      return latest(lro);
+    },
+    async close() {
+      await Promise.all([instances.close(), operations.close()]);
+    },
+  };
+}

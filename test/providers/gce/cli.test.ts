@@ -1,0 +1,154 @@
+/**
+ * herd's GCE path through the real CLI against the fake API: a start killed with SIGKILL, then
+ * `list-nodes -u` and `stop` find and remove everything by label. Instances never reach RUNNING in
+ * these tests (runningDelayMs is huge), so herd never probes SSH at the fake addresses.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeGce, type RequestRecord, startFakeGce } from '../../fakes/gce/index.js';
+import { hasStackTrace, herdBin, makeTempDir, runHerd } from '../../helpers/cli.js';
+
+let fake: FakeGce;
+let home: { dir: string; cleanup: () => Promise<void> };
+let env: Record<string, string | undefined>;
+const children = new Set<ChildProcess>();
+
+function config(url: string): string {
+  return `[cloud/gce]
+provider=gce
+gce_project_id=herd-test
+gce_api_endpoint=${url}
+zone=us-central1-a
+
+[login/gce]
+image_user=herd
+
+[setup/slurm]
+provider=ansible
+frontend_groups=slurm_master
+compute_groups=slurm_worker
+
+[cluster/gslurm]
+cloud=gce
+login=gce
+setup=slurm
+image_id=debian-12
+flavor=e2-small
+external_ip=false
+frontend_nodes=1
+compute_nodes=2
+ssh_to=frontend
+`;
+}
+
+beforeAll(async () => {
+  // Never RUNNING: herd must never get as far as SSH probing 10.87.1.x.
+  fake = await startFakeGce({ internalSubnet: '10.87.1.0/24', runningDelayMs: 3_600_000 });
+  home = await makeTempDir('herd-gce-cli-');
+  await mkdir(join(home.dir, 'storage'), { recursive: true, mode: 0o700 });
+  await writeFile(join(home.dir, 'config'), config(fake.url));
+  env = {
+    HOME: home.dir,
+    HERD_CONFIG: join(home.dir, 'config'),
+    HERD_STORAGE: join(home.dir, 'storage'),
+    GOOGLE_OAUTH_ACCESS_TOKEN: 'test-token',
+    GOOGLE_APPLICATION_CREDENTIALS: undefined,
+    CLOUDSDK_CONFIG: undefined,
+    METADATA_SERVER_DETECTION: 'none',
+  };
+});
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
+  await fake.stop();
+  await home.cleanup();
+});
+
+/** Starts `herd start gslurm`, SIGKILLs it at the first request `at` matches; resolves when it is gone. */
+async function startAndKillAt(
+  at: (method: string, r: RequestRecord) => boolean,
+): Promise<NodeJS.Signals | null> {
+  const child = spawn(process.execPath, [herdBin, 'start', 'gslurm'], {
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
+  children.add(child);
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_code, signal) => resolve(signal)),
+  );
+  let killed = false;
+  fake.onRequest((m, r) => {
+    if (!killed && at(m, r) && child.pid) {
+      killed = true;
+      process.kill(child.pid, 'SIGKILL');
+    }
+  });
+  const timer = setTimeout(
+    () => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'),
+    60_000,
+  );
+  const signal = await exited;
+  clearTimeout(timer);
+  children.delete(child);
+  return signal;
+}
+
+describe('herd start killed, then list-nodes -u and stop', () => {
+  it.each<[string, (m: string, r: RequestRecord) => boolean]>([
+    ['the first bulkInsert', (m) => m === 'instances.bulkInsert'],
+    // The list that reads back created instances (the first list is start's search for strays).
+    [
+      'the list after a bulkInsert',
+      (m, r) => m === 'instances.list' && (r.query['filter'] ?? '').includes('herd-run'),
+    ],
+  ])('killed at %s: stop removes every instance', async (_label, at) => {
+    fake.resetCalls();
+    expect(await startAndKillAt(at)).toBe('SIGKILL');
+    // The killed process may have sent the other kind's bulkInsert too; wait for the fake to settle.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.instances().length).toBeGreaterThan(0);
+    expect(existsSync(join(home.dir, 'storage', 'gslurm.json'))).toBe(true);
+
+    // list-nodes -u refreshes the state from the cloud (and adopts what the killed run created),
+    // also while no node is reachable yet.
+    const list = await runHerd(['list-nodes', 'gslurm', '-u'], { env, timeoutMs: 60_000 });
+    expect(list.code, list.stderr).toBe(0);
+    expect(hasStackTrace(list.stderr)).toBe(false);
+    const state = JSON.parse(await readFile(join(home.dir, 'storage', 'gslurm.json'), 'utf8')) as {
+      nodes: { name: string; instanceId?: string; privateIps: string[] }[];
+    };
+    for (const instance of fake.instances()) {
+      const node = state.nodes.find((n) => n.instanceId === `us-central1-a/${instance.name}`);
+      expect(node, instance.name).toBeDefined();
+      expect(node!.privateIps).toEqual([instance.networkInterfaces[0]!.networkIP]);
+      expect(instance.name).toBe(`gslurm-${node!.name}`);
+    }
+
+    const stop = await runHerd(['stop', 'gslurm', '--yes'], { env, timeoutMs: 120_000 });
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(fake.instances()).toEqual([]);
+    expect(fake.calls['instances.delete']).toBeGreaterThan(0);
+    expect(existsSync(join(home.dir, 'storage', 'gslurm.json'))).toBe(false);
+  });
+
+  it('without credentials: exit 1, says how to provide them, leaves no cluster behind', async () => {
+    fake.resetCalls();
+    const r = await runHerd(['start', 'gslurm', '-n', 'gnocreds'], {
+      env: {
+        ...env,
+        GOOGLE_OAUTH_ACCESS_TOKEN: undefined,
+        GOOGLE_APPLICATION_CREDENTIALS: join(home.dir, 'no-such-key.json'),
+      },
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('No Google Cloud credentials found');
+    expect(r.stderr).toContain('gcloud auth application-default login');
+    expect(hasStackTrace(r.stderr)).toBe(false);
+    expect(fake.requests).toEqual([]);
+    expect(existsSync(join(home.dir, 'storage', 'gnocreds.json'))).toBe(false);
+  });
+});
