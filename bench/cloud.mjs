@@ -1,34 +1,45 @@
-// Cloud orchestration benchmarks: herd's real start pipeline (dist/cluster/start.js: state saved before
-// every call, one create per kind, polling, adoption) against moto_server (a real EC2 API server) for 1,
-// 10 and 100 compute nodes plus a frontend. SSH and Ansible are replaced by stubs that answer at once, so
-// the figures are API calls by action and herd's own time, excluding cloud boot and SSH. Figures only.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Cloud orchestration benchmarks: herd's real pipeline (dist/cluster/start.js and stop.js: state saved
+// before every call, one create per kind, polling, adoption, stop by id and by tag) against moto_server
+// (a real EC2 API server) and the fake Compute Engine API (test/fakes/gce, compiled here with tsc), for
+// 1, 10 and 100 compute nodes plus a frontend. SSH and Ansible are stubs that answer at once, so the
+// figures are API calls by action and herd's own time, without cloud boot or SSH. Figures only.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** Forwards to `target` and counts calls (by the `Action` form field, or by `what(req)`), timing each. */
-function countingProxy(target, what) {
-  const counts = {};
-  let upstreamMs = 0;
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SIZES = [1, 10, 100];
+
+/**
+ * Forwards to `target`, counting calls by their `Action` form field, and measures the time at least one
+ * call was waiting for the server (parallel calls overlap; herd's own time is the rest of the wall time).
+ */
+function countingProxy(target) {
+  let counts = {};
+  let busyMs = 0;
+  let inFlight = 0;
+  let busySince = 0n;
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const key = what(req, body);
-      counts[key] = (counts[key] ?? 0) + 1;
-      const t0 = process.hrtime.bigint();
+      const action = new URLSearchParams(body.toString()).get('Action') ?? '?';
+      counts[action] = (counts[action] ?? 0) + 1;
+      if (inFlight++ === 0) busySince = process.hrtime.bigint();
+      const done = () => {
+        if (--inFlight === 0) busyMs += Number(process.hrtime.bigint() - busySince) / 1e6;
+      };
       const url = new URL(req.url, target);
       const out = request(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (up) => {
         res.writeHead(up.statusCode, up.headers);
         up.pipe(res);
-        up.on('end', () => {
-          upstreamMs += Number(process.hrtime.bigint() - t0) / 1e6;
-        });
+        up.on('end', done);
       });
       out.on('error', (e) => {
+        done();
         res.writeHead(502);
         res.end(String(e));
       });
@@ -39,11 +50,11 @@ function countingProxy(target, what) {
     server.listen(0, '127.0.0.1', () =>
       resolve({
         url: `http://127.0.0.1:${server.address().port}`,
-        counts,
-        upstreamMs: () => upstreamMs,
-        reset() {
-          for (const k of Object.keys(counts)) delete counts[k];
-          upstreamMs = 0;
+        take() {
+          const result = { counts, busyMs };
+          counts = {};
+          busyMs = 0;
+          return result;
         },
         close: () => new Promise((r) => server.close(r)),
       }),
@@ -66,70 +77,109 @@ async function startMoto() {
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
-/** Stubs for SSH and Ansible: every node answers at once (no packets leave the host). */
-function stubDeps(real, log) {
-  return {
-    ...real,
-    waitForSsh: async (request) =>
+/** Compiles the fake into `outDir` and imports it. */
+async function loadFake(outDir) {
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '--outDir',
+      outDir,
+      '--rootDir',
+      join(root, 'test/fakes/gce'),
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--target',
+      'es2022',
+      '--types',
+      'node',
+      '--skipLibCheck',
+      join(root, 'test/fakes/gce/index.ts'),
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
+  // The compiled files are ESM: mark the directory as such.
+  execFileSync(process.execPath, [
+    '-e',
+    `require('fs').writeFileSync(${JSON.stringify(join(outDir, 'package.json'))}, '{"type":"module"}')`,
+  ]);
+  return import(pathToFileURL(join(outDir, 'index.js')).href);
+}
+
+const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
+
+/** herd's orchestration with SSH and Ansible stubbed (every node answers at once; no packet leaves the host). */
+async function pipeline(dir, configText) {
+  const [
+    { loadConfig, getTemplate },
+    { startCluster },
+    { stopCluster },
+    { StateRepository },
+    providers,
+    keys,
+  ] = await Promise.all([
+    dist('config/index.js'),
+    dist('cluster/start.js'),
+    dist('cluster/stop.js'),
+    dist('state/index.js'),
+    dist('providers/index.js'),
+    dist('ssh/keys.js'),
+  ]);
+  mkdirSync(dir, { recursive: true });
+  const configPath = join(dir, 'config');
+  writeFileSync(configPath, configText, { mode: 0o600 });
+  const config = await loadConfig({ configPath, env: { HOME: dir }, playbooksDir: join(root, 'playbooks') });
+  const template = getTemplate(config, 'bench');
+  const deps = {
+    repo: await StateRepository.open(join(dir, 'storage')),
+    createProvider: providers.createProvider,
+    waitForSsh: async (req) =>
       new Map(
-        request.nodes.map((n) => [
+        req.nodes.map((n) => [
           n.name,
           { ok: true, ip: n.ips[0] ?? '192.0.2.1', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBench' },
         ]),
       ),
     runSetup: async () => {},
-    log,
+    writeInventory: async () => {},
+    writeKnownHosts: async () => {},
+    generateKeyPair: async (path, comment) => {
+      await keys.generateKeyPair(path, comment);
+    },
+    log: { info() {}, warn() {}, debug() {} },
+    progress: { plan() {}, node() {}, step() {}, output() {}, close: async () => {} },
+    verbosity: 0,
+    playbooksDir: join(root, 'playbooks'),
+  };
+  return {
+    async start(computeNodes) {
+      const t0 = process.hrtime.bigint();
+      const cpu0 = process.cpuUsage();
+      const result = await startCluster({
+        deps,
+        template,
+        name: 'bench',
+        nodeCounts: [{ kind: 'compute', count: computeNodes }],
+        setup: false,
+      });
+      const cpu = process.cpuUsage(cpu0);
+      return {
+        ms: Number(process.hrtime.bigint() - t0) / 1e6,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        ready: result.state.nodes.filter((n) => n.state === 'ready').length,
+      };
+    },
+    async stop() {
+      const t0 = process.hrtime.bigint();
+      await stopCluster({ deps, name: 'bench', cloud: template.cloud, force: false, wait: false });
+      return { ms: Number(process.hrtime.bigint() - t0) / 1e6 };
+    },
   };
 }
 
-async function runStart({ root, work, configText, template, counts }) {
-  const dist = (p) => pathToFileURL(join(root, 'dist', p)).href;
-  const [{ loadConfig, getTemplate }, { startCluster }, { StateRepository }, { createProvider }, keys] =
-    await Promise.all([
-      import(dist('config/index.js')),
-      import(dist('cluster/start.js')),
-      import(dist('state/index.js')),
-      import(dist('providers/index.js')),
-      import(dist('ssh/keys.js')),
-    ]);
-  const dir = join(work, `cloud-${template}-${counts}`);
-  mkdirSync(dir, { recursive: true });
-  const configPath = join(dir, 'config');
-  writeFileSync(configPath, configText, { mode: 0o600 });
-  const config = await loadConfig({ configPath, env: { HOME: dir }, playbooksDir: join(root, 'playbooks') });
-  const tpl = getTemplate(config, template);
-  const repo = await StateRepository.open(join(dir, 'storage'));
-  const log = { info() {}, warn() {}, debug() {} };
-  const progress = { plan() {}, node() {}, step() {}, output() {}, close: async () => {} };
-  const deps = stubDeps(
-    {
-      repo,
-      createProvider,
-      writeInventory: async () => {},
-      writeKnownHosts: async () => {},
-      generateKeyPair: async (path, comment) => {
-        await keys.generateKeyPair(path, comment);
-      },
-      progress,
-      verbosity: 0,
-      playbooksDir: join(root, 'playbooks'),
-    },
-    log,
-  );
-  const t0 = process.hrtime.bigint();
-  const cpu0 = process.cpuUsage();
-  const result = await startCluster({
-    deps,
-    template: tpl,
-    name: template,
-    nodeCounts: [{ count: counts, kind: 'compute' }],
-    setup: false,
-  });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  const ready = result.state.nodes.filter((n) => n.state === 'ready').length;
-  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, ready };
-}
+const round = (ms) => Math.round(ms);
 
 function ec2Config(url) {
   return `[cloud/aws]
@@ -144,7 +194,7 @@ image_user=admin
 provider=ansible
 frontend_groups=slurm_master
 compute_groups=slurm_worker
-[cluster/ec2bench]
+[cluster/bench]
 cloud=aws
 login=u
 setup=s
@@ -156,38 +206,57 @@ ssh_to=frontend
 `;
 }
 
-/** EC2 through moto: API calls by action and herd's own time for 1, 10, 100 compute nodes (+1 frontend). */
-export async function benchEc2Orchestration({ root, work }) {
-  if (spawnSync('sh', ['-c', 'command -v moto_server']).status !== 0) {
-    return [{ label: 'EC2 orchestration', skipped: 'moto_server not installed' }];
-  }
+function gceConfig(url) {
+  return `[cloud/gce]
+provider=google
+gce_project_id=herd-bench
+gce_api_endpoint=${url}
+zone=us-central1-a
+[login/u]
+image_user=herd
+[setup/s]
+provider=ansible
+frontend_groups=slurm_master
+compute_groups=slurm_worker
+[cluster/bench]
+cloud=gce
+login=u
+setup=s
+image_id=debian-12
+flavor=e2-small
+external_ip=false
+frontend_nodes=1
+compute_nodes=1
+ssh_to=frontend
+`;
+}
+
+/** EC2 through moto: calls by action, wall time, time waiting for moto, herd's own CPU time. */
+async function benchEc2({ work }) {
+  if (spawnSync('sh', ['-c', 'command -v moto_server']).status !== 0)
+    return [{ label: 'ec2 (moto)', skipped: 'moto_server is not installed' }];
   const moto = await startMoto();
-  const proxy = await countingProxy(moto.url, (_req, body) => {
-    const action = new URLSearchParams(body.toString()).get('Action');
-    return action ?? 'other';
-  });
+  const proxy = await countingProxy(moto.url);
   const rows = [];
   try {
-    for (const n of [1, 10, 100]) {
+    for (const n of SIZES) {
       await fetch(`${moto.url}/moto-api/reset`, { method: 'POST' });
-      proxy.reset();
-      const { seconds, cpuSeconds, ready } = await runStart({
-        root,
-        work,
-        configText: ec2Config(proxy.url),
-        template: 'ec2bench',
-        counts: n,
-      });
-      const apiSeconds = proxy.upstreamMs() / 1000;
+      const run = await pipeline(join(work, `ec2-${n}`), ec2Config(proxy.url));
+      proxy.take();
+      const start = await run.start(n);
+      const startApi = proxy.take();
+      const stop = await run.stop();
+      const stopApi = proxy.take();
       rows.push({
-        label: `EC2 start ${n}+1 nodes (moto, SSH stubbed)`,
-        seconds: Math.round(seconds * 100) / 100,
-        ready,
-        apiSeconds: Math.round(apiSeconds * 100) / 100,
-        // CPU time of this process during the start: herd's own work (the proxy adds a little).
-        herdCpuSeconds: Math.round(cpuSeconds * 100) / 100,
-        calls: { ...proxy.counts },
+        label: `ec2 (moto): start 1+${n}, SSH stubbed`,
+        medianMs: round(start.ms),
+        waitingForApiMs: round(startApi.busyMs),
+        herdOwnMs: round(start.ms - startApi.busyMs),
+        cpuMs: round(start.cpuMs),
+        ready: start.ready,
+        calls: startApi.counts,
       });
+      rows.push({ label: `ec2 (moto): stop 1+${n}`, medianMs: round(stop.ms), calls: stopApi.counts });
     }
   } finally {
     await proxy.close();
@@ -196,7 +265,50 @@ export async function benchEc2Orchestration({ root, work }) {
   return rows;
 }
 
-/** Every cloud orchestration benchmark. */
-export async function benchCloud({ root, work }) {
-  return [...(await benchEc2Orchestration({ root, work }))];
+/** GCE through the fake Compute API: calls by method, wall time, CPU time (herd's and the in-process fake's). */
+async function benchGce({ work }) {
+  const { startFakeGce } = await loadFake(mkdtempSync(join(work, 'gce-fake-')));
+  const previous = process.env.GOOGLE_OAUTH_ACCESS_TOKEN;
+  process.env.GOOGLE_OAUTH_ACCESS_TOKEN = 'bench-token';
+  const rows = [];
+  try {
+    for (const n of SIZES) {
+      const fake = await startFakeGce({
+        project: 'herd-bench',
+        internalSubnet: '10.87.0.0/16',
+        runningDelayMs: 200,
+      });
+      try {
+        const run = await pipeline(join(work, `gce-${n}`), gceConfig(fake.url));
+        const start = await run.start(n);
+        const startCalls = { ...fake.calls };
+        fake.resetCalls();
+        const stop = await run.stop();
+        rows.push({
+          label: `gce (fake API): start 1+${n}, SSH stubbed`,
+          medianMs: round(start.ms),
+          cpuMs: round(start.cpuMs),
+          ready: start.ready,
+          calls: startCalls,
+        });
+        rows.push({
+          label: `gce (fake API): stop 1+${n}`,
+          medianMs: round(stop.ms),
+          calls: { ...fake.calls },
+          left: fake.instances().length,
+        });
+      } finally {
+        await fake.stop();
+      }
+    }
+  } finally {
+    if (previous === undefined) delete process.env.GOOGLE_OAUTH_ACCESS_TOKEN;
+    else process.env.GOOGLE_OAUTH_ACCESS_TOKEN = previous;
+  }
+  return rows;
+}
+
+/** Every cloud orchestration benchmark, as rows for bench/run.mjs. */
+export async function benchCloud({ work }) {
+  return [...(await benchEc2({ work })), ...(await benchGce({ work }))];
 }

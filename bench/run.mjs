@@ -62,7 +62,7 @@ try {
   // Cloud orchestration against moto (and the GCE fake): API calls by action, herd's own time.
   if (!args.has('--no-cloud')) {
     const { benchCloud } = await import('./cloud.mjs');
-    results.push(...(await benchCloud({ root, work })));
+    results.push(...(await benchCloud({ work })));
   }
 
   // Real clusters need root and take minutes; --quick skips them.
