@@ -5,7 +5,7 @@
  * record from which `herd start NAME` resumes and `herd stop NAME` removes everything.
  */
 import type { KindSpec, Template } from '../config/types.js';
-import { AbortError, ProviderError } from '../errors.js';
+import { AbortError, HerdError, ProviderError } from '../errors.js';
 import type { NodeSpec, Provider } from '../providers/types.js';
 import { allocateNodeNames, cloudNameFor } from '../state/index.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
@@ -25,6 +25,8 @@ export interface GrowOptions {
   readonly runId: string;
   readonly publicKey: string;
   readonly signal?: AbortSignal | undefined;
+  /** Advice that came with node failures (e.g. which config key to fix); filled by the run. */
+  readonly hints?: Set<string>;
 }
 
 /** What a grow run did. */
@@ -37,12 +39,14 @@ export interface GrowResult {
 
 /** Runs the pipeline; throws ProviderError `NodesFailed` when a kind ends below its minimum. */
 export async function growCluster(options: GrowOptions): Promise<GrowResult> {
-  const { deps, state, template, signal } = options;
+  const { state, template, signal } = options;
+  const deps = options.deps;
+  const run: GrowOptions = { ...options, hints: options.hints ?? new Set() };
   const save = saver(deps, state);
   const started = Date.now();
   const deadline = started + template.cluster.startTimeout * 1000;
 
-  await replaceFailedNodes(options, save);
+  await replaceFailedNodes(run, save);
   const planned = planNodes(state, template, options.desired, options.runId);
   await save();
   const pendingNodes = state.nodes.filter((n) => n.state !== 'ready');
@@ -50,13 +54,13 @@ export async function growCluster(options: GrowOptions): Promise<GrowResult> {
   if (planned.length > 0) deps.log.debug(`Creating ${planned.map((n) => n.name).join(', ')}`);
   checkAbort(signal, state);
 
-  await createMissing(options, save);
+  await createMissing(run, save);
   checkAbort(signal, state);
-  await pollUntilRunning(options, deadline, save);
+  await pollUntilRunning(run, deadline, save);
   checkAbort(signal, state);
-  const ready = await waitForSsh(options, deadline, save);
+  const ready = await waitForSsh(run, deadline, save);
   checkAbort(signal, state);
-  const dropped = await enforceMinimums(options, save);
+  const dropped = await enforceMinimums(run, save);
   return { ready, dropped };
 }
 
@@ -147,6 +151,7 @@ async function createMissing(options: GrowOptions, save: () => Promise<void>): P
         const result = await provider.createNodes({
           cluster: state.name,
           runId: options.runId,
+          template: state.templateName,
           kind,
           nodes: specs,
           settings: kindSpec(template, kind).settings,
@@ -164,6 +169,7 @@ async function createMissing(options: GrowOptions, save: () => Promise<void>): P
         for (const { name, error } of result.failed) {
           const node = batch.find((n) => n.name === name);
           if (!node) continue;
+          if (error instanceof HerdError && error.hint) options.hints?.add(error.hint);
           node.state = 'failed';
           node.error = error.message;
           deps.progress.node(name, 'failed', error.message);
@@ -172,6 +178,7 @@ async function createMissing(options: GrowOptions, save: () => Promise<void>): P
         // Interrupted: keep the intent records; the next start or stop finds what was created by tag.
         if (signal?.aborted) return save();
         const reason = error instanceof Error ? error.message : String(error);
+        if (error instanceof HerdError && error.hint) options.hints?.add(error.hint);
         for (const n of batch) {
           if (n.instanceId) continue;
           n.state = 'failed';
@@ -326,8 +333,9 @@ async function enforceMinimums(
   }
   await save();
   if (shortfalls.length > 0) {
+    const advice = [...(options.hints ?? [])].map((h) => `${h}\n`).join('');
     throw new ProviderError('NodesFailed', `Not enough nodes came up.\n  ${shortfalls.join('\n  ')}`, {
-      hint: `Fix the cause, then "herd start ${state.templateName} -n ${state.name}" replaces the failed nodes; "herd stop ${state.name}" removes the cluster. Set <kind>_nodes_min to accept fewer nodes.`,
+      hint: `${advice}Fix the cause, then "herd start ${state.templateName} -n ${state.name}" replaces the failed nodes; "herd stop ${state.name}" removes the cluster. Set <kind>_nodes_min to accept fewer nodes.`,
     });
   }
   return dropped;

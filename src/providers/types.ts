@@ -32,6 +32,8 @@ export interface CreateNodesRequest {
   cluster: string;
   /** Identifies this start/resize run (tags; idempotency tokens). */
   runId: string;
+  /** Template name: the `[cluster/NAME]` section messages point at (differs from `cluster` with -n). */
+  template?: string;
   /** Kind of every node in `nodes`. */
   kind: string;
   nodes: readonly NodeSpec[];

@@ -79,20 +79,22 @@ class Ec2Provider implements Provider {
 
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
     const { cluster, kind, signal } = request;
+    // Messages point at the template's section; tags and resource names use the cluster name.
+    const section = request.template ?? cluster;
     const ctx: ErrorContext = {
       cloud: this.cloud,
       action: 'RunInstances',
-      cluster,
+      cluster: section,
       kind,
       keyName: keyNameOf(cluster, request.login),
     };
     let launched: Awaited<ReturnType<typeof launchWithFailover>>;
     try {
-      const settings = readEc2KindSettings(request.settings, this.cloud, { cluster, kind });
+      const settings = readEc2KindSettings(request.settings, this.cloud, { cluster: section, kind });
       ctx.settings = settings;
       const keyName = await this.resources.keyPair(cluster, request.login, signal);
-      const network = await this.resources.network(settings, cluster, kind, signal);
-      const groupId = await this.resources.securityGroup(cluster, settings, network.vpcId, signal);
+      const network = await this.resources.network(settings, section, signal);
+      const groupId = await this.resources.securityGroup(cluster, settings, network.vpcId, signal, section);
       const rootDevice = needsRootDevice(settings)
         ? (settings.bootDisk.device ?? (await this.resources.rootDevice(settings.imageId, signal)))
         : undefined;

@@ -59,12 +59,7 @@ export class Ec2Resources {
   }
 
   /** The kind's VPC and subnets (network_ids in order; none = the default VPC). */
-  network(
-    settings: Ec2KindSettings,
-    cluster: string,
-    kind: string,
-    signal?: AbortSignal,
-  ): Promise<NetworkPlan> {
+  network(settings: Ec2KindSettings, template: string, signal?: AbortSignal): Promise<NetworkPlan> {
     return this.cached(this.networks, settings.networkIds.join(','), async () => {
       const vpcId = this.cloud.vpc
         ? await resolveVpc(this.api, this.cloud.vpc, this.cloud.section, signal)
@@ -74,7 +69,8 @@ export class Ec2Resources {
           this.api,
           settings.networkIds,
           vpcId,
-          `[cluster/${cluster}] (kind ${kind})`,
+          // Cached per network_ids, shared by kinds: name the section, not one kind.
+          `[cluster/${template}]`,
           signal,
         );
       return { vpcId: vpcId ?? (await defaultVpc(this.api, this.cloud.section, signal)), subnets: [] };
@@ -87,6 +83,7 @@ export class Ec2Resources {
     settings: Ec2KindSettings,
     vpcId: string,
     signal?: AbortSignal,
+    template = cluster,
   ): Promise<string> {
     const name = settings.securityGroup ?? `herd-${cluster}`;
     return this.cached(this.groups, `${vpcId}/${name}`, () =>
@@ -97,7 +94,7 @@ export class Ec2Resources {
           vpcId,
           cluster,
           sshCidr: this.cloud.sshCidr,
-          origin: settings.securityGroup ? `[cluster/${cluster}]` : `herd's default`,
+          origin: settings.securityGroup ? `[cluster/${template}]` : `herd's default`,
         },
         this.log,
         signal,

@@ -104,7 +104,13 @@ export async function ensureSecurityGroup(
         },
         signal,
       );
-      log.debug(`Created security group ${request.nameOrId} (${created.GroupId}) in ${request.vpcId}.`);
+      const what = `security group ${request.nameOrId} (${created.GroupId}) in ${request.vpcId}: SSH from ${request.sshCidr} (ssh_cidr), all traffic between the cluster's nodes; removed at stop`;
+      // A group the user named but that does not exist may be a typo: say so at the default verbosity.
+      if (request.origin.startsWith('[')) {
+        log.warn(
+          `${request.origin} security_group=${request.nameOrId} does not exist in ${request.vpcId}, so herd created it: ${what}. If you meant an existing group, fix the name.`,
+        );
+      } else log.debug(`Created ${what}.`);
       group = {
         GroupId: created.GroupId!,
         GroupName: request.nameOrId,

@@ -112,7 +112,14 @@ export interface ErrorContext {
   section: string;
   project: string;
   kind?: string;
+  /** Template name: node keys are reported in its `[cluster/NAME]` section. */
+  template?: string;
+  /** The kind's node settings, to quote the value of the key at fault. */
+  settings?: Readonly<Record<string, unknown>>;
 }
+
+const IMAGE_FORMS =
+  'image_id takes a public image family such as debian-12 or ubuntu-2204-lts, projects/PROJECT/global/images/NAME (or .../family/FAMILY), a full image URL, or the name of an image in your project.';
 
 const ADC_HINT =
   'herd uses Application Default Credentials: run "gcloud auth application-default login", or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, or GOOGLE_OAUTH_ACCESS_TOKEN to an access token.';
@@ -140,18 +147,26 @@ export function toProviderError(failure: ApiFailure, ctx: ErrorContext, cause?: 
   const key = configKeyFor(failure.message);
   const kind = ctx.kind ? ` for kind "${ctx.kind}"` : '';
   const cloudKeys = new Set(['zone', 'network', 'gce_project_id']);
+  const nodeKey = key !== undefined && !cloudKeys.has(key);
+  const cluster = ctx.template ? `[cluster/${ctx.template}]` : 'the cluster section';
   const keyHint = key
-    ? cloudKeys.has(key)
+    ? !nodeKey
       ? `Check ${key} in [${ctx.section}].`
-      : `Check ${key}${kind} in the cluster section (or its [cluster/NAME/KIND] override).`
+      : `Check ${key}${kind} in ${cluster} (or its [cluster/NAME/KIND] override).${key === 'image_id' ? ` ${IMAGE_FORMS}` : ''}`
     : 'See the message above; "herd -vv" shows the request.';
+  // A node key at fault: lead with where to fix it, as config errors do.
+  const value = nodeKey ? ctx.settings?.[key] : undefined;
+  const lead =
+    nodeKey && ctx.template
+      ? `${cluster} ${key}${value === undefined ? '' : `=${String(value)}`}${ctx.kind ? ` (kind ${ctx.kind})` : ''}: `
+      : '';
   const code =
     failure.status === 404 || failure.reason === 'notFound'
       ? 'GceResourceNotFound'
       : failure.status === 400 || failure.reason === 'invalid'
         ? 'GceInvalidRequest'
         : 'GceApiError';
-  return new ProviderError(code, text, opts(keyHint));
+  return new ProviderError(code, `${lead}${text}`, opts(keyHint));
 }
 
 /** The error for missing or unreadable credentials. */

@@ -90,7 +90,11 @@ class GceProvider implements Provider {
     const tried: { zone: string; failure: ApiFailure }[] = [];
     for (const zone of this.settings.zones) {
       if (request.signal?.aborted) throw new AbortError(`Not creating ${kind} nodes: interrupted.`);
-      const ctx = this.errorContext(`create ${nodes.length} ${kind} node(s) in ${zone}`, kind);
+      const ctx: ErrorContext = {
+        ...this.errorContext(`create ${nodes.length} ${kind} node(s) in ${zone}`, kind),
+        template: request.template ?? request.cluster,
+        settings: request.settings,
+      };
       const body = buildBulkInsert({
         project: this.settings.project,
         zone,

@@ -205,7 +205,7 @@ describe('createNodes', () => {
     expect(result.created).toEqual([]);
     expect(result.failed.map((f) => f.name)).toEqual(['compute001', 'compute002']);
     expect(result.failed[0]!.error.message).toMatch(
-      /\[cluster\/lab\] \(kind compute\) network_ids=lab-a,nope,subnet-0123abcd: nope: no such subnet; subnet-0123abcd: no such subnet/,
+      /\[cluster\/lab\] network_ids=lab-a,nope,subnet-0123abcd: nope: no such subnet; subnet-0123abcd: no such subnet/,
     );
     const vpc = await env.provider({ vpc: 'elsewhere' });
     const failed = await vpc.provider.createNodes(request('compute', 1, { network_ids: 'lab-a' }));

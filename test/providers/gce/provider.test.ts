@@ -161,9 +161,12 @@ describe('createNodes', () => {
   it('names the config key when the image or the machine type does not exist', async () => {
     const p = await provider();
     const image = await p
-      .createNodes(createRequest('bad', 'compute', 1, { image_id: 'debian-99' }))
+      .createNodes({ ...createRequest('bad', 'compute', 1, { image_id: 'debian-99' }), template: 'slurm' })
       .catch((e) => e);
     expect(image).toBeInstanceOf(ProviderError);
+    // Where to fix it comes first, as in config errors: the template's section, the key and its value.
+    expect(image.message).toMatch(/^\[cluster\/slurm\] image_id=debian-99 \(kind compute\): /);
+    expect(image.hint).toContain('public image family such as debian-12');
     expect(image.code).toBe('GceResourceNotFound');
     expect(image.message).toContain("projects/debian-cloud/global/images/family/debian-99' was not found");
     expect(image.hint).toMatch(/image_id for kind "compute"/);
