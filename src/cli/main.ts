@@ -14,6 +14,12 @@ Docs: README.md in the herd package.`;
 /** Runs herd with `argv` (without node and script) and returns the exit code. */
 export async function run(argv: readonly string[]): Promise<number> {
   const debug = argv.includes('--debug') || argv.some((a) => /^-v{3,}$/.test(a));
+  // Libraries' process warnings (the AWS SDK's Node version notice, google-auth-library's metadata server
+  // probe) are not the user's business; herd says what matters itself. Shown with --debug.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (debug) process.stderr.write(`(debug) ${warning.name}: ${warning.message}\n`);
+  });
   const parser = yargs([...argv])
     .scriptName('herd')
     .usage(

@@ -84,6 +84,13 @@ export function toProviderError(error: unknown, ctx: ErrorContext): HerdError {
 
   if (name === 'AbortError') return new AbortError(`Interrupted during EC2 ${ctx.action}.`, { cause: error });
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(detail)) {
+    if (cloud.profile) {
+      return fail(
+        'CredentialsMissing',
+        `${section} profile=${cloud.profile}: no credentials found for this profile (${detail}).`,
+        `Check that ~/.aws/credentials or ~/.aws/config has a [${cloud.profile}] / [profile ${cloud.profile}] section with credentials (or SSO: aws sso login --profile ${cloud.profile}), or fix profile= (AWS_PROFILE) in ${section}.`,
+      );
+    }
     return fail(
       'CredentialsMissing',
       `${section} no AWS credentials were found (${detail}).`,

@@ -23,6 +23,6 @@ export async function resolveAuthClient(env: NodeJS.ProcessEnv = process.env): P
   try {
     return (await new GoogleAuth({ scopes: [COMPUTE_SCOPE] }).getClient()) as AuthClient;
   } catch (error) {
-    throw noCredentialsError(error);
+    throw noCredentialsError(error, env['GOOGLE_APPLICATION_CREDENTIALS']);
   }
 }

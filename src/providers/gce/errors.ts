@@ -170,8 +170,19 @@ export function toProviderError(failure: ApiFailure, ctx: ErrorContext, cause?: 
 }
 
 /** The error for missing or unreadable credentials. */
-export function noCredentialsError(cause: unknown): ProviderError {
+export function noCredentialsError(cause: unknown, keyFile?: string): ProviderError {
   const detail = cause instanceof Error ? cause.message : String(cause);
+  if (keyFile) {
+    // The variable is set: the file is the problem, not a missing setting.
+    return new ProviderError(
+      'GceBadCredentials',
+      `GOOGLE_APPLICATION_CREDENTIALS=${keyFile} cannot be used: ${detail}`,
+      {
+        hint: 'Point GOOGLE_APPLICATION_CREDENTIALS at a readable service account key file (JSON, from "gcloud iam service-accounts keys create"), unset it to use "gcloud auth application-default login", or set GOOGLE_OAUTH_ACCESS_TOKEN.',
+        cause,
+      },
+    );
+  }
   return new ProviderError('GceNoCredentials', `No Google Cloud credentials found: ${detail}`, {
     hint: ADC_HINT,
     cause,

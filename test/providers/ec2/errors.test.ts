@@ -112,6 +112,21 @@ describe('toProviderError', () => {
       expect(error.hint).toContain(key);
   });
 
+  it('names the profile when profile= is set but has no credentials', () => {
+    const withProfile = readEc2CloudSettings({
+      name: 'aws',
+      provider: 'ec2_boto',
+      settings: { ec2_region: 'us-east-1', profile: 'research' },
+    });
+    const missing = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    const error = toProviderError(missing, { ...ctx, cloud: withProfile });
+    expect(error.code).toBe('Ec2CredentialsMissing');
+    expect(error.message).toContain('[cloud/aws] profile=research: no credentials found for this profile');
+    expect(error.hint).toContain('[profile research]');
+  });
+
   it('says which endpoint cannot be reached', () => {
     const local = readEc2CloudSettings({
       name: 'aws',

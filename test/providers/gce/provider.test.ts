@@ -285,33 +285,45 @@ describe('terminate, stop and start', () => {
 });
 
 describe('credentials', () => {
-  it('without any credentials: a ProviderError saying how to provide them, and no crash', async () => {
-    const home = await mkdtemp(join(tmpdir(), 'herd-gce-home-'));
-    const restore = withEnv({
-      GOOGLE_OAUTH_ACCESS_TOKEN: undefined,
-      GOOGLE_APPLICATION_CREDENTIALS: join(home, 'missing.json'),
-      CLOUDSDK_CONFIG: undefined,
-      HOME: home,
-      METADATA_SERVER_DETECTION: 'none',
-    });
-    try {
-      const p = await createGceProvider(
-        gceCloud(fake.url),
-        { storageDir: home, log: recordingLogger() },
-        { env: process.env },
-      );
-      const error = await p.prepare('nocreds', createRequest('x', 'y', 1).login).catch((e) => e);
-      expect(error).toBeInstanceOf(ProviderError);
-      expect(error.code).toBe('GceNoCredentials');
-      expect(error.hint).toContain('gcloud auth application-default login');
-      expect(error.hint).toContain('GOOGLE_APPLICATION_CREDENTIALS');
-      expect((await p.findNodes('nocreds').catch((e) => e)).code).toBe('GceNoCredentials');
-      expect(fake.requests).toEqual([]);
-    } finally {
-      restore();
-      await rm(home, { recursive: true, force: true });
-    }
-  });
+  it.each([
+    ['without any credentials', undefined, 'GceNoCredentials', /No Google Cloud credentials found/],
+    [
+      'with GOOGLE_APPLICATION_CREDENTIALS naming a missing file',
+      'missing.json',
+      'GceBadCredentials',
+      /GOOGLE_APPLICATION_CREDENTIALS=.*missing\.json cannot be used/,
+    ],
+  ] as const)(
+    '%s: a ProviderError saying how to fix it, and no crash',
+    async (_label, keyFile, code, message) => {
+      const home = await mkdtemp(join(tmpdir(), 'herd-gce-home-'));
+      const restore = withEnv({
+        GOOGLE_OAUTH_ACCESS_TOKEN: undefined,
+        GOOGLE_APPLICATION_CREDENTIALS: keyFile === undefined ? undefined : join(home, keyFile),
+        CLOUDSDK_CONFIG: undefined,
+        HOME: home,
+        METADATA_SERVER_DETECTION: 'none',
+      });
+      try {
+        const p = await createGceProvider(
+          gceCloud(fake.url),
+          { storageDir: home, log: recordingLogger() },
+          { env: process.env },
+        );
+        const error = await p.prepare('nocreds', createRequest('x', 'y', 1).login).catch((e) => e);
+        expect(error).toBeInstanceOf(ProviderError);
+        expect(error.code).toBe(code);
+        expect(error.message).toMatch(message);
+        expect(error.hint).toContain('gcloud auth application-default login');
+        expect(error.hint).toContain('GOOGLE_APPLICATION_CREDENTIALS');
+        expect((await p.findNodes('nocreds').catch((e) => e)).code).toBe(code);
+        expect(fake.requests).toEqual([]);
+      } finally {
+        restore();
+        await rm(home, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('says once that gce_client_id is replaced by Application Default Credentials', async () => {
     const log = recordingLogger();
