@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeFarm, type MotoWatcher, type NodeFarm, watchMoto } from '../helpers/cloud-nodes.js';
-import { createHerdHome, type HerdHome, parseSinfo } from '../helpers/cluster.js';
+import { createHerdHome, type HerdHome, slurmNodes, srunHostnames } from '../helpers/cluster.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 import { type MotoServer, startMoto } from '../helpers/moto.js';
 
@@ -96,11 +96,7 @@ describe.skipIf(!canRunLocalNodes)('herd on EC2 (moto_server + real nodes at the
     return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
   };
   const live = async () => (await instances()).filter((i) => i.State?.Name !== 'terminated');
-  const sinfo = async () => {
-    const r = await home.herd(['ssh', 'slurm', '--', 'sinfo', '-h', '-N', '-o', '%N_%t']);
-    expect(r.code, r.stderr).toBe(0);
-    return parseSinfo(r.stdout.replace(/_/g, ' '));
-  };
+  const sinfo = () => slurmNodes(home);
 
   it('starts 1+2 nodes through RunInstances and configures a working Slurm', async () => {
     const start = await home.herd(['start', 'slurm']);
@@ -112,9 +108,7 @@ describe.skipIf(!canRunLocalNodes)('herd on EC2 (moto_server + real nodes at the
         ['compute002', 'idle'],
       ]),
     );
-    const r = await home.herd(['ssh', 'slurm', '--', 'srun', '-N2', 'hostname']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.trim().split('\n').sort()).toEqual(['compute001', 'compute002']);
+    expect(await srunHostnames(home, 2)).toEqual(['compute001', 'compute002']);
   });
 
   it('tags every instance with its name, cluster, node and kind, and knows their ids', async () => {

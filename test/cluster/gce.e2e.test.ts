@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeGce, type GceInstanceJson, startFakeGce } from '../fakes/gce/index.js';
 import { createNodeFarm, type NodeFarm } from '../helpers/cloud-nodes.js';
-import { createHerdHome, type HerdHome, parseSinfo } from '../helpers/cluster.js';
+import { createHerdHome, type HerdHome, slurmNodes, srunHostnames } from '../helpers/cluster.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
 const BRIDGE = 'herdgce0';
@@ -83,11 +83,7 @@ describe.skipIf(!canRunLocalNodes)('herd on GCE (fake Compute API + real nodes a
     await farm?.teardown();
   });
 
-  const sinfo = async () => {
-    const r = await home.herd(['ssh', 'slurm', '--', 'sinfo', '-h', '-N', '-o', '%N_%t']);
-    expect(r.code, r.stderr).toBe(0);
-    return parseSinfo(r.stdout.replace(/_/g, ' '));
-  };
+  const sinfo = () => slurmNodes(home);
 
   it('starts 1+2 nodes with one bulkInsert per kind and configures a working Slurm', async () => {
     const start = await home.herd(['start', 'slurm']);
@@ -101,9 +97,7 @@ describe.skipIf(!canRunLocalNodes)('herd on GCE (fake Compute API + real nodes a
         ['compute002', 'idle'],
       ]),
     );
-    const r = await home.herd(['ssh', 'slurm', '--', 'srun', '-N2', 'hostname']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.trim().split('\n').sort()).toEqual(['compute001', 'compute002']);
+    expect(await srunHostnames(home, 2)).toEqual(['compute001', 'compute002']);
   });
 
   it('labels every instance and keeps its internal IP', async () => {

@@ -154,3 +154,17 @@ export function parseSinfo(text: string): Map<string, string> {
       .map((l) => l.trim().split(/\s+/) as [string, string]),
   );
 }
+
+/** Slurm's view of a cluster's nodes (`sinfo` on its frontend), node -> state; throws if ssh fails. */
+export async function slurmNodes(home: HerdHome, cluster = 'slurm'): Promise<Map<string, string>> {
+  const r = await home.herd(['ssh', cluster, '--', 'sinfo', '-h', '-N', '-o', '%N_%t']);
+  if (r.code !== 0) throw new Error(`herd ssh ${cluster} -- sinfo exited ${r.code}: ${r.stderr}`);
+  return parseSinfo(r.stdout.replace(/_/g, ' '));
+}
+
+/** Host names that answer a Slurm job over `nodes` nodes (`srun -N<nodes> hostname`), sorted. */
+export async function srunHostnames(home: HerdHome, nodes: number, cluster = 'slurm'): Promise<string[]> {
+  const r = await home.herd(['ssh', cluster, '--', 'srun', `-N${nodes}`, 'hostname']);
+  if (r.code !== 0) throw new Error(`srun -N${nodes} hostname exited ${r.code}: ${r.stderr}`);
+  return r.stdout.trim().split('\n').sort();
+}

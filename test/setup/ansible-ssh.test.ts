@@ -15,7 +15,7 @@ import { generateKeyPair } from '../../src/ssh/keys.js';
 import { writeKnownHosts } from '../../src/ssh/known-hosts.js';
 import type { ClusterState } from '../../src/state/types.js';
 import { clusterState, node, template } from '../ssh/fixtures.js';
-import { type SshTestServer, startSshTestServer } from '../ssh/ssh-test-server.js';
+import { type SshTestServer, startSshTestServer, testKeyPair } from '../ssh/ssh-test-server.js';
 
 let dir: string;
 let controlDir: string;
@@ -117,7 +117,7 @@ describe('ansible-playbook through herd ssh settings', () => {
   });
 
   it('refuses a node whose key differs from the pinned one', async () => {
-    const other = ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public) as ssh2.ParsedKey;
+    const other = ssh2.utils.parseKey(testKeyPair().public) as ssh2.ParsedKey;
     await writeKnownHosts(state.paths.knownHosts, [
       { name: 'frontend001', hostKey: server.hostKey },
       { name: 'compute001', hostKey: `ssh-ed25519 ${other.getPublicSSH().toString('base64')}` },

@@ -15,7 +15,7 @@ import {
   type OpenSshTarget,
 } from '../../src/ssh/openssh.js';
 import { clusterState, node, template } from './fixtures.js';
-import { type SshTestServer, startSshTestServer } from './ssh-test-server.js';
+import { type SshTestServer, startSshTestServer, testKeyPair } from './ssh-test-server.js';
 
 const base: OpenSshTarget = {
   node: 'frontend001',
@@ -227,7 +227,7 @@ describe('the real OpenSSH client with these arguments', () => {
   });
 
   it('refuses a node whose key differs from the pinned one', async () => {
-    const other = ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public) as ssh2.ParsedKey;
+    const other = ssh2.utils.parseKey(testKeyPair().public) as ssh2.ParsedKey;
     await writeKnownHosts(target.knownHostsPath, [
       { name: 'frontend001', hostKey: `ssh-ed25519 ${other.getPublicSSH().toString('base64')}` },
     ]);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from '../../src/ssh/keys.js';
 import { probeNode } from '../../src/ssh/probe.js';
 import { probeNodes, sshFailureError, waitForSsh } from '../../src/ssh/wait-for-ssh.js';
-import { type SshTestServer, startSshTestServer } from './ssh-test-server.js';
+import { type SshTestServer, startSshTestServer, testKeyPair } from './ssh-test-server.js';
 
 let dir: string;
 let ed25519: { privateKey: Buffer; publicKey: string };
@@ -26,7 +26,7 @@ beforeAll(async () => {
     privateKey: await readFile(join(dir, 'id_rsa')),
     publicKey: (await readFile(join(dir, 'id_rsa.pub'), 'utf8')).trim(),
   };
-  stranger = Buffer.from(ssh2.utils.generateKeyPairSync('ed25519').private);
+  stranger = Buffer.from(testKeyPair().private);
   server = await startSshTestServer({
     authorizedKeys: [ed25519.publicKey, rsa.publicKey],
     hosts: ['127.0.0.1', '127.0.0.3'],
@@ -84,7 +84,7 @@ describe('probeNode', () => {
       timeoutMs: 5000,
     };
     expect(await probeNode({ ...common, pinnedHostKey: server.hostKey })).toMatchObject({ ok: true });
-    const other = ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public) as ssh2.ParsedKey;
+    const other = ssh2.utils.parseKey(testKeyPair().public) as ssh2.ParsedKey;
     const wrongPin = `ssh-ed25519 ${other.getPublicSSH().toString('base64')}`;
     const before = server.commands.length;
     const result = await probeNode({ ...common, pinnedHostKey: wrongPin });
@@ -216,7 +216,7 @@ describe('waitForSsh', () => {
   });
 
   it('stops retrying a node whose host key changed', async () => {
-    const other = ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public) as ssh2.ParsedKey;
+    const other = ssh2.utils.parseKey(testKeyPair().public) as ssh2.ParsedKey;
     const results = await waitForSsh({
       nodes: [
         {
