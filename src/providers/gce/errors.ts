@@ -144,6 +144,19 @@ export function toProviderError(failure: ApiFailure, ctx: ErrorContext, cause?: 
       ),
     );
   }
+  if (
+    failure.status === 409 ||
+    failure.reason === 'alreadyExists' ||
+    failure.reason === 'RESOURCE_ALREADY_EXISTS'
+  ) {
+    return new ProviderError(
+      'GceInstanceExists',
+      text,
+      opts(
+        'Instance names are <cluster>-<node> in lowercase, with "_" and "." turned into "-": another cluster whose name differs only in that way, or instances left from an earlier one, hold these names. "herd list" shows the clusters; start this one under another name (-n), or stop the other.',
+      ),
+    );
+  }
   const key = configKeyFor(failure.message);
   const kind = ctx.kind ? ` for kind "${ctx.kind}"` : '';
   const cloudKeys = new Set(['zone', 'network', 'gce_project_id']);

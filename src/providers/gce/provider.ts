@@ -73,6 +73,12 @@ class GceProvider implements Provider {
         `[${this.settings.section}] gce_client_id/gce_client_secret are ignored: herd uses Application Default Credentials ("gcloud auth application-default login", or GOOGLE_APPLICATION_CREDENTIALS=<service account key file>).`,
       );
     }
+    const prefix = cloudNameFor(cluster, 'node001').slice(0, -'-node001'.length);
+    if (prefix !== cluster) {
+      this.context.log.warn(
+        `Cluster "${cluster}" is named "${prefix}-<node>" on GCE (instance names are lowercase, without "_" or "."); a cluster called "${prefix}" would use the same names.`,
+      );
+    }
     const problem = instanceNameProblem(cloudNameFor(cluster, 'node001'));
     if (problem) throw badNameError(cluster, cloudNameFor(cluster, 'node001'), problem);
     await this.api();

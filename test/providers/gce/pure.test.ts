@@ -361,4 +361,12 @@ describe('error mapping', () => {
     expect(error.hint).toMatch(hint);
     expect(error.message).toContain('[cloud/g]');
   });
+
+  it('explains an instance name already taken (clusters whose names differ only in case)', () => {
+    const message = "The resource 'projects/p/zones/z/instances/mycluster-frontend001' already exists";
+    const error = toProviderError(describeApiError(gaxios(409, 'alreadyExists', message)), ctx);
+    expect(error.code).toBe('GceInstanceExists');
+    expect(error.message).toContain('mycluster-frontend001');
+    expect(error.hint).toMatch(/lowercase.*another name \(-n\)/);
+  });
 });
