@@ -16,6 +16,17 @@ export function renderClusterSummary(state: ClusterState, target: NodeRecord | u
     `Frontend node:    ${target?.name ?? '(none)'}`,
     ...countsByKind(state).map(({ kind, count }) => `- ${kind} nodes: ${count}`),
     '',
+  ];
+  if (!target) {
+    // Nothing to log in to yet: say how to get there instead of offering a command that fails.
+    lines.push(
+      'No node answers SSH yet. To finish starting the cluster, run:',
+      '',
+      `    herd start ${state.templateName} -n ${state.name}`,
+    );
+    return lines;
+  }
+  lines.push(
     'To login on the frontend node, run the command:',
     '',
     `    herd ssh ${state.name}`,
@@ -23,7 +34,7 @@ export function renderClusterSummary(state: ClusterState, target: NodeRecord | u
     'To upload or download files to the cluster, use the command:',
     '',
     `    herd sftp ${state.name}`,
-  ];
+  );
   return lines;
 }
 
