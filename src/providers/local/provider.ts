@@ -268,7 +268,7 @@ class LocalProvider implements Provider {
         publicKey: request.login.publicKey,
         ...(typeof userdata === 'string' && userdata !== '' ? { userdata } : {}),
       });
-      record = await launchNode(paths, record, this.options.bootTimeoutMs);
+      record = await this.launchWithRetry(paths, record);
       this.context.log.debug(`Started ${machine} at ${ip} (PID ${record.pid}).`, 2);
       return this.status(record);
     } catch (error) {
@@ -276,6 +276,22 @@ class LocalProvider implements Provider {
         this.context.log.warn(`Could not clean up ${machine} after a failed start: ${String(cleanupError)}`),
       );
       throw error;
+    }
+  }
+
+  /**
+   * Launches a node, once more if nspawn dies during boot: seen once in a loaded test run, with
+   * nothing on the console; a second launch of the same tree is harmless and usually boots.
+   */
+  private async launchWithRetry(paths: NodePaths, record: NodeRecordFile): Promise<NodeRecordFile> {
+    try {
+      return await launchNode(paths, record, this.options.bootTimeoutMs);
+    } catch (error) {
+      if (!(error instanceof ProviderError) || error.code !== 'LocalNodeStartFailed') throw error;
+      this.context.log.warn(`${error.message.split('\n')[0]} Trying once more.`);
+      await shutdownNode(paths, (await readNodeRecord(paths)) ?? record, this.options.stopTimeoutMs);
+      await mountNode(paths, record.lowerDir);
+      return launchNode(paths, record, this.options.bootTimeoutMs);
     }
   }
 
