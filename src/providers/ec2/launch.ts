@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { AbortError, ProviderError } from '../../errors.js';
+import { eachLimited } from '../each-limited.js';
 import type { Logger, NodeSpec } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { ec2ErrorCode, isCapacityError, isInstanceNotFound } from './errors.js';
@@ -71,19 +72,6 @@ export async function launchWithFailover(
           : 'Set network_ids to subnets in several availability zones (herd tries them in order), choose another flavor, or try again later.',
     },
   );
-}
-
-/** Runs `task` over `items` with at most `limit` at a time. */
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /**

@@ -10,6 +10,7 @@
 import type { CloudSection } from '../../config/types.js';
 import { AbortError, ProviderError } from '../../errors.js';
 import { cloudNameFor } from '../../state/names.js';
+import { eachLimited } from '../each-limited.js';
 import type {
   CreateNodesRequest,
   CreateNodesResult,
@@ -247,7 +248,7 @@ class GceProvider implements Provider {
     const api = await this.api();
     const targets = await this.locate(cluster, instanceIds);
     const failures: string[] = [];
-    await mapLimit(targets, this.options.concurrency ?? 16, async ({ id, zone, name }) => {
+    await eachLimited(targets, this.options.concurrency ?? 16, async ({ id, zone, name }) => {
       if (!zone) {
         if (call !== 'deleteInstance') failures.push(`${id}: no such instance`);
         return;
@@ -349,20 +350,4 @@ function badNameError(cluster: string, instance: string, problem: string, node?:
       hint: 'GCE instance names are <cluster>-<node>, lowercased: start the cluster under a name that begins with a letter (herd start TEMPLATE -n NAME) and keep cluster plus node names within 63 characters.',
     },
   );
-}
-
-/** Runs `fn` over `items` with at most `limit` calls at once. */
-async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
