@@ -25,8 +25,11 @@ export interface GrowOptions {
   readonly runId: string;
   readonly publicKey: string;
   readonly signal?: AbortSignal | undefined;
-  /** Advice that came with node failures (e.g. which config key to fix); filled by the run. */
-  readonly hints?: Set<string>;
+}
+
+/** One run's options plus what it learns: the advice that came with node failures (which key to fix). */
+interface Run extends GrowOptions {
+  readonly hints: Set<string>;
 }
 
 /** What a grow run did. */
@@ -39,9 +42,8 @@ export interface GrowResult {
 
 /** Runs the pipeline; throws ProviderError `NodesFailed` when a kind ends below its minimum. */
 export async function growCluster(options: GrowOptions): Promise<GrowResult> {
-  const { state, template, signal } = options;
-  const deps = options.deps;
-  const run: GrowOptions = { ...options, hints: options.hints ?? new Set() };
+  const { deps, state, template, signal } = options;
+  const run: Run = { ...options, hints: new Set() };
   const save = saver(deps, state);
   const started = Date.now();
   const deadline = started + template.cluster.startTimeout * 1000;
@@ -138,7 +140,7 @@ function kindSpec(template: Template, kind: string): KindSpec {
 }
 
 /** One createNodes call per kind, all kinds at once. */
-async function createMissing(options: GrowOptions, save: () => Promise<void>): Promise<void> {
+async function createMissing(options: Run, save: () => Promise<void>): Promise<void> {
   const { state, template, provider, deps, signal } = options;
   const toCreate = state.nodes.filter((n) => n.state === 'creating' && !n.instanceId);
   const kinds = [...new Set(toCreate.map((n) => n.kind))];
@@ -169,7 +171,7 @@ async function createMissing(options: GrowOptions, save: () => Promise<void>): P
         for (const { name, error } of result.failed) {
           const node = batch.find((n) => n.name === name);
           if (!node) continue;
-          if (error instanceof HerdError && error.hint) options.hints?.add(error.hint);
+          if (error instanceof HerdError && error.hint) options.hints.add(error.hint);
           node.state = 'failed';
           node.error = error.message;
           deps.progress.node(name, 'failed', error.message);
@@ -178,7 +180,7 @@ async function createMissing(options: GrowOptions, save: () => Promise<void>): P
         // Interrupted: keep the intent records; the next start or stop finds what was created by tag.
         if (signal?.aborted) return save();
         const reason = error instanceof Error ? error.message : String(error);
-        if (error instanceof HerdError && error.hint) options.hints?.add(error.hint);
+        if (error instanceof HerdError && error.hint) options.hints.add(error.hint);
         for (const n of batch) {
           if (n.instanceId) continue;
           n.state = 'failed';
@@ -302,7 +304,7 @@ async function waitOrAbort<T>(
 
 /** Drops failed nodes of kinds that still meet their minimum; fails if any kind is below it. */
 async function enforceMinimums(
-  options: GrowOptions,
+  options: Run,
   save: () => Promise<void>,
 ): Promise<{ name: string; reason: string }[]> {
   const { state, template, provider, deps, desired } = options;
@@ -333,7 +335,7 @@ async function enforceMinimums(
   }
   await save();
   if (shortfalls.length > 0) {
-    const advice = [...(options.hints ?? [])].map((h) => `${h}\n`).join('');
+    const advice = [...options.hints].map((h) => `${h}\n`).join('');
     throw new ProviderError('NodesFailed', `Not enough nodes came up.\n  ${shortfalls.join('\n  ')}`, {
       hint: `${advice}Fix the cause, then "herd start ${state.templateName} -n ${state.name}" replaces the failed nodes; "herd stop ${state.name}" removes the cluster. Set <kind>_nodes_min to accept fewer nodes.`,
     });
