@@ -14,7 +14,7 @@ import { cgroupPids, createCgroup, killCgroup, removeCgroup } from './cgroup.js'
 import { tail } from './exec.js';
 import { mountOverlay, unmountTree } from './mounts.js';
 import { buildLauncherArgs, buildNspawnArgs, isNodeProcess } from './nspawn.js';
-import { isProcessAlive, readStartTime } from './proc.js';
+import { readStartTime } from './proc.js';
 
 /** What `node.json` holds. */
 export interface NodeRecordFile {
@@ -142,21 +142,12 @@ export async function launchNode(
 }
 
 /** Waits until the console shows systemd running, or fails when nspawn has exited. */
-const EXEC_GRACE_MS = 5_000;
-
 async function waitForBoot(paths: NodePaths, record: NodeRecordFile, timeoutMs: number): Promise<void> {
-  const started = Date.now();
-  const deadline = started + timeoutMs;
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const console = await readFile(paths.console, 'utf8').catch(() => '');
     if (/running in system mode/.test(console)) return;
-    // Right after spawn the child may not have exec'd the launcher shell yet (its command line is still
-    // herd's own; seen under load): a live process gets a grace period before it counts as gone.
-    const starting =
-      record.pid !== undefined &&
-      isProcessAlive(record.pid, record.pidStartTime) &&
-      Date.now() - started < EXEC_GRACE_MS;
-    if (!starting && !isNodeRunning(record)) {
+    if (!isNodeRunning(record)) {
       // nspawn may have written its last words after the read above.
       const last = await readFile(paths.console, 'utf8').catch(() => console);
       throw new ProviderError(
