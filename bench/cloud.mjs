@@ -1,9 +1,9 @@
 // Cloud orchestration benchmarks: herd's real pipeline (dist/cluster/start.js and stop.js: state saved
 // before every call, one create per kind, polling, adoption, stop by id and by tag) against moto_server
-// (a real EC2 API server) and the fake Compute Engine API (test/fakes/gce, compiled here with tsc), for
+// (a real EC2 API server) and the fake Compute Engine API (test/fakes/gce; both test doubles compiled here with tsc), for
 // 1, 10 and 100 compute nodes plus a frontend. SSH and Ansible are stubs that answer at once, so the
 // figures are API calls by action and herd's own time, without cloud boot or SSH. Figures only.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -62,23 +62,12 @@ function countingProxy(target) {
   );
 }
 
-async function startMoto() {
-  const probe = createServer();
-  const port = await new Promise((r) => probe.listen(0, '127.0.0.1', () => r(probe.address().port)));
-  await new Promise((r) => probe.close(r));
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await fetch(`${url}/moto-api/`)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { url, stop: () => child.kill('SIGTERM') };
-}
-
-/** Compiles the fake into `outDir` and imports it. */
-async function loadFake(outDir) {
+/**
+ * Compiles the test doubles the benchmarks share with the tests (test/helpers/moto.ts, the GCE fake in
+ * test/fakes/gce; both import only node: modules) into `outDir` and imports them.
+ */
+async function loadTestDoubles(outDir) {
+  const entries = ['helpers/moto.ts', 'fakes/gce/index.ts'];
   execFileSync(
     process.execPath,
     [
@@ -86,7 +75,7 @@ async function loadFake(outDir) {
       '--outDir',
       outDir,
       '--rootDir',
-      join(root, 'test/fakes/gce'),
+      join(root, 'test'),
       '--module',
       'nodenext',
       '--moduleResolution',
@@ -96,16 +85,16 @@ async function loadFake(outDir) {
       '--types',
       'node',
       '--skipLibCheck',
-      join(root, 'test/fakes/gce/index.ts'),
+      ...entries.map((entry) => join(root, 'test', entry)),
     ],
     { cwd: root, stdio: 'inherit' },
   );
   // The compiled files are ESM: mark the directory as such.
-  execFileSync(process.execPath, [
-    '-e',
-    `require('fs').writeFileSync(${JSON.stringify(join(outDir, 'package.json'))}, '{"type":"module"}')`,
-  ]);
-  return import(pathToFileURL(join(outDir, 'index.js')).href);
+  writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
+  const [moto, gce] = await Promise.all(
+    entries.map((entry) => import(pathToFileURL(join(outDir, entry.replace(/\.ts$/, '.js'))).href)),
+  );
+  return { ...moto, ...gce };
 }
 
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
@@ -232,15 +221,14 @@ ssh_to=frontend
 }
 
 /** EC2 through moto: calls by action, wall time, time waiting for moto, herd's own CPU time. */
-async function benchEc2({ work }) {
-  if (spawnSync('sh', ['-c', 'command -v moto_server']).status !== 0)
-    return [{ label: 'ec2 (moto)', skipped: 'moto_server is not installed' }];
-  const moto = await startMoto();
+async function benchEc2({ work, doubles }) {
+  if (!doubles.findMotoServer()) return [{ label: 'ec2 (moto)', skipped: 'moto_server is not installed' }];
+  const moto = await doubles.startMoto();
   const proxy = await countingProxy(moto.url);
   const rows = [];
   try {
     for (const n of SIZES) {
-      await fetch(`${moto.url}/moto-api/reset`, { method: 'POST' });
+      await moto.reset();
       const run = await pipeline(join(work, `ec2-${n}`), ec2Config(proxy.url));
       proxy.take();
       const start = await run.start(n);
@@ -260,14 +248,14 @@ async function benchEc2({ work }) {
     }
   } finally {
     await proxy.close();
-    moto.stop();
+    await moto.stop();
   }
   return rows;
 }
 
 /** GCE through the fake Compute API: calls by method, wall time, CPU time (herd's and the in-process fake's). */
-async function benchGce({ work }) {
-  const { startFakeGce } = await loadFake(mkdtempSync(join(work, 'gce-fake-')));
+async function benchGce({ work, doubles }) {
+  const { startFakeGce } = doubles;
   const previous = process.env.GOOGLE_OAUTH_ACCESS_TOKEN;
   process.env.GOOGLE_OAUTH_ACCESS_TOKEN = 'bench-token';
   const rows = [];
@@ -310,5 +298,6 @@ async function benchGce({ work }) {
 
 /** Every cloud orchestration benchmark, as rows for bench/run.mjs. */
 export async function benchCloud({ work }) {
-  return [...(await benchEc2({ work })), ...(await benchGce({ work }))];
+  const doubles = await loadTestDoubles(mkdtempSync(join(work, 'test-doubles-')));
+  return [...(await benchEc2({ work, doubles })), ...(await benchGce({ work, doubles }))];
 }
