@@ -214,13 +214,11 @@ export function buildTemplate(
   const extra: Record<string, string> = {};
   for (const [key, entry] of validated.extras) if (extraKeyFate(key).pass) extra[key] = entry.value;
 
-  const nodeKeys = provider ? NODE_KEYS[provider] : undefined;
-  const clusterNodeSettings: NodeSettings = {};
-  for (const [key, value] of Object.entries(values)) {
-    if (nodeKeys ? Object.hasOwn(nodeKeys, key) : Object.hasOwn(anyProviderNodeSchema().properties, key)) {
-      clusterNodeSettings[key] = value;
-    }
-  }
+  // Node settings are the provider's node keys only: another cloud's keys were accepted with a warning.
+  const nodeKeys = provider ? NODE_KEYS[provider] : anyProviderNodeSchema().properties;
+  const nodeSettingsOf = (from: Readonly<Record<string, ConfigValue>>): NodeSettings =>
+    Object.fromEntries(Object.entries(from).filter(([key]) => Object.hasOwn(nodeKeys, key)));
+  const clusterNodeSettings = nodeSettingsOf(values);
   const overrides = new Map<string, KindOverride>();
   for (const section of resolver.nodeSections(cluster.label)) {
     const result = ctx.validator.validate(
@@ -231,7 +229,7 @@ export function buildTemplate(
     );
     problems.push(...section.problems, ...result.problems);
     ctx.warnings.push(...result.warnings);
-    overrides.set(section.kind!, { section, values: result.values, extras: result.extras });
+    overrides.set(section.kind!, { section, values: nodeSettingsOf(result.values), extras: result.extras });
   }
 
   const facts: ClusterFacts = {
