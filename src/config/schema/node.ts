@@ -7,7 +7,7 @@ import { AZURE_NODE_KEYS } from './azure.js';
 import { CLOUD_NODE_COMMON } from './common-node-keys.js';
 import { LIBCLOUD_NODE_KEYS } from './libcloud.js';
 import { OPENNEBULA_NODE_KEYS } from './opennebula.js';
-import type { KeySchema } from './types.js';
+import { type KeySchema, PROVIDERS } from './types.js';
 
 /** Images the local provider can build (systemd-nspawn machines). */
 export const LOCAL_IMAGES = ['debian-12', 'debian-12-hpc'] as const;
@@ -120,12 +120,5 @@ export const NODE_KEYS: Readonly<Record<ProviderName, Readonly<Record<string, Ke
   opennebula: OPENNEBULA_NODE_KEYS,
 };
 
-/** Providers that need an image and a flavor for every kind (local has defaults). */
-export const NEEDS_IMAGE_AND_FLAVOR: readonly ProviderName[] = [
-  'ec2_boto',
-  'google',
-  'openstack',
-  'azure',
-  'libcloud',
-  'opennebula',
-];
+/** Providers that need an image and a flavor for every kind: all but local, which has defaults. */
+export const NEEDS_IMAGE_AND_FLAVOR: readonly ProviderName[] = PROVIDERS.filter((p) => p !== 'local');
