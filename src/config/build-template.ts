@@ -126,9 +126,7 @@ function explainMisplaced(key: string): string | undefined {
 function explainInNodeSection(key: string): string | undefined {
   const clusterOnly =
     Object.hasOwn(CLUSTER_KEYS, key) || Object.keys(CLUSTER_PATTERNS).some((p) => new RegExp(p).test(key));
-  return clusterOnly
-    ? 'can be set only in [cluster/NAME], not per kind'
-    : (explainMisplaced(key) ?? undefined);
+  return clusterOnly ? 'can be set only in [cluster/NAME], not per kind' : explainMisplaced(key);
 }
 
 /**

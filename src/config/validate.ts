@@ -121,9 +121,9 @@ function explainError(error: ErrorObject, value: unknown, keySchema: KeySchema |
 }
 
 /**
- * `; "flavour" (file:line) looks like a misspelling of it: rename it to flavor` when the section has an unknown key
- * whose closest known spelling is `key`, else an empty string: a missing key and the typo that
- * left it missing are reported together.
+ * `; "flavour" (file:line) looks like a misspelling of it: rename it to flavor` when the section
+ * has an unknown key whose closest known spelling is `key`, else an empty string: a missing key
+ * and the typo that left it missing are reported together.
  */
 export function misspeltAs(
   key: string,
