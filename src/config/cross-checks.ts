@@ -3,12 +3,13 @@
  * a template. Runs after each section passed its own schema.
  */
 import type { ConfigProblem } from '../errors.js';
-import type { ClusterFacts } from './build-template.js';
+import type { ClusterFacts, KindOverride } from './build-template.js';
 import type { IniEntry } from './ini-reader.js';
-import { NEEDS_IMAGE_AND_FLAVOR } from './schema/index.js';
+import { NEEDS_IMAGE_AND_FLAVOR, SETUP_SCHEMA } from './schema/index.js';
 import type { Section } from './sections.js';
 import { didYouMean } from './suggest.js';
 import type { KindSpec, NodeSettings } from './types.js';
+import { keySchemaOf, misspeltAs } from './validate.js';
 
 // A node is named <kind><NNN> and its host name <cluster>-<node>: a trailing digit would be ambiguous.
 const KIND_NAME = /^(?:[A-Za-z]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z-])$/;
@@ -36,7 +37,7 @@ export function kindNameProblem(kind: string): string | undefined {
 export function checkTemplate(
   facts: ClusterFacts,
   clusterNodeSettings: NodeSettings,
-  overrides: ReadonlyMap<string, { section: Section; values: NodeSettings }>,
+  overrides: ReadonlyMap<string, KindOverride>,
 ): CheckedTemplate {
   const { section: cluster, entries, values, setup, setupSection } = facts;
   const problems: ConfigProblem[] = [];
@@ -104,11 +105,13 @@ export function checkTemplate(
       );
     }
     if (setupSection && !setupSection.entries.has(`${kind}_groups`)) {
+      const groupsKey = `${kind}_groups`;
       const known = [...setupSection.entries.keys()].filter((k) => k.endsWith('_groups'));
+      const typo = misspeltAs(groupsKey, setupSection, (k) => !keySchemaOf(SETUP_SCHEMA, k));
       at(
         entry,
         entry.key,
-        `kind "${kind}" has no ${kind}_groups in [${setupSection.name}] (${setupSection.file}:${setupSection.line})${didYouMean(`${kind}_groups`, known)}; add ${kind}_groups=GROUP[,GROUP...] there`,
+        `kind "${kind}" has no ${groupsKey} in [${setupSection.name}] (${setupSection.file}:${setupSection.line})${typo ? '' : didYouMean(groupsKey, known)}; add ${groupsKey}=GROUP[,GROUP...] there${typo}`,
       );
     }
     const override = overrides.get(kind);
@@ -116,10 +119,13 @@ export function checkTemplate(
     if (facts.provider && NEEDS_IMAGE_AND_FLAVOR.includes(facts.provider)) {
       for (const key of ['image_id', 'flavor']) {
         if (settings[key] === undefined) {
+          const typo =
+            (override && misspeltAs(key, { entries: override.extras }, () => true)) ||
+            misspeltAs(key, { entries: facts.extras }, () => true);
           at(
             cluster,
             key,
-            `kind "${kind}" has no ${key}; set ${key} in [${cluster.name}] or [${cluster.name}/${kind}]`,
+            `kind "${kind}" has no ${key}; set ${key} in [${cluster.name}] or [${cluster.name}/${kind}]${typo}`,
           );
         }
       }

@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { buildTemplate, type SectionResolver } from './build-template.js';
+import { bundledGroups } from './bundled-groups.js';
 import { type IniBlock, readIni } from './ini-reader.js';
 import { interpolateSection } from './interpolate.js';
 import {
@@ -126,10 +127,20 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     parseProblems.push(...parsed.problems);
   }
   const table = mergeBlocks(blocks, parseProblems);
-  const warnings: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [...table.warnings];
   const interpolation = {
-    builtins: { herd_playbooks: options.playbooksDir, elasticluster_playbooks: options.playbooksDir },
-    env: options.env,
+    // ElastiCluster's names for its playbooks directory: %(elasticluster_playbooks)s, %(ansible_pb_dir)s,
+    // and (as it exports them while reading) $elasticluster_playbooks and $ansible_pb_dir.
+    builtins: {
+      herd_playbooks: options.playbooksDir,
+      elasticluster_playbooks: options.playbooksDir,
+      ansible_pb_dir: options.playbooksDir,
+    },
+    env: {
+      elasticluster_playbooks: options.playbooksDir,
+      ansible_pb_dir: options.playbooksDir,
+      ...options.env,
+    },
   };
   for (const section of table.sections.values()) warnings.push(...interpolateSection(section, interpolation));
   warnings.push(...(await secretFileWarnings(table.sections.values())));
@@ -139,6 +150,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     env: options.env,
     home: options.env['HOME'] || homedir(),
     playbooksDir: options.playbooksDir,
+    bundledGroups: await bundledGroups(options.playbooksDir),
     warnings,
   };
   const resolved = new Map<Section, Resolved<unknown>>();

@@ -5,7 +5,14 @@
 import type { ConfigProblem } from '../errors.js';
 
 /** Cloud provider names after alias resolution (`ec2` -> `ec2_boto`, `gce` -> `google`). */
-export type ProviderName = 'local' | 'ec2_boto' | 'google' | 'openstack';
+export type ProviderName =
+  | 'local'
+  | 'ec2_boto'
+  | 'google'
+  | 'openstack'
+  | 'azure'
+  | 'libcloud'
+  | 'opennebula';
 
 /** A scalar config value after coercion by the schema. */
 export type ConfigValue = string | number | boolean;
@@ -98,6 +105,11 @@ export interface ClusterSettings {
   sshProxyCommand: string | undefined;
   /** `ssh_address`: which addresses herd connects to (absent in old state files: auto, private first). */
   sshAddress?: 'auto' | 'private' | 'public';
+  /**
+   * Keys of `[cluster/NAME]` herd does not know (ElastiCluster allows any): Ansible gets them as the
+   * dict variable `elasticluster`, as ElastiCluster hands them to playbooks. Absent when there are none.
+   */
+  extra?: Readonly<Record<string, string>>;
 }
 
 /** A cluster template: the merge of `[cluster/NAME]` with its cloud, login and setup sections. */

@@ -1,7 +1,8 @@
 /**
  * The Ansible inventory of a cluster, as ElastiCluster writes it: one INI group per Ansible group
  * of each kind (`<kind>_groups`), and per node its address, login user, the setup section's
- * `ansible_*` settings and the `<kind>_var_*` / `global_var_*` variables. It holds no secret: the
+ * `ansible_*` settings, the cluster section's free-form keys (`elasticluster`) and the
+ * `<kind>_var_*` / `global_var_*` variables. It holds no secret: the
  * cloud section is never read here.
  */
 import type { Template } from '../config/types.js';
@@ -42,6 +43,9 @@ export function renderInventory(state: ClusterState, template: Template = state.
       else vars.push([key, String(value)]);
     }
     vars.push(['ansible_ssh_extra_args', extraSsh.join(' ')]);
+    // ElastiCluster hands the cluster section's free-form keys to playbooks as `elasticluster.<key>`.
+    // A JSON object of strings is also a Python literal, which Ansible's INI parser turns into a dict.
+    if (template.cluster.extra) vars.push(['elasticluster', JSON.stringify(template.cluster.extra)]);
     const kindVars = { ...template.setup.globalVars, ...kinds.get(node.kind)?.vars };
     for (const [key, value] of Object.entries(kindVars)) vars.push([key, value]);
     lines.push([node.name, ...vars.map(([key, value]) => `${key}=${quoteValue(key, value)}`)].join(' '));

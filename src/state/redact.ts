@@ -23,7 +23,7 @@ function withoutSecrets<T extends Readonly<Record<string, ConfigValue | undefine
 
 /**
  * A copy of `t` without secret keys in the settings that reach a cloud or the login: cloud
- * settings, login settings, per-kind node settings and `ansible_*` settings. Commands that talk to
+ * settings, login settings, per-kind node settings, `ansible_*` settings and the cluster's extra keys. Commands that talk to
  * the cloud later read the secrets from the configuration again. `global_var_*` and `<kind>_var_*`
  * stay: the setup run needs them, and they are Ansible's business, not the cloud's.
  */
@@ -33,6 +33,7 @@ export function redactTemplate(t: Template): Template {
     cloud: { ...t.cloud, settings: withoutSecrets(t.cloud.settings) },
     login: { ...t.login, settings: withoutSecrets(t.login.settings) },
     setup: { ...t.setup, ansibleSettings: withoutSecrets(t.setup.ansibleSettings) },
+    cluster: t.cluster.extra ? { ...t.cluster, extra: withoutSecrets(t.cluster.extra) } : t.cluster,
     kinds: t.kinds.map((k) => ({ ...k, settings: withoutSecrets<Readonly<NodeSettings>>(k.settings) })),
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProviderError } from '../../src/errors.js';
-import { createProvider } from '../../src/providers/index.js';
+import { assertCanStart, createProvider } from '../../src/providers/index.js';
 import { silentLogger } from '../../src/ui/log.js';
 
 const context = { storageDir: '/nonexistent', log: silentLogger };
@@ -38,7 +38,18 @@ describe('createProvider', () => {
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).code).toBe('ProviderNotImplemented');
     expect((error as Error).message).toMatch(
-      /\[cloud\/c\] provider=openstack \(OpenStack\).*cannot start nodes/,
+      /\[cloud\/c\] provider=openstack: this provider cannot start nodes yet\. herd reads and validates OpenStack templates/,
     );
+  });
+
+  it.each([
+    ['azure', 'Microsoft Azure'],
+    ['libcloud', 'Apache Libcloud'],
+    ['opennebula', 'OpenNebula'],
+  ] as const)('provider=%s: assertCanStart refuses before anything is recorded', (provider, cloud) => {
+    expect(() => assertCanStart({ name: 'x', provider, settings: {} })).toThrow(
+      new RegExp(`provider=${provider}: this provider cannot start nodes yet.*${cloud}`),
+    );
+    expect(() => assertCanStart({ name: 'x', provider: 'ec2_boto', settings: {} })).not.toThrow();
   });
 });

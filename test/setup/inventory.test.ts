@@ -103,6 +103,18 @@ describe('renderInventory', () => {
     expect(inventory.ungrouped?.hosts ?? ['spare001']).toEqual(['spare001']);
   });
 
+  it("hands the cluster section's free-form keys to Ansible as the dict elasticluster, as ElastiCluster does", async () => {
+    const extra = { allow_reboot: 'yes', project_code: `HPC "42" it's` };
+    const withExtra = template({ cluster: { ...template().cluster, extra } });
+    const path = join(dir, 'inventory-extra');
+    await writeInventory(path, renderInventory(clusterState([node('frontend001', '10.0.0.1')], withExtra)));
+    const { stdout } = await execa('ansible-inventory', ['-i', path, '--host', 'frontend001'], {
+      env: { ANSIBLE_NOCOLOR: '1' },
+    });
+    expect(JSON.parse(stdout).elasticluster).toEqual(extra);
+    expect(text).not.toContain('elasticluster');
+  });
+
   it('rejects a value with a line break, naming the variable', () => {
     const bad = template({ kinds: [kind('frontend', ['g'], { motd: 'a\nb' })] });
     expect(() => renderInventory(clusterState([node('frontend001', '10.0.0.1')], bad))).toThrow(

@@ -1,10 +1,14 @@
 /** `[cloud/NAME]` schemas, one per provider. */
 import type { ProviderName } from '../types.js';
+import { AZURE_CLOUD } from './azure.js';
+import { LIBCLOUD_CLOUD } from './libcloud.js';
+import { OPENNEBULA_CLOUD } from './opennebula.js';
 import type { KeySchema, SectionSchema } from './types.js';
 
 const provider: KeySchema = {
   type: 'string',
-  description: 'Cloud driver: local, ec2_boto (alias ec2), google (alias gce) or openstack.',
+  description:
+    'Cloud driver: local, ec2_boto (alias ec2), google (alias gce), openstack, azure, libcloud or opennebula.',
 };
 const requestFloatingIp: KeySchema = {
   type: 'boolean',
@@ -94,7 +98,11 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
         type: 'boolean',
         description: 'Spot instances for every node; without price, capped at the on-demand price.',
       },
-      timeout: { type: 'integer', minimum: 1, description: 'Seconds to wait for a spot request.' },
+      timeout: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Seconds to wait for a spot request; 0 = wait indefinitely.',
+      },
     },
     required: ['provider', 'ec2_region'],
     additionalProperties: false,
@@ -140,7 +148,14 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
     description: 'OpenStack (Keystone v3); each key falls back to the matching OS_* variable.',
     properties: {
       provider,
-      auth_url: { type: 'string', format: 'http-url', env: ['OS_AUTH_URL'], description: 'Keystone URL.' },
+      auth_url: {
+        type: 'string',
+        format: 'http-url',
+        env: ['OS_AUTH_URL'],
+        description: 'Keystone URL.',
+        // ElastiCluster accepted any text here and failed only when it started the cluster.
+        hint: 'herd reaches Keystone only at an http:// or https:// URL; write it whole, e.g. https://keystone.example.org:5000/v3',
+      },
       username: { type: 'string', minLength: 1, env: ['OS_USERNAME'], description: 'User name.' },
       password: { type: 'string', minLength: 1, env: ['OS_PASSWORD'], description: 'Password.' },
       project_name: {
@@ -189,8 +204,22 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
         description: 'Keystone API version.',
       },
       request_floating_ip: requestFloatingIp,
+      // ElastiCluster's other OpenStack keys.
+      cacert: { type: 'string', minLength: 1, description: 'CA certificate file of the API endpoints.' },
+      use_anti_affinity_groups: {
+        type: 'boolean',
+        description: 'Spread the nodes over hypervisors with anti-affinity server groups.',
+      },
+      build_timeout: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Seconds a VM may take to become ACTIVE before it is deleted and tried again.',
+      },
     },
     required: ['provider', 'auth_url', 'username', 'password', 'project_name'],
     additionalProperties: false,
   },
+  azure: AZURE_CLOUD,
+  libcloud: LIBCLOUD_CLOUD,
+  opennebula: OPENNEBULA_CLOUD,
 };

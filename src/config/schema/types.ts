@@ -20,6 +20,8 @@ export interface KeySchema {
   hint?: string;
   /** Environment variables read, in order, when the key is not set. */
   env?: readonly string[];
+  /** The key is accepted, with this warning (e.g. ElastiCluster keys herd has no use for). */
+  warn?: string;
 }
 
 /** The schema of one section type (for one provider). */
@@ -33,8 +35,28 @@ export interface SectionSchema {
   additionalProperties: false;
 }
 
-/** Cloud provider names after alias resolution. */
-export const PROVIDERS = ['local', 'ec2_boto', 'google', 'openstack'] as const;
+/** Cloud provider names after alias resolution: every provider ElastiCluster has, and local. */
+export const PROVIDERS = [
+  'local',
+  'ec2_boto',
+  'google',
+  'openstack',
+  'azure',
+  'libcloud',
+  'opennebula',
+] as const;
+
+/**
+ * Providers whose templates herd reads and validates (ElastiCluster files name them) but cannot
+ * start nodes on yet, by the cloud's name for messages. A provider leaves this list when
+ * src/providers/index.ts can create it.
+ */
+export const PROVIDERS_WITHOUT_NODES: Readonly<Partial<Record<(typeof PROVIDERS)[number], string>>> = {
+  openstack: 'OpenStack',
+  azure: 'Microsoft Azure',
+  libcloud: 'Apache Libcloud',
+  opennebula: 'OpenNebula',
+};
 
 /** Accepted alternative spellings of provider names. */
 export const PROVIDER_ALIASES: Readonly<Record<string, (typeof PROVIDERS)[number]>> = {
