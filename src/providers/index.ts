@@ -2,7 +2,6 @@
  * Chooses the provider for a cloud section. Each provider module is imported only when its cloud
  * is used, so `herd --help` and `herd list` never load a cloud SDK.
  */
-import { ProviderError } from '../errors.js';
 import type { ProviderFactory } from './types.js';
 
 /** Builds the provider named by `cloud.provider`. */
@@ -20,11 +19,9 @@ export const createProvider: ProviderFactory = async (cloud, context) => {
       const { createGceProvider } = await import('./gce/index.js');
       return createGceProvider(cloud, context);
     }
-    default:
-      throw new ProviderError(
-        'ProviderNotImplemented',
-        `[cloud/${cloud.name}] provider=${cloud.provider} (OpenStack): this version of herd validates its configuration but cannot start nodes on it yet.`,
-        { hint: 'Use provider=local, ec2_boto or google; OpenStack support is planned.' },
-      );
+    case 'openstack': {
+      const { createOpenStackProvider } = await import('./openstack/index.js');
+      return createOpenStackProvider(cloud, context);
+    }
   }
 };

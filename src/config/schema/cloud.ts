@@ -1,5 +1,6 @@
 /** `[cloud/NAME]` schemas, one per provider. */
 import type { ProviderName } from '../types.js';
+import { OPENSTACK_CLOUD_SCHEMA } from './openstack.js';
 import type { KeySchema, SectionSchema } from './types.js';
 
 const provider: KeySchema = {
@@ -135,62 +136,5 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
     required: ['provider', 'gce_project_id'],
     additionalProperties: false,
   },
-  openstack: {
-    type: 'object',
-    description: 'OpenStack (Keystone v3); each key falls back to the matching OS_* variable.',
-    properties: {
-      provider,
-      auth_url: { type: 'string', format: 'http-url', env: ['OS_AUTH_URL'], description: 'Keystone URL.' },
-      username: { type: 'string', minLength: 1, env: ['OS_USERNAME'], description: 'User name.' },
-      password: { type: 'string', minLength: 1, env: ['OS_PASSWORD'], description: 'Password.' },
-      project_name: {
-        type: 'string',
-        minLength: 1,
-        env: ['OS_PROJECT_NAME', 'OS_TENANT_NAME'],
-        description: 'Project (tenant) name.',
-      },
-      user_domain_name: {
-        type: 'string',
-        env: ['OS_USER_DOMAIN_NAME'],
-        default: 'default',
-        description: 'User domain.',
-      },
-      project_domain_name: {
-        type: 'string',
-        env: ['OS_PROJECT_DOMAIN_NAME'],
-        default: 'default',
-        description: 'Project domain.',
-      },
-      region_name: { type: 'string', env: ['OS_REGION_NAME'], description: 'Region.' },
-      availability_zone: { type: 'string', env: ['OS_AVAILABILITY_ZONE'], description: 'Availability zone.' },
-      compute_api_version: {
-        type: 'string',
-        env: ['OS_COMPUTE_API_VERSION'],
-        description: 'Nova API version.',
-      },
-      image_api_version: {
-        type: 'string',
-        env: ['OS_IMAGE_API_VERSION'],
-        description: 'Glance API version.',
-      },
-      network_api_version: {
-        type: 'string',
-        env: ['OS_NETWORK_API_VERSION'],
-        description: 'Neutron API version.',
-      },
-      volume_api_version: {
-        type: 'string',
-        env: ['OS_VOLUME_API_VERSION'],
-        description: 'Cinder API version.',
-      },
-      identity_api_version: {
-        type: 'string',
-        env: ['OS_IDENTITY_API_VERSION'],
-        description: 'Keystone API version.',
-      },
-      request_floating_ip: requestFloatingIp,
-    },
-    required: ['provider', 'auth_url', 'username', 'password', 'project_name'],
-    additionalProperties: false,
-  },
+  openstack: OPENSTACK_CLOUD_SCHEMA,
 };

@@ -3,6 +3,7 @@
  * `[cluster/NAME/KIND]`. Which keys exist depends on the cloud provider.
  */
 import type { ProviderName } from '../types.js';
+import { OPENSTACK_NODE_KEYS } from './openstack.js';
 import type { KeySchema } from './types.js';
 
 /** Images the local provider can build (systemd-nspawn machines). */
@@ -115,7 +116,7 @@ export const NODE_KEYS: Readonly<Record<ProviderName, Readonly<Record<string, Ke
     },
     allow_project_ssh_keys: { type: 'boolean', description: 'Whether project-wide SSH keys may log in.' },
   },
-  openstack: { ...cloudCommon },
+  openstack: { ...cloudCommon, ...OPENSTACK_NODE_KEYS },
 };
 
 /** Providers that need an image and a flavor for every kind (local has defaults). */

@@ -7,7 +7,11 @@
 export const RENAMED_KEYS: Readonly<
   Record<'cloud' | 'login' | 'setup' | 'cluster', Readonly<Record<string, string>>>
 > = {
-  cloud: { tenant_name: 'project_name', auto_ip_assignment: 'request_floating_ip' },
+  cloud: {
+    tenant_name: 'project_name',
+    auto_ip_assignment: 'request_floating_ip',
+    nova_api_version: 'compute_api_version',
+  },
   login: {},
   setup: { ssh_pipelining: 'ansible_ssh_pipelining' },
   cluster: { setup_provider: 'setup' },
