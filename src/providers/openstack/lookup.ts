@@ -187,7 +187,7 @@ export async function defaultNetwork(
   if (internal.length === 1) return internal[0]!;
   throw new ProviderError(
     'OpenStackNetworkAmbiguous',
-    `[cluster/${ctx.template}] network_ids is not set and the project has ${internal.length === 0 ? 'no internal network' : `${internal.length} networks (${internal.map((n) => n.name || n.id).join(', ')})`}, so herd cannot choose one.`,
+    `[cluster/${ctx.template}] network_ids is not set and the project has ${internal.length === 0 ? 'no internal network' : `${internal.length} networks (${internal.map((n) => n.name || n.id).sort().join(', ')})`}, so herd cannot choose one.`,
     {
       hint: `Set network_ids in [cluster/${ctx.template}] to the network the nodes should use ("openstack network list").`,
     },
@@ -220,7 +220,7 @@ export async function floatingNetwork(
   if (external.length === 1) return external[0]!;
   throw new ProviderError(
     'OpenStackNetworkAmbiguous',
-    `request_floating_ip is set for kind ${ctx.kind} but the cloud has ${external.length === 0 ? 'no external network' : `${external.length} external networks (${external.map((n) => n.name || n.id).join(', ')})`}.`,
+    `request_floating_ip is set for kind ${ctx.kind} but the cloud has ${external.length === 0 ? 'no external network' : `${external.length} external networks (${external.map((n) => n.name || n.id).sort().join(', ')})`}.`,
     {
       hint: `Set floating_network_id in [${ctx.section}] or [cluster/${ctx.template}] to the external network floating IPs come from ("openstack network list --external").`,
     },
