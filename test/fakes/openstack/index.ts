@@ -66,6 +66,8 @@ export interface FakeOpenStack {
   onServerSpawning(cb: (server: ServerJson, userData: string | undefined) => void | Promise<void>): void;
   /** Called once a server is deleted. */
   onServerDeleted(cb: (server: ServerJson) => void | Promise<void>): void;
+  /** Called for every request as it arrives (before it is answered). */
+  onRequest(cb: (record: RequestRecord) => void): void;
   /** Makes matching requests fail with an HTTP error in the service's error format. */
   failRequests(fault: RequestFault): void;
   /** Makes Nova fail to place servers ("No valid host"). */
@@ -124,6 +126,9 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
     },
     onServerDeleted: (cb) => {
       cloud.deleted.push((s) => cb(s));
+    },
+    onRequest: (cb) => {
+      server.requestHooks.push(cb);
     },
     failRequests: (fault) => server.addFault(fault),
     failScheduling: (fault) => {

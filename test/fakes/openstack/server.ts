@@ -41,6 +41,7 @@ export class FakeOpenStackServer {
   private readonly server: Server;
   private readonly routes: Record<FakeService, Route[]>;
   private readonly faults: (RequestFault & { left: number })[] = [];
+  readonly requestHooks: ((record: RequestRecord) => void)[] = [];
 
   constructor(readonly options: FakeOpenStackOptions) {
     this.keystone = new Keystone(options);
@@ -140,6 +141,7 @@ export class FakeOpenStackServer {
     };
     this.calls[name] = (this.calls[name] ?? 0) + 1;
     this.requests.push(record);
+    for (const hook of this.requestHooks) hook(record);
     const headers: Record<string, string> = { 'x-openstack-request-id': `req-${randomUUID()}` };
     try {
       if (typeof body === 'symbol') throw new FakeApiError(400, 'Malformed request body');
