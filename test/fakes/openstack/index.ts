@@ -72,6 +72,8 @@ export interface FakeOpenStack {
   failRequests(fault: RequestFault): void;
   /** Makes Nova fail to place servers ("No valid host"). */
   failScheduling(fault: SchedulingFault): void;
+  /** Drops every injected fault that is left. */
+  clearFaults(): void;
   /** Expires every token (as if revoked). */
   expireTokens(): void;
   /** Changes the highest Nova microversion. */
@@ -133,6 +135,10 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
     failRequests: (fault) => server.addFault(fault),
     failScheduling: (fault) => {
       cloud.schedulingFaults.push({ ...fault, left: fault.times ?? Number.POSITIVE_INFINITY });
+    },
+    clearFaults: () => {
+      server.clearFaults();
+      cloud.schedulingFaults.length = 0;
     },
     expireTokens: () => server.keystone.expireTokens(),
     setMaxMicroversion: (version) => {

@@ -69,6 +69,10 @@ export class FakeOpenStackServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   addFault(fault: RequestFault): void {
     this.faults.push({ ...fault, left: fault.times ?? 1 });
   }
