@@ -23,7 +23,10 @@ function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, k === 'password' || k === 'secret' ? '***' : redact(v)]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        (k === 'password' || k === 'secret') && typeof v === 'string' ? '***' : redact(v),
+      ]),
     );
   }
   return value;
