@@ -85,6 +85,9 @@ export function validateServerCreate(ctx: RouteContext): {
   }
   const name = s['name'];
   if (typeof name !== 'string') throw invalidInput("server. 'name' is a required property");
+  if (s['networks'] === undefined && versionCmp(microversion, '2.37') >= 0) {
+    throw invalidInput("server. 'networks' is a required property");
+  }
   if (name.length < 1 || name.length > 255 || name.trim() !== name) {
     throw invalidInput(`name. Value: ${name}. '${name}' does not match the pattern of a server name`);
   }
