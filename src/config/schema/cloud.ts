@@ -1,12 +1,10 @@
 /** `[cloud/NAME]` schemas, one per provider. */
 import type { ProviderName } from '../types.js';
 import { OPENSTACK_CLOUD_SCHEMA } from './openstack.js';
+import { PROVIDER_KEY, SSH_CIDR_KEY } from './shared-keys.js';
 import type { KeySchema, SectionSchema } from './types.js';
 
-const provider: KeySchema = {
-  type: 'string',
-  description: 'Cloud driver: local, ec2_boto (alias ec2), google (alias gce) or openstack.',
-};
+const provider = PROVIDER_KEY;
 const requestFloatingIp: KeySchema = {
   type: 'boolean',
   default: false,
@@ -76,14 +74,7 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
           'Profile of the AWS shared config and credentials files (~/.aws/config, ~/.aws/credentials); default from AWS_PROFILE.',
       },
       request_floating_ip: requestFloatingIp,
-      ssh_cidr: {
-        type: 'string',
-        pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$',
-        default: '0.0.0.0/0',
-        description:
-          'Addresses (IPv4 CIDR) allowed to reach port 22 of a security group herd creates, e.g. 203.0.113.0/24.',
-        hint: 'write an IPv4 network in CIDR notation, e.g. 203.0.113.0/24 or 0.0.0.0/0',
-      },
+      ssh_cidr: SSH_CIDR_KEY,
       vpc: { type: 'string', minLength: 1, description: 'VPC name or id; needs network_ids in the cluster.' },
       instance_profile: { type: 'string', minLength: 1, description: 'IAM instance profile for every node.' },
       price: {

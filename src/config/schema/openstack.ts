@@ -6,6 +6,7 @@
  * No credential key is required here: a `clouds.yaml` entry (`cloud=` or OS_CLOUD) may supply them,
  * and the provider reports what is missing once it has read that file too.
  */
+import { PROVIDER_KEY, SSH_CIDR_KEY } from './shared-keys.js';
 import type { KeySchema, SectionSchema } from './types.js';
 
 const apiVersion = (service: string, env: string): KeySchema => ({
@@ -42,10 +43,7 @@ export const OPENSTACK_CLOUD_SCHEMA: SectionSchema = {
   description:
     'OpenStack (Keystone v3, Nova, Neutron, Glance); keys fall back to the OS_* variables and to a clouds.yaml entry.',
   properties: {
-    provider: {
-      type: 'string',
-      description: 'Cloud driver: local, ec2_boto (alias ec2), google (alias gce) or openstack.',
-    },
+    provider: PROVIDER_KEY,
     cloud: {
       type: 'string',
       minLength: 1,
@@ -173,14 +171,7 @@ export const OPENSTACK_CLOUD_SCHEMA: SectionSchema = {
       default: 600,
       description: 'Seconds Nova may take to place a new server on a host before herd gives up on it.',
     },
-    ssh_cidr: {
-      type: 'string',
-      pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$',
-      default: '0.0.0.0/0',
-      description:
-        'Addresses (IPv4 CIDR) allowed to reach port 22 of a security group herd creates, e.g. 203.0.113.0/24.',
-      hint: 'write an IPv4 network in CIDR notation, e.g. 203.0.113.0/24 or 0.0.0.0/0',
-    },
+    ssh_cidr: SSH_CIDR_KEY,
   },
   required: ['provider'],
   additionalProperties: false,

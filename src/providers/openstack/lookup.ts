@@ -176,6 +176,15 @@ export async function findNetworks(
   });
 }
 
+/** `no network`, or `2 networks (a, b)`. */
+function countNetworks(networks: readonly NeutronNetwork[], what: string): string {
+  if (networks.length === 0) return `no ${what}`;
+  return `${networks.length} ${what}s (${networks
+    .map((n) => n.name || n.id)
+    .sort()
+    .join(', ')})`;
+}
+
 /** The network servers attach to when network_ids is unset: the project's only internal network. */
 export async function defaultNetwork(
   client: OpenStackClient,
@@ -187,7 +196,7 @@ export async function defaultNetwork(
   if (internal.length === 1) return internal[0]!;
   throw new ProviderError(
     'OpenStackNetworkAmbiguous',
-    `[cluster/${ctx.template}] network_ids is not set and the project has ${internal.length === 0 ? 'no internal network' : `${internal.length} networks (${internal.map((n) => n.name || n.id).sort().join(', ')})`}, so herd cannot choose one.`,
+    `[cluster/${ctx.template}] network_ids is not set and the project has ${countNetworks(internal, 'network')}, so herd cannot choose one.`,
     {
       hint: `Set network_ids in [cluster/${ctx.template}] to the network the nodes should use ("openstack network list").`,
     },
@@ -220,7 +229,7 @@ export async function floatingNetwork(
   if (external.length === 1) return external[0]!;
   throw new ProviderError(
     'OpenStackNetworkAmbiguous',
-    `request_floating_ip is set for kind ${ctx.kind} but the cloud has ${external.length === 0 ? 'no external network' : `${external.length} external networks (${external.map((n) => n.name || n.id).sort().join(', ')})`}.`,
+    `request_floating_ip is set for kind ${ctx.kind} but the cloud has ${countNetworks(external, 'external network')}.`,
     {
       hint: `Set floating_network_id in [${ctx.section}] or [cluster/${ctx.template}] to the external network floating IPs come from ("openstack network list --external").`,
     },

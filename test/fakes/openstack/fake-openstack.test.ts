@@ -17,21 +17,7 @@ beforeAll(async () => {
     deleteDelayMs: 20,
     maxPageSize: 1000,
   });
-  const auth = await fetch(`${fake.authUrl}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: 'herd', domain: { name: 'Default' }, password: 'secret' } },
-        },
-        scope: { project: { name: 'herd-project', domain: { id: 'default' } } },
-      },
-    }),
-  });
-  expect(auth.status).toBe(201);
-  token = auth.headers.get('x-subject-token')!;
+  token = await fake.token();
   fake.onServerSpawning((s) => gate?.(s));
   image = fake.images().find((i) => i.name === 'debian-12')!.id;
   network = fake.networks().find((n) => n.name === 'private')!.id;
@@ -81,6 +67,17 @@ async function until(path: string, done: (json: Record<string, unknown>) => bool
 
 describe('Keystone', () => {
   it('answers a token with its catalog: every service, three interfaces, one region', async () => {
+    const issued = await call('POST', '/v3/auth/tokens', {
+      auth: {
+        identity: {
+          methods: ['password'],
+          password: { user: { name: 'herd', domain: { name: 'Default' }, password: 'secret' } },
+        },
+        scope: { project: { name: 'herd-project', domain: { id: 'default' } } },
+      },
+    });
+    expect(issued.status).toBe(201);
+    expect(issued.headers.get('x-subject-token')).toMatch(/^gAAAAA/);
     const r = await call('GET', '/v3/auth/tokens', undefined, { 'x-subject-token': token });
     expect(r.status).toBe(200);
     const catalog = r.json.token.catalog as {

@@ -47,6 +47,8 @@ export interface FakeOpenStack {
   readonly requests: readonly RequestRecord[];
   /** Tokens issued, by auth method. */
   readonly tokensIssued: Readonly<Record<string, number>>;
+  /** A project-scoped token of the first user (password auth through the Keystone route). */
+  token(): Promise<string>;
   /** Current resources (copies). */
   servers(): ServerJson[];
   ports(): Port[];
@@ -106,6 +108,24 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
     },
     get tokensIssued() {
       return server.keystone.issued;
+    },
+    async token() {
+      const user = server.keystone.users[0]!;
+      const project = server.keystone.projects[0]!;
+      const response = await fetch(`${server.url}/v3/auth/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          auth: {
+            identity: { methods: ['password'], password: { user: { id: user.id, password: user.password } } },
+            scope: { project: { id: project.id } },
+          },
+        }),
+      });
+      const token = response.headers.get('x-subject-token');
+      if (response.status !== 201 || !token)
+        throw new Error(`the fake refused its own user: HTTP ${response.status}`);
+      return token;
     },
     servers: () => copy([...cloud.servers.values()].map((s) => s.json)),
     ports: () => copy(cloud.ports.values()),

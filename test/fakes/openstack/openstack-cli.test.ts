@@ -71,6 +71,38 @@ async function openstackFails(
   throw new Error(`openstack ${args.join(' ')} succeeded`);
 }
 
+/** `openstack security group rule create` for SSH from 10.0.0.0/8 into clisg. */
+const SSH_RULE = [
+  'security',
+  'group',
+  'rule',
+  'create',
+  '--protocol',
+  'tcp',
+  '--dst-port',
+  '22',
+  '--remote-ip',
+  '10.0.0.0/8',
+  'clisg',
+];
+
+/** `openstack server create NAME` of debian-12 / m1.small on the private network, waiting for ACTIVE. */
+function createServer(name: string, ...extra: string[]): Promise<unknown> {
+  return openstack(
+    'server',
+    'create',
+    '--image',
+    'debian-12',
+    '--flavor',
+    'm1.small',
+    '--network',
+    'private',
+    ...extra,
+    '--wait',
+    name,
+  );
+}
+
 describe('the openstack CLI against the fake', () => {
   it('is installed (scripts/install-deps.sh installs python3-openstackclient)', () => {
     expect(() => execFileSync('openstack', ['--version'], { stdio: 'pipe' })).not.toThrow();
@@ -110,19 +142,7 @@ describe('the openstack CLI against the fake', () => {
       'clisg',
     )) as Record<string, unknown>;
     expect(group['name']).toBe('clisg');
-    const rule = (await openstack(
-      'security',
-      'group',
-      'rule',
-      'create',
-      '--protocol',
-      'tcp',
-      '--dst-port',
-      '22',
-      '--remote-ip',
-      '10.0.0.0/8',
-      'clisg',
-    )) as Record<string, unknown>;
+    const rule = (await openstack(...SSH_RULE)) as Record<string, unknown>;
     expect(rule).toMatchObject({
       protocol: 'tcp',
       port_range_min: 22,
@@ -130,53 +150,16 @@ describe('the openstack CLI against the fake', () => {
       remote_ip_prefix: '10.0.0.0/8',
       direction: 'ingress',
     });
-    const again = await openstackFails([
-      'security',
-      'group',
-      'rule',
-      'create',
-      '--protocol',
-      'tcp',
-      '--dst-port',
-      '22',
-      '--remote-ip',
-      '10.0.0.0/8',
-      'clisg',
-    ]);
+    const again = await openstackFails(SSH_RULE);
     expect(again.stderr).toMatch(/Security group rule already exists/);
 
-    const server = (await openstack(
-      'server',
-      'create',
-      '--image',
-      'debian-12',
-      '--flavor',
-      'm1.small',
-      '--network',
-      'private',
-      '--key-name',
-      'clikey',
-      '--security-group',
-      'clisg',
-      '--wait',
-      'vm1',
-    )) as Record<string, unknown>;
+    const server = (await createServer('vm1', '--key-name', 'clikey', '--security-group', 'clisg')) as Record<
+      string,
+      unknown
+    >;
     expect(server['status']).toBe('ACTIVE');
     expect(server['addresses']).toEqual({ private: ['10.120.3.2'] });
-    const volumeServer = (await openstack(
-      'server',
-      'create',
-      '--image',
-      'debian-12',
-      '--flavor',
-      'm1.small',
-      '--network',
-      'private',
-      '--boot-from-volume',
-      '10',
-      '--wait',
-      'vm2',
-    )) as Record<string, unknown>;
+    const volumeServer = (await createServer('vm2', '--boot-from-volume', '10')) as Record<string, unknown>;
     expect(volumeServer['status']).toBe('ACTIVE');
     const volumes = (await openstack('volume', 'list')) as { ID: string; Size: number; Status: string }[];
     expect(volumes.map((v) => [v.Size, v.Status])).toEqual([[10, 'in-use']]);

@@ -4,18 +4,16 @@
  * fails because no zone has room (then stop), bad and missing credentials. Servers never become
  * ACTIVE here (their guests never boot), so herd never probes SSH at the fake addresses.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOpenStack, type RequestRecord, startFakeOpenStack } from '../../fakes/openstack/index.js';
-import { hasStackTrace, herdBin, makeTempDir, runHerd } from '../../helpers/cli.js';
+import { hasStackTrace, makeTempDir, runHerd, runHerdUntilKilled } from '../../helpers/cli.js';
 
 let fake: FakeOpenStack;
 let home: { dir: string; cleanup: () => Promise<void> };
 let env: Record<string, string | undefined>;
-const children = new Set<ChildProcess>();
 
 function config(authUrl: string): string {
   return `[cloud/os]
@@ -93,7 +91,6 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
   await fake.stop();
   await home.cleanup();
 });
@@ -110,30 +107,11 @@ function expectNothingLeft(): void {
 }
 
 /** Starts `herd start oslurm`, SIGKILLs it at the first request `at` matches; resolves when it is gone. */
-async function startAndKillAt(at: (r: RequestRecord) => boolean): Promise<NodeJS.Signals | null> {
-  const child = spawn(process.execPath, [herdBin, 'start', 'oslurm'], {
-    env: { ...process.env, ...env },
-    stdio: 'ignore',
+function startAndKillAt(at: (r: RequestRecord) => boolean): Promise<NodeJS.Signals | null> {
+  return runHerdUntilKilled(['start', 'oslurm'], {
+    env,
+    arm: (kill) => fake.onRequest((r) => at(r) && kill()),
   });
-  children.add(child);
-  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-    child.on('exit', (_code, signal) => resolve(signal)),
-  );
-  let killed = false;
-  fake.onRequest((r) => {
-    if (!killed && at(r) && child.pid) {
-      killed = true;
-      process.kill(child.pid, 'SIGKILL');
-    }
-  });
-  const timer = setTimeout(
-    () => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'),
-    60_000,
-  );
-  const signal = await exited;
-  clearTimeout(timer);
-  children.delete(child);
-  return signal;
 }
 
 describe('herd start killed, then list-nodes -u and stop', () => {

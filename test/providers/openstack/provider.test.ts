@@ -94,7 +94,7 @@ describe('creating and removing a cluster', () => {
     const { provider } = await providerFor(cloudSection(fake));
     const mine = await provider.createNodes(createRequest('c1', 'compute', 1));
     const other = await provider.createNodes(createRequest('c10', 'compute', 1));
-    const token = await issueToken(fake);
+    const token = await fake.token();
     const image = fake.images()[0]!.id;
     const network = fake.networks().find((n) => n.name === 'private')!.id;
     const response = await fetch(`${fake.url}/compute/v2.1/servers`, {
@@ -350,20 +350,3 @@ describe('key pairs', () => {
     expect(fake.keyPairs().map((k) => k.name)).toEqual(['alice']);
   });
 });
-
-async function issueToken(f: FakeOpenStack): Promise<string> {
-  const response = await fetch(`${f.authUrl}/auth/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ['password'],
-          password: { user: { name: 'herd', domain: { id: 'default' }, password: 'secret' } },
-        },
-        scope: { project: { name: 'herd-project', domain: { id: 'default' } } },
-      },
-    }),
-  });
-  return response.headers.get('x-subject-token')!;
-}
