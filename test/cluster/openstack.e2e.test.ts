@@ -42,6 +42,7 @@ setup=slurm
 image_id=debian-12
 flavor=m1.small
 network_ids=private
+image_userdata=echo "user data of $(hostname)" > /etc/herd-userdata
 ssh_address=private
 frontend_nodes=1
 compute_nodes=2
@@ -100,6 +101,9 @@ describe.skipIf(!canRunLocalNodes)('herd on OpenStack (fake cloud + real nodes a
       ]),
     );
     expect(await srunHostnames(home, 2)).toEqual(['compute001', 'compute002']);
+    // image_userdata reached Nova as user data and ran at first boot (as cloud-init would run it).
+    const userdata = await home.herd(['ssh', 'slurm', '--', 'cat', '/etc/herd-userdata']);
+    expect(userdata.stdout.trim()).toBe('user data of slurm-frontend001');
   });
 
   it('tags every server with the cluster and keeps its fixed IP', async () => {
