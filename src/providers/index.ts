@@ -22,6 +22,10 @@ export const createProvider: ProviderFactory = async (cloud, context) => {
       const { createGceProvider } = await import('./gce/index.js');
       return createGceProvider(cloud, context);
     }
+    case 'openstack': {
+      const { createOpenStackProvider } = await import('./openstack/index.js');
+      return createOpenStackProvider(cloud, context);
+    }
     default:
       throw cannotStart(cloud);
   }
@@ -29,7 +33,7 @@ export const createProvider: ProviderFactory = async (cloud, context) => {
 
 /**
  * Fails with ProviderNotImplemented when herd can read templates of the cloud's provider but cannot
- * start nodes on it (azure, libcloud, opennebula, openstack): call it before anything is recorded.
+ * start nodes on it (azure, libcloud, opennebula): call it before anything is recorded.
  */
 export function assertCanStart(cloud: CloudSection): void {
   if (Object.hasOwn(PROVIDERS_WITHOUT_NODES, cloud.provider)) throw cannotStart(cloud);
@@ -40,6 +44,6 @@ function cannotStart(cloud: CloudSection): ProviderError {
   return new ProviderError(
     'ProviderNotImplemented',
     `[cloud/${cloud.name}] provider=${cloud.provider}: this provider cannot start nodes yet. herd reads and validates ${name} templates (ElastiCluster files work unchanged), but starting nodes on ${name} is not implemented.`,
-    { hint: 'Start the template on provider local, ec2_boto or google instead.' },
+    { hint: 'Start the template on provider local, ec2_boto, google or openstack instead.' },
   );
 }

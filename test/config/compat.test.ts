@@ -43,15 +43,15 @@ describe('cloud keys per provider', () => {
     },
     {
       provider: 'openstack',
-      keys: 'auth_url=https://keystone:5000/v3\nusername=u\npassword=p\nproject_name=proj\nuser_domain_name=d\nproject_domain_name=pd\nregion_name=r\navailability_zone=az\ncompute_api_version=2\nimage_api_version=2\nnetwork_api_version=2.0\nvolume_api_version=3\nidentity_api_version=3\nrequest_floating_ip=FALSE\ncacert=/etc/ssl/os.pem\nuse_anti_affinity_groups=yes\nbuild_timeout=60',
+      keys: 'auth_url=https://keystone:5000/v3\nusername=u\npassword=p\nproject_name=proj\nuser_domain_name=d\nproject_domain_name=pd\nregion_name=r\navailability_zone=az\ncompute_api_version=2\nimage_api_version=2\nnetwork_api_version=2.0\nvolume_api_version=3\nidentity_api_version=3\nrequest_floating_ip=FALSE\ncacert=/etc/ssl/cloud.pem\nuse_anti_affinity_groups=yes\nbuild_timeout=30\nfloating_network_id=public',
       clusterExtra:
-        'network_ids=n1,n2\nboot_disk_type=ssd\nboot_disk_size=40\nfloating_network_id=ext\nrequest_floating_ip=yes\n',
+        'network_ids=n1,n2\nboot_disk_size=20\nboot_disk_type=ssd\navailability_zone=az1,az2\nrequest_floating_ip=yes\nfloating_network_id=ext\nsecurity_group=default,ssh\n',
       expected: {
         project_name: 'proj',
         request_floating_ip: false,
         identity_api_version: '3',
         use_anti_affinity_groups: true,
-        build_timeout: 60,
+        build_timeout: 30,
       },
       canonical: 'openstack',
     },
@@ -132,7 +132,6 @@ describe('cloud keys per provider', () => {
       username: 'ou',
       password: 'op',
       project_name: 'ot',
-      user_domain_name: 'default',
     });
   });
 });

@@ -276,14 +276,11 @@ export const CASES: Case[] = [
     message: /required key is missing; add gce_project_id=/,
   },
   {
-    name: 'openstack without auth_url',
-    text: EC2.replace(
-      'provider=ec2\nec2_region=us-east-1',
-      'provider=openstack\nusername=u\npassword=p\nproject_name=x',
-    ),
-    at: '[cloud/aws]',
-    key: 'auth_url',
-    message: /add auth_url=\.\.\. to \[cloud\/aws\] or export OS_AUTH_URL/,
+    name: 'openstack with a compute_api_version herd cannot use',
+    text: EC2.replace('provider=ec2\nec2_region=us-east-1', 'provider=openstack\ncompute_api_version=3'),
+    at: 'compute_api_version=3',
+    key: 'compute_api_version',
+    message: /"3" is not valid; write 2, or a microversion such as 2\.67/,
   },
   // Login
   {

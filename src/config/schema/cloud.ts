@@ -3,13 +3,11 @@ import type { ProviderName } from '../types.js';
 import { AZURE_CLOUD } from './azure.js';
 import { LIBCLOUD_CLOUD } from './libcloud.js';
 import { OPENNEBULA_CLOUD } from './opennebula.js';
+import { OPENSTACK_CLOUD_SCHEMA } from './openstack.js';
+import { PROVIDER_KEY, SSH_CIDR_KEY } from './shared-keys.js';
 import type { KeySchema, SectionSchema } from './types.js';
 
-const provider: KeySchema = {
-  type: 'string',
-  description:
-    'Cloud driver: local, ec2_boto (alias ec2), google (alias gce), openstack, azure, libcloud or opennebula.',
-};
+const provider = PROVIDER_KEY;
 const requestFloatingIp: KeySchema = {
   type: 'boolean',
   default: false,
@@ -79,14 +77,7 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
           'Profile of the AWS shared config and credentials files (~/.aws/config, ~/.aws/credentials); default from AWS_PROFILE.',
       },
       request_floating_ip: requestFloatingIp,
-      ssh_cidr: {
-        type: 'string',
-        pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$',
-        default: '0.0.0.0/0',
-        description:
-          'Addresses (IPv4 CIDR) allowed to reach port 22 of a security group herd creates, e.g. 203.0.113.0/24.',
-        hint: 'write an IPv4 network in CIDR notation, e.g. 203.0.113.0/24 or 0.0.0.0/0',
-      },
+      ssh_cidr: SSH_CIDR_KEY,
       vpc: { type: 'string', minLength: 1, description: 'VPC name or id; needs network_ids in the cluster.' },
       instance_profile: { type: 'string', minLength: 1, description: 'IAM instance profile for every node.' },
       price: {
@@ -143,82 +134,7 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
     required: ['provider', 'gce_project_id'],
     additionalProperties: false,
   },
-  openstack: {
-    type: 'object',
-    description: 'OpenStack (Keystone v3); each key falls back to the matching OS_* variable.',
-    properties: {
-      provider,
-      auth_url: {
-        type: 'string',
-        format: 'http-url',
-        env: ['OS_AUTH_URL'],
-        description: 'Keystone URL.',
-        // ElastiCluster accepted any text here and failed only when it started the cluster.
-        hint: 'herd reaches Keystone only at an http:// or https:// URL; write it whole, e.g. https://keystone.example.org:5000/v3',
-      },
-      username: { type: 'string', minLength: 1, env: ['OS_USERNAME'], description: 'User name.' },
-      password: { type: 'string', minLength: 1, env: ['OS_PASSWORD'], description: 'Password.' },
-      project_name: {
-        type: 'string',
-        minLength: 1,
-        env: ['OS_PROJECT_NAME', 'OS_TENANT_NAME'],
-        description: 'Project (tenant) name.',
-      },
-      user_domain_name: {
-        type: 'string',
-        env: ['OS_USER_DOMAIN_NAME'],
-        default: 'default',
-        description: 'User domain.',
-      },
-      project_domain_name: {
-        type: 'string',
-        env: ['OS_PROJECT_DOMAIN_NAME'],
-        default: 'default',
-        description: 'Project domain.',
-      },
-      region_name: { type: 'string', env: ['OS_REGION_NAME'], description: 'Region.' },
-      availability_zone: { type: 'string', env: ['OS_AVAILABILITY_ZONE'], description: 'Availability zone.' },
-      compute_api_version: {
-        type: 'string',
-        env: ['OS_COMPUTE_API_VERSION'],
-        description: 'Nova API version.',
-      },
-      image_api_version: {
-        type: 'string',
-        env: ['OS_IMAGE_API_VERSION'],
-        description: 'Glance API version.',
-      },
-      network_api_version: {
-        type: 'string',
-        env: ['OS_NETWORK_API_VERSION'],
-        description: 'Neutron API version.',
-      },
-      volume_api_version: {
-        type: 'string',
-        env: ['OS_VOLUME_API_VERSION'],
-        description: 'Cinder API version.',
-      },
-      identity_api_version: {
-        type: 'string',
-        env: ['OS_IDENTITY_API_VERSION'],
-        description: 'Keystone API version.',
-      },
-      request_floating_ip: requestFloatingIp,
-      // ElastiCluster's other OpenStack keys.
-      cacert: { type: 'string', minLength: 1, description: 'CA certificate file of the API endpoints.' },
-      use_anti_affinity_groups: {
-        type: 'boolean',
-        description: 'Spread the nodes over hypervisors with anti-affinity server groups.',
-      },
-      build_timeout: {
-        type: 'integer',
-        minimum: 0,
-        description: 'Seconds a VM may take to become ACTIVE before it is deleted and tried again.',
-      },
-    },
-    required: ['provider', 'auth_url', 'username', 'password', 'project_name'],
-    additionalProperties: false,
-  },
+  openstack: OPENSTACK_CLOUD_SCHEMA,
   azure: AZURE_CLOUD,
   libcloud: LIBCLOUD_CLOUD,
   opennebula: OPENNEBULA_CLOUD,

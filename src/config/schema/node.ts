@@ -7,6 +7,7 @@ import { AZURE_NODE_KEYS } from './azure.js';
 import { CLOUD_NODE_COMMON } from './common-node-keys.js';
 import { LIBCLOUD_NODE_KEYS } from './libcloud.js';
 import { OPENNEBULA_NODE_KEYS } from './opennebula.js';
+import { OPENSTACK_NODE_KEYS } from './openstack.js';
 import { type KeySchema, PROVIDERS } from './types.js';
 
 /** Images the local provider can build (systemd-nspawn machines). */
@@ -96,25 +97,7 @@ export const NODE_KEYS: Readonly<Record<ProviderName, Readonly<Record<string, Ke
     },
     allow_project_ssh_keys: { type: 'boolean', description: 'Whether project-wide SSH keys may log in.' },
   },
-  openstack: {
-    ...CLOUD_NODE_COMMON,
-    // ElastiCluster's OpenStack node keys: boot from a volume, floating IPs.
-    boot_disk_type: {
-      type: 'string',
-      minLength: 1,
-      description: 'Cinder volume type of a boot volume (needs boot_disk_size).',
-    },
-    boot_disk_size: { type: 'integer', minimum: 1, description: 'Size in GB of a boot volume.' },
-    floating_network_id: {
-      type: 'string',
-      minLength: 1,
-      description: 'Network the floating IP of request_floating_ip comes from.',
-    },
-    request_floating_ip: {
-      type: 'boolean',
-      description: 'Ask for a floating (public) IP when a node gets none.',
-    },
-  },
+  openstack: { ...CLOUD_NODE_COMMON, ...OPENSTACK_NODE_KEYS },
   azure: AZURE_NODE_KEYS,
   libcloud: LIBCLOUD_NODE_KEYS,
   opennebula: OPENNEBULA_NODE_KEYS,

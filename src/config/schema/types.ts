@@ -52,7 +52,6 @@ export const PROVIDERS = [
  * src/providers/index.ts can create it.
  */
 export const PROVIDERS_WITHOUT_NODES: Readonly<Partial<Record<(typeof PROVIDERS)[number], string>>> = {
-  openstack: 'OpenStack',
   azure: 'Microsoft Azure',
   libcloud: 'Apache Libcloud',
   opennebula: 'OpenNebula',
