@@ -46,10 +46,12 @@ describe('herd CLI', () => {
     [['resize', 'x', '-a', 'compute'], /"compute" has no count/],
     [['ssh'], /Not enough non-option arguments/],
     [[], /Name a command/],
-  ])('herd %j is a usage error (exit 2) with a clear message', async (args, message) => {
+  ])('herd %j is a usage error (exit 2, code UsageError) with a clear message', async (args, message) => {
     const r = await runHerd(args, { env });
     expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^herd: error \[UsageError\]: /m);
     expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
     expect(hasStackTrace(r.stderr)).toBe(false);
   });
 
@@ -65,11 +67,33 @@ describe('herd CLI', () => {
   it('names a missing cluster with a hint, exit 1, and --debug adds the stack', async () => {
     const r = await runHerd(['list-nodes', 'nosuch'], { env });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('No cluster named "nosuch"');
+    expect(r.stderr).toContain('herd: error [ClusterNotFound]: No cluster named "nosuch"');
     expect(r.stderr).toContain('herd list');
     expect(hasStackTrace(r.stderr)).toBe(false);
     const debug = await runHerd(['list-nodes', 'nosuch', '--debug'], { env });
     expect(hasStackTrace(debug.stderr)).toBe(true);
+  });
+
+  it.each([
+    ['a usage error', ['start', 'slurm', '--nodes', '3', '--json'], 2, 'UsageError', /"3" has no kind/],
+    ['a missing cluster', ['list-nodes', 'nosuch', '--json'], 1, 'ClusterNotFound', /No cluster named/],
+    ['a missing template', ['start', 'nosuch', '--json'], 2, 'ConfigInvalid', /no template "nosuch"/],
+  ])('with --json, %s is also a JSON error document on stdout', async (_what, args, exit, code, message) => {
+    const r = await runHerd(args, { env });
+    expect(r.code).toBe(exit);
+    const parsed = JSON.parse(r.stdout) as { error: { code: string; message: string; hint: string | null } };
+    expect(Object.keys(parsed)).toEqual(['error']);
+    expect(parsed.error.code).toBe(code);
+    expect(parsed.error.message).toMatch(message);
+    expect(typeof parsed.error.hint).toBe('string');
+    expect(r.stderr).toContain(`herd: error [${code}]: `);
+  });
+
+  it('leaves --json after -- to the passthrough arguments', async () => {
+    const r = await runHerd(['ssh', 'nosuch', '--', '--json'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^herd: error \[ClusterNotFound\]: /m);
   });
 });
 
