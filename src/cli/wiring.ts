@@ -26,7 +26,8 @@ export async function openRepo(ctx: CliContext): Promise<StateRepository> {
  */
 export async function loadConfigFor(ctx: CliContext, options: { quiet: boolean }) {
   const config = await import('../config/index.js');
-  if (await config.ensureDefaultConfig(ctx.configPath, defaultConfigTemplate)) {
+  // Only the default path is created: a file named with -c or HERD_CONFIG that does not exist is a typo.
+  if (ctx.configIsDefault && (await config.ensureDefaultConfig(ctx.configPath, defaultConfigTemplate))) {
     ctx.log.info(
       `Created the default configuration ${ctx.configPath}; edit it to add your clouds and templates.`,
     );

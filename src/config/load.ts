@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { buildTemplate, type SectionResolver } from './build-template.js';
+import { describeFileError } from './file-errors.js';
 import { type IniBlock, readIni } from './ini-reader.js';
 import { interpolateSection } from './interpolate.js';
 import {
@@ -48,13 +49,13 @@ async function readSources(configPath: string): Promise<{ file: string; text: st
           file: configPath,
           message: missing
             ? 'configuration file does not exist'
-            : `cannot read it: ${(error as Error).message}`,
+            : `cannot read the configuration file: ${describeFileError(error)}`,
         },
       ],
       {
         cause: error,
         hint: missing
-          ? 'Create it (run `herd list-templates` once to get the commented default), or pass another file with -c/--config or HERD_CONFIG.'
+          ? 'Check the path given with -c/--config or HERD_CONFIG (herd creates only the default ~/.herd/config, on first use without either), or create the file.'
           : 'Fix its permissions or pass another file with -c/--config.',
       },
     );
@@ -67,7 +68,7 @@ async function readSources(configPath: string): Promise<{ file: string; text: st
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT' && errnoCode(error) !== 'ENOTDIR') {
-      throw new ConfigError([{ file: dir, message: `cannot list it: ${(error as Error).message}` }], {
+      throw new ConfigError([{ file: dir, message: `cannot list it: ${describeFileError(error)}` }], {
         cause: error,
       });
     }
@@ -78,7 +79,7 @@ async function readSources(configPath: string): Promise<{ file: string; text: st
       try {
         return { file, text: await readFile(file, 'utf8') };
       } catch (error) {
-        throw new ConfigError([{ file, message: `cannot read it: ${(error as Error).message}` }], {
+        throw new ConfigError([{ file, message: `cannot read it: ${describeFileError(error)}` }], {
           cause: error,
         });
       }

@@ -36,7 +36,8 @@ describe.concurrent.each(CASES.map((c, i) => ({ ...c, i })))(
       });
       const output = result.stdout + result.stderr;
       expect(result.code, output).toBe(2);
-      if (result.stderr.includes('herd: error')) expect(result.stderr).toContain('herd: error [ConfigInvalid]: ');
+      if (result.stderr.includes('herd: error'))
+        expect(result.stderr).toContain('herd: error [ConfigInvalid]: ');
       expect(output).toContain(`${file}:${line}`);
       if (key) expect(output).toContain(key);
       expect(hasStackTrace(output)).toBe(false);
