@@ -5,31 +5,17 @@
 import type { ConfigProblem } from '../errors.js';
 import type { ClusterFacts } from './build-template.js';
 import type { IniEntry } from './ini-reader.js';
+import { kindNameProblem } from './kinds.js';
 import { NEEDS_IMAGE_AND_FLAVOR } from './schema/index.js';
 import type { Section } from './sections.js';
 import { didYouMean } from './suggest.js';
 import type { KindSpec, NodeSettings } from './types.js';
-
-// A node is named <kind><NNN> and its host name <cluster>-<node>: a trailing digit would be ambiguous.
-const KIND_NAME = /^(?:[A-Za-z]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z-])$/;
-const MAX_KIND_LENGTH = 40;
 
 /** Kinds, merged variables and every cross-section problem of one template. */
 export interface CheckedTemplate {
   kinds: KindSpec[];
   globalVars: Record<string, string>;
   problems: ConfigProblem[];
-}
-
-/** Why a kind name is not valid, or undefined. */
-export function kindNameProblem(kind: string): string | undefined {
-  if (kind === 'global') return '"global" is reserved for global_var_*; choose another kind name';
-  if (kind.length > MAX_KIND_LENGTH)
-    return `kind name "${kind}" is longer than ${MAX_KIND_LENGTH} characters`;
-  if (!KIND_NAME.test(kind)) {
-    return `kind name "${kind}" is not valid: use letters, digits and "-", start with a letter or digit and do not end in a digit (node names append a number), e.g. compute`;
-  }
-  return undefined;
 }
 
 /** Runs the cross-checks of one template and builds its kinds. */

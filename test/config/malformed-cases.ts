@@ -402,6 +402,20 @@ export const CASES: Case[] = [
     message: /"-1" is too small; use 0 or more/,
   },
   {
+    name: 'count beyond the node cap (the same as --nodes)',
+    append: 'compute_nodes=9007199254740991',
+    at: 'compute_nodes=9007199254740991',
+    key: 'compute_nodes',
+    message: /"9007199254740991" is too large; use 10000 or less/,
+  },
+  {
+    name: 'minimum beyond the node cap',
+    append: 'compute_nodes_min=10001',
+    at: 'compute_nodes_min=10001',
+    key: 'compute_nodes_min',
+    message: /"10001" is too large; use 10000 or less/,
+  },
+  {
     name: 'count not a number',
     append: 'compute_nodes=two',
     at: 'compute_nodes=two',
