@@ -32,6 +32,8 @@ export interface ResizeOptions {
 /** What resize did. */
 export interface ResizeResult {
   readonly state: ClusterState;
+  /** False when every count was 0: nothing was asked of the cloud, nor of Ansible. */
+  readonly changed: boolean;
   readonly removed: readonly string[];
   readonly grow: GrowResult | undefined;
   readonly setupRan: boolean;
@@ -52,14 +54,19 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
         );
       }
     }
+    // `-a 0:compute` adds nothing: no key pair, no cloud call, no setup run.
+    const add = options.add.filter((a) => a.count > 0);
+    if (add.length === 0 && victims.length === 0) {
+      return { state, changed: false, removed: [], grow: undefined, setupRan: false };
+    }
     const provider = await deps.createProvider(template.cloud, { storageDir: deps.repo.dir, log: deps.log });
     if (victims.length > 0) await removeNodes(deps, state, template, provider, victims, options.signal);
 
     let grow: GrowResult | undefined;
-    if (options.add.length > 0) {
+    if (add.length > 0) {
       const keys = await ensureKeyPair(template, state.paths, deps.generateKeyPair, name);
       const desired = new Map<string, number>();
-      for (const { kind, count } of options.add) {
+      for (const { kind, count } of add) {
         desired.set(kind, state.nodes.filter((n) => n.kind === kind && isLive(n)).length + count);
       }
       await provider.prepare(name, {
@@ -92,7 +99,7 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
       await configureCluster({ deps, state, template, signal: options.signal });
       setupRan = true;
     }
-    return { state, removed: victims.map((v) => v.name), grow, setupRan };
+    return { state, changed: true, removed: victims.map((v) => v.name), grow, setupRan };
   } finally {
     await deps.progress.close();
     await lock.release();

@@ -1,11 +1,13 @@
 /** The CLI surface through bin/herd: help, version, suggestions, usage errors and their exit codes. */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_OPTIONS } from '../../src/cli/main.js';
+import { StateRepository } from '../../src/state/index.js';
 import { hasStackTrace, herdBin, makeTempDir, repoRoot, runHerd } from '../helpers/cli.js';
+import { sampleState } from '../state/fixtures/sample.js';
 
 let home: { dir: string; cleanup: () => Promise<void> };
 let env: Record<string, string | undefined>;
@@ -109,6 +111,27 @@ describe('herd CLI', () => {
     expect(hasStackTrace(r.stderr)).toBe(false);
     const debug = await runHerd(['list-nodes', 'nosuch', '--debug'], { env });
     expect(hasStackTrace(debug.stderr)).toBe(true);
+  });
+
+  it('resize -a 0:KIND says there is nothing to do and exits 0 without touching anything', async () => {
+    const storage = join(home.dir, 'resize-storage');
+    const repo = await StateRepository.open(storage);
+    await repo.save(sampleState(storage, 'small'));
+    const before = await readFile(join(storage, 'small.json'), 'utf8');
+    const r = await runHerd(['resize', 'small', '-a', '0:compute', '-s', storage], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      'Nothing to do: every count is 0; cluster "small" is unchanged (no setup run).',
+    );
+    expect(await readFile(join(storage, 'small.json'), 'utf8')).toBe(before);
+    const json = await runHerd(['resize', 'small', '-a', '0:compute', '-s', storage, '--json'], { env });
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      name: 'small',
+      changed: false,
+      setupRan: false,
+      removed: [],
+    });
   });
 
   it.each([
