@@ -11,6 +11,7 @@ import type { IniEntry } from './ini-reader.js';
 import { importPrecompiled, newAjv, schemaKey } from './precompiled.js';
 import { formats } from './schema/formats.js';
 import type { KeySchema, SectionSchema } from './schema/index.js';
+import { isSecretKey } from './secret-keys.js';
 import { didYouMean } from './suggest.js';
 import type { ConfigValue } from './types.js';
 
@@ -77,8 +78,13 @@ function describeType(type: string): string {
   return 'is not a number; write e.g. 0.5';
 }
 
-function explainError(error: ErrorObject, value: unknown, keySchema: KeySchema | undefined): string {
-  const shown = `"${String(value)}"`;
+function explainError(
+  error: ErrorObject,
+  value: unknown,
+  keySchema: KeySchema | undefined,
+  secret: boolean,
+): string {
+  const shown = secret ? 'the value' : `"${String(value)}"`;
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'type':
@@ -130,7 +136,7 @@ export function createConfigAjv(code?: CodeOptions): Ajv {
     allowMatchingProperties: true,
     ...(code ? { code } : {}),
   });
-  ajv.addVocabulary(['hint', 'env']);
+  ajv.addVocabulary(['hint', 'env', 'secret']);
   for (const [name, format] of Object.entries(formats)) ajv.addFormat(name, format);
   return ajv;
 }
@@ -199,7 +205,7 @@ export function createSchemaValidator(
         } else {
           const key = decodePointer(error.instancePath);
           const fromEnv = !section.entries.has(key);
-          const message = explainError(error, data[key], keySchemaOf(schema, key));
+          const message = explainError(error, data[key], keySchemaOf(schema, key), isSecretKey(key));
           at(key, fromEnv ? `${message} (value from the environment)` : message);
         }
       }

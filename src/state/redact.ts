@@ -1,21 +1,9 @@
 /** Removes cloud secrets from a template before it is stored in a cluster's state file. */
+import { isSecretKey } from '../config/secret-keys.js';
 import type { ConfigValue, NodeSettings, Template } from '../config/types.js';
 
-/** Secret keys whose names the pattern below does not catch. */
-const SECRET_KEYS = new Set([
-  'ec2_secret_key',
-  'ec2_access_key',
-  'password',
-  'gce_client_secret',
-  'gce_client_id',
-]);
-
-const SECRET_PATTERN = /secret|password|token|credential/i;
-
 /** True when a config key holds a secret that must never be written to disk by herd. */
-export function isSecretKey(key: string): boolean {
-  return SECRET_KEYS.has(key.toLowerCase()) || SECRET_PATTERN.test(key);
-}
+export { isSecretKey };
 
 function withoutSecrets<T extends Readonly<Record<string, ConfigValue | undefined>>>(settings: T): T {
   return Object.fromEntries(Object.entries(settings).filter(([key]) => !isSecretKey(key))) as T;

@@ -58,12 +58,14 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
       ec2_access_key: {
         type: 'string',
         minLength: 1,
+        secret: true,
         env: ['EC2_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'],
         description: 'Access key id; default from EC2_ACCESS_KEY or AWS_ACCESS_KEY_ID.',
       },
       ec2_secret_key: {
         type: 'string',
         minLength: 1,
+        secret: true,
         env: ['EC2_SECRET_KEY', 'AWS_SECRET_ACCESS_KEY'],
         description: 'Secret access key; default from EC2_SECRET_KEY or AWS_SECRET_ACCESS_KEY.',
       },
@@ -108,9 +110,10 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
       gce_client_id: {
         type: 'string',
         minLength: 1,
+        secret: true,
         description: 'OAuth client id; without it: Application Default Credentials.',
       },
-      gce_client_secret: { type: 'string', minLength: 1, description: 'OAuth client secret.' },
+      gce_client_secret: { type: 'string', minLength: 1, secret: true, description: 'OAuth client secret.' },
       gce_api_endpoint: {
         type: 'string',
         format: 'http-url',
@@ -142,7 +145,13 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
       provider,
       auth_url: { type: 'string', format: 'http-url', env: ['OS_AUTH_URL'], description: 'Keystone URL.' },
       username: { type: 'string', minLength: 1, env: ['OS_USERNAME'], description: 'User name.' },
-      password: { type: 'string', minLength: 1, env: ['OS_PASSWORD'], description: 'Password.' },
+      password: {
+        type: 'string',
+        minLength: 1,
+        env: ['OS_PASSWORD'],
+        secret: true,
+        description: 'Password.',
+      },
       project_name: {
         type: 'string',
         minLength: 1,

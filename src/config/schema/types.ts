@@ -1,7 +1,7 @@
 /**
  * The shape of herd's config schemas: plain JSON Schema (draft-07 subset understood by ajv) plus
- * two annotations, `hint` (how to fix a bad value) and `env` (environment variables a missing key
- * falls back to). The schemas are data so that docs and types can be derived from them.
+ * three annotations, `hint` (how to fix a bad value), `env` (environment variables a missing key
+ * falls back to) and `secret` (the value is a credential). The schemas are data so that docs and types can be derived from them.
  */
 
 /** The schema of one key. */
@@ -20,6 +20,8 @@ export interface KeySchema {
   hint?: string;
   /** Environment variables read, in order, when the key is not set. */
   env?: readonly string[];
+  /** The value is a credential: used as written, never shown or stored (see secret-keys.ts). */
+  secret?: boolean;
 }
 
 /** The schema of one section type (for one provider). */
