@@ -6,9 +6,10 @@
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterDeps, SetupRunner, SshWaiter } from '../cluster/deps.js';
-import type { CloudSection, LoadedConfig } from '../config/types.js';
+import type { LiveSettings } from '../config/live-settings.js';
+import type { CloudSection, LoadedConfig, Template } from '../config/types.js';
 import { formatProblem } from '../errors.js';
-import type { StateRepository } from '../state/index.js';
+import type { SecretSource, StateRepository } from '../state/index.js';
 import type { ClusterState } from '../state/types.js';
 import { createProgress } from '../ui/progress.js';
 import type { CliContext } from './context.js';
@@ -45,23 +46,42 @@ export async function loadConfigFor(ctx: CliContext, options: { quiet: boolean }
 }
 
 /**
- * The cloud section to use for an existing cluster: the config's current one (it may carry credentials
- * the state file never stores), else the redacted snapshot from state.
+ * The cloud section and setup secrets of an existing cluster, from the current configuration: the
+ * config's cloud section (it carries the credentials the state file never stores), else the
+ * redacted snapshot from state. `forSetup` also reports what it means for the Ansible secrets.
  */
-export async function liveCloud(ctx: CliContext, state: ClusterState): Promise<CloudSection> {
-  const snapshot = state.template.cloud;
+export async function liveSettings(
+  ctx: CliContext,
+  state: ClusterState,
+  options: { forSetup: boolean },
+): Promise<{ cloud: CloudSection; secrets: SecretSource }> {
+  let live: LiveSettings;
   try {
     const { config } = await loadConfigFor(ctx, { quiet: true });
-    for (const t of config.templates.values()) {
-      if (t.cloud.name === snapshot.name && t.cloud.provider === snapshot.provider) return t.cloud;
-    }
-  } catch {
-    // No usable config: the snapshot still names the provider and its non-secret settings.
+    const { liveSettingsFrom } = await import('../config/live-settings.js');
+    live = liveSettingsFrom(config, state);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    const message = `No usable configuration (${why}); using the settings saved with cluster "${state.name}", which hold no credentials or secrets.`;
+    live = { cloud: undefined, secrets: {}, warnings: [], notes: [message], secretWarnings: [] };
   }
-  ctx.log.debug(
-    `Using the cloud settings saved with cluster "${state.name}" ([cloud/${snapshot.name}] not in the config).`,
-  );
-  return snapshot;
+  for (const warning of [...live.warnings, ...(options.forSetup ? live.secretWarnings : [])]) {
+    ctx.log.warn(warning);
+  }
+  for (const note of live.notes) ctx.log.debug(note);
+  return { cloud: live.cloud ?? state.template.cloud, secrets: live.secrets };
+}
+
+/** The cloud section to use for an existing cluster (see liveSettings). */
+export async function liveCloud(ctx: CliContext, state: ClusterState): Promise<CloudSection> {
+  return (await liveSettings(ctx, state, { forSetup: false })).cloud;
+}
+
+/** The cluster's template snapshot with the live cloud section and the secrets of its setup put back. */
+export async function liveTemplate(ctx: CliContext, state: ClusterState): Promise<Template> {
+  const live = await liveSettings(ctx, state, { forSetup: true });
+  const { restoreSecrets } = await import('../state/redact.js');
+  return restoreSecrets({ ...state.template, cloud: live.cloud }, live.secrets);
 }
 
 /** Arguments after `--` on the command line. */

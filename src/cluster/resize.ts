@@ -4,7 +4,7 @@ import type { NodeCount } from '../cli/node-counts.js';
 import type { CloudSection, Template } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { Provider } from '../providers/types.js';
-import { nodeNumber, redactTemplate } from '../state/index.js';
+import { nodeNumber, redactTemplate, restoreSecrets, type SecretSource } from '../state/index.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
 import { configureCluster } from './configure.js';
 import type { ClusterDeps } from './deps.js';
@@ -21,6 +21,8 @@ export interface ResizeOptions {
   readonly name: string;
   /** Live cloud settings (secrets), or the snapshot's. */
   readonly cloud: CloudSection;
+  /** The setup's secrets from the configuration (state holds none). */
+  readonly secrets?: SecretSource | undefined;
   readonly add: readonly NodeCount[];
   readonly remove: readonly NodeCount[];
   /** Explicit node names to remove (`remove-node`). */
@@ -45,7 +47,10 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
   const lock = await deps.repo.lock(name);
   try {
     const state = await deps.repo.load(name);
-    const template: Template = { ...state.template, cloud: options.cloud };
+    const template: Template = restoreSecrets(
+      { ...state.template, cloud: options.cloud },
+      options.secrets ?? {},
+    );
     const victims = pickVictims(state, options.remove, options.removeNames ?? []);
     for (const { kind } of options.add) {
       if (!template.kinds.some((k) => k.name === kind)) {

@@ -19,7 +19,14 @@ import {
 } from './resolve-sections.js';
 import { secretFileWarnings } from './secret-files.js';
 import { mergeBlocks, type Section } from './sections.js';
-import type { InvalidTemplate, LoadedConfig, Template } from './types.js';
+import type {
+  CloudSection,
+  InvalidTemplate,
+  LoadedConfig,
+  ResolvedSection,
+  SetupSectionWithVars,
+  Template,
+} from './types.js';
 import { getValidator } from './validate.js';
 
 /** Inputs of `loadConfig`. */
@@ -167,6 +174,12 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
       if (!resolved.has(section)) errors.push(...resolver[section.type](section).problems);
     }
   }
+  const clouds = new Map<string, ResolvedSection<CloudSection>>();
+  const setups = new Map<string, ResolvedSection<SetupSectionWithVars>>();
+  for (const section of table.sections.values()) {
+    if (section.type === 'cloud') clouds.set(section.label, resolver.cloud(section));
+    if (section.type === 'setup') setups.set(section.label, resolver.setup(section));
+  }
   return {
     files: sources.map((s) => s.file),
     templates,
@@ -174,6 +187,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     errors,
     warnings: dedupe(warnings),
     notes: table.notes,
+    clouds,
+    setups,
   };
 }
 

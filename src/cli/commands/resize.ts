@@ -6,7 +6,7 @@ import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
 import { parseNodeCounts } from '../node-counts.js';
-import { buildDeps, liveCloud, openRepo } from '../wiring.js';
+import { buildDeps, liveSettings, openRepo } from '../wiring.js';
 
 interface Args extends GlobalArgs {
   cluster: string;
@@ -67,9 +67,18 @@ export const resizeCommand: CommandModule<GlobalArgs, Args> = {
       }
     }
     const deps = await buildDeps(ctx, { json: args.json === true });
-    const cloud = await liveCloud(ctx, state);
+    const { cloud, secrets } = await liveSettings(ctx, state, { forSetup: args.setup !== false });
     const result = await withInterrupts((signal) =>
-      resizeCluster({ deps, name: args.cluster, cloud, add, remove, setup: args.setup !== false, signal }),
+      resizeCluster({
+        deps,
+        name: args.cluster,
+        cloud,
+        secrets,
+        add,
+        remove,
+        setup: args.setup !== false,
+        signal,
+      }),
     );
     if (args.json) {
       printJson({
