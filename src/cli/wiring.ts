@@ -92,15 +92,17 @@ export function passthroughArgs(args: object): string[] {
 
 /** Everything the orchestration functions need, wired to the real implementations. */
 export async function buildDeps(ctx: CliContext, options: { json: boolean }): Promise<ClusterDeps> {
-  const [{ createProvider }, ssh, keys, knownHosts, setup] = await Promise.all([
+  const [{ createProvider }, ssh, keys, knownHosts, setup, runDirs] = await Promise.all([
     import('../providers/index.js'),
     import('../ssh/wait-for-ssh.js'),
     import('../ssh/keys.js'),
     import('../ssh/known-hosts.js'),
     import('../setup/index.js'),
+    import('../ssh/run-dir.js'),
   ]);
   const repo = await openRepo(ctx);
   const { readFile } = await import('node:fs/promises');
+  const runDirOf = (state: ClusterState) => runDirs.runDirFor(repo.dir, state.name);
 
   const waitForSsh: SshWaiter = async (request) => {
     const privateKey = await readFile(request.privateKeyPath);
@@ -132,6 +134,7 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       ? { ...request.template, setup: { ...request.template.setup, playbookPath: request.playbook } }
       : request.template;
     const extraVars = request.extraVars ? ['--extra-vars', JSON.stringify(request.extraVars)] : [];
+    const runDir = runDirOf(request.state);
     const invocation = setup.buildAnsibleInvocation({
       state: request.state,
       template,
@@ -139,11 +142,19 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       verbosity: request.verbosity,
       env: process.env,
       bundledRolesDir: join(playbooksDir, 'roles'),
+      runDir,
     });
+    for (const warning of invocation.warnings) ctx.log.warn(warning);
+    if (!runDirs.controlSocketsFit(runDir)) {
+      ctx.log.warn(
+        `The path ${runDir} is too long for SSH control sockets (a Unix socket path holds at most 107 bytes), so Ansible connects without connection sharing (slower). Use a shorter storage directory (-s) or cluster name.`,
+      );
+    }
     ctx.log.debug(`Running: ${invocation.command} ${invocation.args.join(' ')}`, 2);
     await setup.runAnsible({
       ...invocation,
       cluster: request.state.name,
+      runDir,
       ...(request.onLine ? { onLine: request.onLine } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
     });
@@ -155,7 +166,14 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
     waitForSsh,
     runSetup,
     writeInventory: (state, template) =>
-      setup.writeInventory(state.paths.inventory, setup.renderInventory(state, template)),
+      setup.writeInventory(
+        state.paths.inventory,
+        setup.renderInventory(state, template, {
+          runDir: runDirOf(state),
+          envSshArgs: process.env['ANSIBLE_SSH_ARGS'],
+        }),
+      ),
+    closeConnections: (cluster) => runDirs.removeRunDir(runDirs.runDirFor(repo.dir, cluster)),
     writeKnownHosts: (state) =>
       knownHosts.writeKnownHosts(
         state.paths.knownHosts,

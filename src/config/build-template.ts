@@ -201,6 +201,7 @@ export function buildTemplate(
   };
   const checked = checkTemplate(facts, clusterNodeSettings, overrides);
   problems.push(...checked.problems);
+  ctx.warnings.push(...checked.warnings);
 
   if (problems.length || !cloud?.value || !login?.value || !setup?.value) {
     const counts = Object.fromEntries(checked.kinds.map((k) => [k.name, k.count]));

@@ -3,6 +3,7 @@
  * a template. Runs after each section passed its own schema.
  */
 import type { ConfigProblem } from '../errors.js';
+import { checkAnsibleVariable } from './ansible-checks.js';
 import type { ClusterFacts } from './build-template.js';
 import type { IniEntry } from './ini-reader.js';
 import { kindNameProblem } from './kinds.js';
@@ -16,6 +17,7 @@ export interface CheckedTemplate {
   kinds: KindSpec[];
   globalVars: Record<string, string>;
   problems: ConfigProblem[];
+  warnings: ConfigProblem[];
 }
 
 /** Runs the cross-checks of one template and builds its kinds. */
@@ -26,8 +28,15 @@ export function checkTemplate(
 ): CheckedTemplate {
   const { section: cluster, entries, values, setup, setupSection } = facts;
   const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
   const at = (where: IniEntry | Section, key: string | undefined, message: string, section = cluster.name) =>
     problems.push({ file: where.file, line: where.line, section, key, message });
+  const checkVariable = (entry: IniEntry, name: string) => {
+    const checked = checkAnsibleVariable(name, entry.value);
+    const where = { file: entry.file, line: entry.line, section: cluster.name, key: entry.key };
+    if (checked.warning) warnings.push({ ...where, message: checked.warning });
+    if (checked.error) at(entry, entry.key, checked.error);
+  };
 
   const counts = new Map<string, { count: number; entry: IniEntry }>();
   const clusterGlobals: Record<string, string> = {};
@@ -40,11 +49,13 @@ export function checkTemplate(
       else if (typeof values[key] === 'number') counts.set(kind, { count: values[key], entry });
     } else if (key.startsWith('global_var_')) {
       clusterGlobals[key.slice('global_var_'.length)] = entry.value;
+      checkVariable(entry, key.slice('global_var_'.length));
     } else if (key.includes('_var_')) {
       const split = key.indexOf('_var_');
       const vars = clusterKindVars.get(key.slice(0, split)) ?? {};
       vars[key.slice(split + '_var_'.length)] = entry.value;
       clusterKindVars.set(key.slice(0, split), vars);
+      checkVariable(entry, key.slice(split + '_var_'.length));
     }
   }
   const kindNames = [...counts.keys()];
@@ -141,5 +152,5 @@ export function checkTemplate(
       );
     }
   }
-  return { kinds, globalVars, problems };
+  return { kinds, globalVars, problems, warnings };
 }

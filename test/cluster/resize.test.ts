@@ -36,6 +36,9 @@ async function recordingDeps(calls: string[]): Promise<ClusterDeps> {
     writeKnownHosts: async () => {
       calls.push('writeKnownHosts');
     },
+    closeConnections: async () => {
+      calls.push('closeConnections');
+    },
     generateKeyPair: async () => {
       calls.push('generateKeyPair');
     },

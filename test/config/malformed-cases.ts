@@ -393,6 +393,27 @@ export const CASES: Case[] = [
     key: 'cloud',
     message: /required key is missing; add cloud=\.\.\. to \[cluster\/slurm\]/,
   },
+  {
+    name: 'image_user that ssh would read as an option',
+    text: BASE.replace('image_user=root', 'image_user=-oProxyCommand=touch X'),
+    at: 'image_user=-oProxyCommand',
+    key: 'image_user',
+    message: /is not valid; write a user name: .*not starting with "-"/,
+  },
+  {
+    name: 'ansible_connection that skips the pinned host keys',
+    append: '[setup/slurm]\nansible_connection=paramiko',
+    at: 'ansible_connection=paramiko',
+    key: 'ansible_connection',
+    message: /connection "paramiko" is not supported: herd runs Ansible over OpenSSH/,
+  },
+  {
+    name: 'extra vars that replace the ssh arguments',
+    append: '[setup/slurm]\nansible_extra_args=-e ansible_ssh_args="-o StrictHostKeyChecking=no"',
+    at: 'ansible_extra_args=',
+    key: 'ansible_extra_args',
+    message: /sets ansible_ssh_args, which would replace herd's host-key pinning/,
+  },
   // Counts and kinds
   {
     name: 'negative count',
