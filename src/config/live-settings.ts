@@ -57,7 +57,12 @@ export function liveSettingsFrom(
   );
   return {
     cloud,
-    secrets: { ansibleSettings: setup.ansibleSettings, globalVars: setup.globalVars, kindVars },
+    secrets: {
+      ansibleSettings: setup.ansibleSettings,
+      globalVars: setup.globalVars,
+      kindVars,
+      ansibleExtraArgs: setup.ansibleExtraArgs,
+    },
     warnings,
     notes,
     secretWarnings,

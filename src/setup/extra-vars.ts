@@ -4,6 +4,7 @@
  * cluster's run directory, passed as `-e @FILE` and removed after the run.
  */
 import { join } from 'node:path';
+import { flagValue } from '../config/ansible-checks.js';
 import { splitShellWords } from '../config/shell-words.js';
 
 /** A file to write (mode 0600) before the run and remove after it. */
@@ -43,26 +44,21 @@ export function moveExtraVarsToFiles(
 ): { args: string[]; files: RunFile[] } {
   const out: string[] = [];
   const files: RunFile[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const word = args[i]!;
-    const separate = (word === '-e' || word === '--extra-vars') && i + 1 < args.length;
-    const value = separate
-      ? args[i + 1]!
-      : word.startsWith('--extra-vars=')
-        ? word.slice('--extra-vars='.length)
-        : word.startsWith('-e') && word.length > 2 && !word.startsWith('--')
-          ? word.slice(2)
-          : undefined;
-    const text = value === undefined || value.startsWith('@') ? undefined : extraVarsFileText(value);
-    if (text === undefined) {
-      out.push(word, ...(separate ? [value!] : []));
-      if (separate) i++;
+  for (let i = 0; i < args.length; ) {
+    const extra = flagValue(args, i, '--extra-vars', '-e');
+    if (!extra) {
+      out.push(args[i]!);
+      i += 1;
       continue;
     }
-    const path = join(dir, `extra-vars-${files.length + 1}.yml`);
-    files.push({ path, text });
-    out.push('-e', `@${path}`);
-    if (separate) i++;
+    const text = extra.value.startsWith('@') ? undefined : extraVarsFileText(extra.value);
+    if (text === undefined) out.push(...args.slice(i, extra.next));
+    else {
+      const path = join(dir, `extra-vars-${files.length + 1}.yml`);
+      files.push({ path, text });
+      out.push('-e', `@${path}`);
+    }
+    i = extra.next;
   }
   return { args: out, files };
 }

@@ -46,6 +46,7 @@ async function refuseUnsafeVarsFiles(args: readonly string[], ours: ReadonlySet<
   for (let i = 0; i < args.length; i++) {
     const extra = flagValue(args, i, '--extra-vars', '-e');
     if (!extra?.value.startsWith('@') || ours.has(extra.value.slice(1))) continue;
+    i = extra.next - 1;
     const path = extra.value.slice(1);
     const text = await readFile(path, 'utf8').catch(() => undefined);
     const problem = text === undefined ? undefined : extraVarsProblem(text);

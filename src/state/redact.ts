@@ -2,6 +2,7 @@
  * Removes secrets from a template before it is stored in a cluster's state file, and puts them back
  * from the configuration when a later command needs them (setup, resize).
  */
+import { flagValue } from '../config/ansible-checks.js';
 import { isSecretKey } from '../config/secret-keys.js';
 import type { ConfigValue, NodeSettings, Template } from '../config/types.js';
 
@@ -18,10 +19,23 @@ function onlySecrets<T extends Values>(settings: T | undefined): Partial<T> {
   return Object.fromEntries(Object.entries(settings ?? {}).filter(([key]) => isSecretKey(key))) as Partial<T>;
 }
 
+/** `ansible_extra_args` without inline extra vars (`-e key=value`), which may hold passwords; `-e @FILE` stays. */
+function withoutInlineExtraVars(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; ) {
+    const extra = flagValue(args, i, '--extra-vars', '-e');
+    if (!extra) out.push(args[i]!);
+    else if (extra.value.startsWith('@')) out.push(...args.slice(i, extra.next));
+    i = extra?.next ?? i + 1;
+  }
+  return out;
+}
+
 /**
  * A copy of `t` without secret keys anywhere: cloud settings, login settings, per-kind node
  * settings, `ansible_*` settings (`ansible_become_pass`, `ansible_ssh_pass`) and Ansible variables
- * (`global_var_*`, `<kind>_var_*`) named like a secret. Commands that need them later read them from
+ * (`global_var_*`, `<kind>_var_*`) named like a secret, and the inline extra vars of
+ * `ansible_extra_args`. Commands that need them later read them from
  * the configuration again (restoreSecrets).
  */
 export function redactTemplate(t: Template): Template {
@@ -33,6 +47,7 @@ export function redactTemplate(t: Template): Template {
       ...t.setup,
       ansibleSettings: withoutSecrets(t.setup.ansibleSettings),
       globalVars: withoutSecrets(t.setup.globalVars),
+      ansibleExtraArgs: withoutInlineExtraVars(t.setup.ansibleExtraArgs),
     },
     kinds: t.kinds.map((k) => ({
       ...k,
@@ -50,6 +65,8 @@ export interface SecretSource {
   /** Ansible variables per kind, global ones included (as KindSpec.vars holds them). */
   kindVars?: ReadonlyMap<string, Readonly<Record<string, string>>> | undefined;
   kindSettings?: ReadonlyMap<string, Readonly<NodeSettings>> | undefined;
+  /** `ansible_extra_args` as configured now (its inline extra vars are not stored). */
+  ansibleExtraArgs?: readonly string[] | undefined;
 }
 
 /** The secrets a template holds, by where they go (the inverse of redactTemplate). */
@@ -60,6 +77,7 @@ export function secretsOf(t: Template): SecretSource {
     globalVars: t.setup.globalVars,
     kindVars: new Map(t.kinds.map((k) => [k.name, k.vars])),
     kindSettings: new Map(t.kinds.map((k) => [k.name, k.settings])),
+    ansibleExtraArgs: t.setup.ansibleExtraArgs,
   };
 }
 
@@ -80,6 +98,7 @@ export function restoreSecrets(t: Template, source: SecretSource): Template {
       ...t.setup,
       ansibleSettings: withSecretsFrom(t.setup.ansibleSettings, source.ansibleSettings),
       globalVars: withSecretsFrom(t.setup.globalVars, source.globalVars),
+      ansibleExtraArgs: source.ansibleExtraArgs ?? t.setup.ansibleExtraArgs,
     },
     kinds: t.kinds.map((k) => ({
       ...k,

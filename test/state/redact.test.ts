@@ -75,6 +75,15 @@ function withAnsibleSecrets() {
         ansible_become_password: 'become-EXAMPLE11',
       },
       globalVars: { site: 'x', db_password: 'db-EXAMPLE12' },
+      ansibleExtraArgs: [
+        '--tags',
+        'slurm',
+        '-e',
+        'db_pass=extra-EXAMPLE14',
+        '-e',
+        '@/etc/vars.yml',
+        '--extra-vars={"t": "extra-EXAMPLE15"}',
+      ],
     },
     kinds: t.kinds.map((k) => ({
       ...k,
@@ -95,6 +104,7 @@ describe('redactTemplate and restoreSecrets with Ansible secrets', () => {
     const redacted = redactTemplate(withAnsibleSecrets());
     expect(redacted.setup.ansibleSettings).toEqual({ ansible_forks: 10 });
     expect(redacted.setup.globalVars).toEqual({ site: 'x' });
+    expect(redacted.setup.ansibleExtraArgs).toEqual(['--tags', 'slurm', '-e', '@/etc/vars.yml']);
     for (const k of redacted.kinds) expect(k.vars).toEqual({ site: 'x' });
     for (const secret of ANSIBLE_SECRETS) expect(JSON.stringify(redacted)).not.toContain(secret);
   });
