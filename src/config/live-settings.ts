@@ -62,6 +62,7 @@ export function liveSettingsFrom(
       globalVars: setup.globalVars,
       kindVars,
       ansibleExtraArgs: setup.ansibleExtraArgs,
+      ansibleCommand: setup.ansibleCommand,
     },
     warnings,
     notes,

@@ -4,7 +4,9 @@
  */
 import { flagValue } from '../config/ansible-checks.js';
 import { isSecretKey } from '../config/secret-keys.js';
+import { splitShellWords } from '../config/shell-words.js';
 import type { ConfigValue, NodeSettings, Template } from '../config/types.js';
+import { shellQuote } from '../ssh/ssh-options.js';
 
 /** True when a config key holds a secret that must never be written to disk by herd. */
 export { isSecretKey };
@@ -31,11 +33,20 @@ function withoutInlineExtraVars(args: readonly string[]): string[] {
   return out;
 }
 
+/** `ansible_command` without inline extra vars in its arguments. */
+function commandWithoutInlineExtraVars(command: string | undefined): string | undefined {
+  if (command === undefined) return undefined;
+  const words = splitShellWords(command);
+  if (typeof words === 'string') return command;
+  const kept = withoutInlineExtraVars(words);
+  return kept.length === words.length ? command : kept.map(shellQuote).join(' ');
+}
+
 /**
  * A copy of `t` without secret keys anywhere: cloud settings, login settings, per-kind node
  * settings, `ansible_*` settings (`ansible_become_pass`, `ansible_ssh_pass`) and Ansible variables
  * (`global_var_*`, `<kind>_var_*`) named like a secret, and the inline extra vars of
- * `ansible_extra_args`. Commands that need them later read them from
+ * `ansible_extra_args` and `ansible_command`. Commands that need them later read them from
  * the configuration again (restoreSecrets).
  */
 export function redactTemplate(t: Template): Template {
@@ -48,6 +59,7 @@ export function redactTemplate(t: Template): Template {
       ansibleSettings: withoutSecrets(t.setup.ansibleSettings),
       globalVars: withoutSecrets(t.setup.globalVars),
       ansibleExtraArgs: withoutInlineExtraVars(t.setup.ansibleExtraArgs),
+      ansibleCommand: commandWithoutInlineExtraVars(t.setup.ansibleCommand),
     },
     kinds: t.kinds.map((k) => ({
       ...k,
@@ -67,6 +79,8 @@ export interface SecretSource {
   kindSettings?: ReadonlyMap<string, Readonly<NodeSettings>> | undefined;
   /** `ansible_extra_args` as configured now (its inline extra vars are not stored). */
   ansibleExtraArgs?: readonly string[] | undefined;
+  /** `ansible_command` as configured now (likewise). */
+  ansibleCommand?: string | undefined;
 }
 
 /** The secrets a template holds, by where they go (the inverse of redactTemplate). */
@@ -78,6 +92,7 @@ export function secretsOf(t: Template): SecretSource {
     kindVars: new Map(t.kinds.map((k) => [k.name, k.vars])),
     kindSettings: new Map(t.kinds.map((k) => [k.name, k.settings])),
     ansibleExtraArgs: t.setup.ansibleExtraArgs,
+    ansibleCommand: t.setup.ansibleCommand,
   };
 }
 
@@ -99,6 +114,7 @@ export function restoreSecrets(t: Template, source: SecretSource): Template {
       ansibleSettings: withSecretsFrom(t.setup.ansibleSettings, source.ansibleSettings),
       globalVars: withSecretsFrom(t.setup.globalVars, source.globalVars),
       ansibleExtraArgs: source.ansibleExtraArgs ?? t.setup.ansibleExtraArgs,
+      ansibleCommand: 'ansibleCommand' in source ? source.ansibleCommand : t.setup.ansibleCommand,
     },
     kinds: t.kinds.map((k) => ({
       ...k,

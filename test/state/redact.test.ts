@@ -84,6 +84,7 @@ function withAnsibleSecrets() {
         '@/etc/vars.yml',
         '--extra-vars={"t": "extra-EXAMPLE15"}',
       ],
+      ansibleCommand: "/opt/venv/bin/ansible-playbook --diff -e 'pw=cmd-EXAMPLE16'",
     },
     kinds: t.kinds.map((k) => ({
       ...k,
@@ -97,6 +98,9 @@ const ANSIBLE_SECRETS = [
   'become-EXAMPLE11',
   'db-EXAMPLE12',
   'tok-EXAMPLE13',
+  'extra-EXAMPLE14',
+  'extra-EXAMPLE15',
+  'cmd-EXAMPLE16',
 ];
 
 describe('redactTemplate and restoreSecrets with Ansible secrets', () => {
@@ -105,6 +109,7 @@ describe('redactTemplate and restoreSecrets with Ansible secrets', () => {
     expect(redacted.setup.ansibleSettings).toEqual({ ansible_forks: 10 });
     expect(redacted.setup.globalVars).toEqual({ site: 'x' });
     expect(redacted.setup.ansibleExtraArgs).toEqual(['--tags', 'slurm', '-e', '@/etc/vars.yml']);
+    expect(redacted.setup.ansibleCommand).toBe('/opt/venv/bin/ansible-playbook --diff');
     for (const k of redacted.kinds) expect(k.vars).toEqual({ site: 'x' });
     for (const secret of ANSIBLE_SECRETS) expect(JSON.stringify(redacted)).not.toContain(secret);
   });
