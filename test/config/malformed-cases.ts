@@ -182,7 +182,7 @@ export const CASES: Case[] = [
     at: 'subnet=',
     key: 'subnet',
     message:
-      /"10.77.0.0" is not valid; write an IPv4 network with a prefix from \/8 to \/30, e.g. 10.77.0.0\/24/,
+      /"10.77.0.0" is not valid; write a private IPv4 network .* with a prefix from \/8 to \/30 .*, e.g. 10.77.0.0\/24/,
   },
   {
     name: 'subnet octet > 255',
@@ -413,6 +413,21 @@ export const CASES: Case[] = [
     at: 'ansible_extra_args=',
     key: 'ansible_extra_args',
     message: /sets ansible_ssh_args, which would replace herd's host-key pinning/,
+  },
+  {
+    name: 'local subnet on a public range',
+    text: BASE.replace('provider=local', 'provider=local\nsubnet=8.8.8.0/24'),
+    at: 'subnet=8.8.8.0/24',
+    key: 'subnet',
+    message:
+      /"8\.8\.8\.0\/24" is not valid; write a private IPv4 network \(inside 10\.0\.0\.0\/8, 172\.16\.0\.0\/12 or 192\.168\.0\.0\/16/,
+  },
+  {
+    name: 'local subnet on a carrier NAT range',
+    text: BASE.replace('provider=local', 'provider=local\nsubnet=100.64.0.0/24'),
+    at: 'subnet=100.64.0.0/24',
+    key: 'subnet',
+    message: /is not valid; write a private IPv4 network/,
   },
   // Counts and kinds
   {

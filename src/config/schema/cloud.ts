@@ -21,10 +21,11 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
       provider,
       subnet: {
         type: 'string',
-        format: 'ipv4-cidr',
+        format: 'private-ipv4-cidr',
         default: '10.77.0.0/24',
-        description: 'IPv4 network of the node bridge (CIDR, prefix /8 to /30).',
-        hint: 'write an IPv4 network with a prefix from /8 to /30, e.g. 10.77.0.0/24',
+        description:
+          'IPv4 network of the node bridge (CIDR, prefix /8 to /30) inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.',
+        hint: 'write a private IPv4 network (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, RFC 1918) with a prefix from /8 to /30 that no route of this host uses, e.g. 10.77.0.0/24',
       },
       bridge: {
         type: 'string',

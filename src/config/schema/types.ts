@@ -15,7 +15,7 @@ export interface KeySchema {
   minLength?: number;
   maxLength?: number;
   pattern?: string;
-  format?: 'ipv4-cidr' | 'http-url';
+  format?: 'ipv4-cidr' | 'private-ipv4-cidr' | 'http-url';
   /** Appended to the message when the value is bad. */
   hint?: string;
   /** Environment variables read, in order, when the key is not set. */
