@@ -120,8 +120,9 @@ export function extraVarsProblem(text: string): string | undefined {
   }
   const owned = mentionedHerdOption(text);
   if (owned) return `names the ssh option ${owned}, which herd sets itself to pin host keys; remove it`;
-  if (/\bparamiko\b/i.test(text)) {
-    return 'selects the paramiko connection, which skips the host keys herd pinned; herd runs Ansible over OpenSSH only';
+  const connection = /\bansible_(?:connection|transport)\b["']?\s*[:=]\s*["']?([A-Za-z0-9_.-]+)/.exec(text);
+  if (connection && !PINNING_CONNECTIONS.has(connection[1]!)) {
+    return `selects the ${connection[1]} connection, which skips the host keys herd pinned; herd runs Ansible over OpenSSH (ssh) only`;
   }
   return undefined;
 }

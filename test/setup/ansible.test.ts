@@ -200,7 +200,8 @@ describe('buildAnsibleInvocation', () => {
   it.each([
     [['-e', 'ansible_ssh_args=-o StrictHostKeyChecking=no'], /sets ansible_ssh_args/],
     [['--extra-vars={"ansible_ssh_common_args": "-o UserKnownHostsFile=/dev/null"}'], /UserKnownHostsFile/],
-    [['-e', 'ansible_connection=paramiko'], /paramiko/],
+    [['-e', 'ansible_connection=paramiko'], /selects the paramiko connection/],
+    [['-e', '{"ansible_connection": "local"}'], /selects the local connection/],
     [['-c', 'paramiko'], /--connection paramiko/],
     [['--connection=paramiko_ssh'], /--connection paramiko_ssh/],
   ])('refuses %j, which would undo the host-key pinning', (extraArgs, message) => {
@@ -214,6 +215,16 @@ describe('buildAnsibleInvocation', () => {
     expect((error as UsageError).message).toMatch(message);
     // The refusal never quotes the extra vars: they may hold a secret.
     expect((error as UsageError).message).not.toContain('/dev/null');
+  });
+
+  it('accepts extra vars that only mention such words in values', () => {
+    expect(() =>
+      buildAnsibleInvocation({
+        state,
+        env: {},
+        extraArgs: ['-e', 'packages=python3-paramiko', '-e', 'ansible_connection=ssh'],
+      }),
+    ).not.toThrow();
   });
 
   it('drops the options herd owns from ssh arguments in flags and the environment, with a warning', () => {
@@ -282,6 +293,7 @@ describe('runAnsible with a real ansible-playbook', () => {
         msg: "beta is broken: disk full"
       when: inventory_hostname == 'beta'
 `;
+  const alphaLocal = 'alpha ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n';
   const localInventory = [
     'alpha ansible_connection=local ansible_python_interpreter=/usr/bin/python3',
     'beta ansible_connection=local ansible_python_interpreter=/usr/bin/python3',
@@ -338,10 +350,7 @@ describe('runAnsible with a real ansible-playbook', () => {
 
   it('gives the playbook the extra vars from private files, removed after the run, and no cloud credential', async () => {
     await inTempDir(async (dir) => {
-      await writeFile(
-        join(dir, 'inventory'),
-        'alpha ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n',
-      );
+      await writeFile(join(dir, 'inventory'), alphaLocal);
       await writeFile(
         join(dir, 'site.yml'),
         [
@@ -402,10 +411,7 @@ describe('runAnsible with a real ansible-playbook', () => {
 
   it('interrupts ansible-playbook on abort', async () => {
     await inTempDir(async (dir) => {
-      await writeFile(
-        join(dir, 'inventory'),
-        'alpha ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n',
-      );
+      await writeFile(join(dir, 'inventory'), alphaLocal);
       await writeFile(
         join(dir, 'site.yml'),
         '- hosts: all\n  gather_facts: false\n  tasks:\n    - command: sleep 59.4321\n',
