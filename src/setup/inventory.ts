@@ -6,6 +6,7 @@
  * (see secret-env.ts). Each node's `ansible_ssh_args` starts with herd's own ssh options (its
  * control socket and its pinned host key), then the user's, cleaned of the options herd owns.
  */
+import { SSH_ARG_VARIABLES } from '../config/ansible-checks.js';
 import { isSecretKey } from '../config/secret-keys.js';
 import type { Template } from '../config/types.js';
 import { ConfigError } from '../errors.js';
@@ -18,13 +19,10 @@ import { secretEnvFor, variablesOf } from './secret-env.js';
 
 // Host variables herd sets itself per node; the same keys in the setup section or a variable do not override them.
 const HERD_OWNED = new Set(['ansible_host', 'ansible_user', 'ansible_connection', 'ansible_ssh_args']);
-// Ssh arguments of the user's that follow herd's, without the options herd owns.
-const SSH_ARG_VARIABLES = new Set([
-  'ansible_ssh_common_args',
-  'ansible_ssh_extra_args',
-  'ansible_sftp_extra_args',
-  'ansible_scp_extra_args',
-]);
+// Ssh arguments of the user's that follow herd's (ansible_ssh_args itself is merged into herd's own).
+const SSH_ARGS_AFTER_HERDS: ReadonlySet<string> = new Set(
+  SSH_ARG_VARIABLES.filter((v) => v !== 'ansible_ssh_args'),
+);
 
 /** Inputs of {@link renderInventory} besides the cluster. */
 export interface InventoryOptions {
@@ -85,7 +83,7 @@ export function renderInventory(
       if (secret !== undefined) vars.push([key, secret]);
       // A secret with no environment variable (a node of a kind the template lacks) is left out, never written.
       else if (isSecretKey(key)) return;
-      else if (SSH_ARG_VARIABLES.has(key)) vars.push([key, joinSshArgs([], String(value), key)]);
+      else if (SSH_ARGS_AFTER_HERDS.has(key)) vars.push([key, joinSshArgs([], String(value), key)]);
       else vars.push([key, String(value)]);
     };
     for (const [key, value] of Object.entries(settings)) add(key, value, secrets.setting(key));
