@@ -135,6 +135,7 @@ async function pipeline(dir, configText) {
     runSetup: async () => {},
     writeInventory: async () => {},
     writeKnownHosts: async () => {},
+    closeConnections: async () => {},
     generateKeyPair: async (path, comment) => {
       await keys.generateKeyPair(path, comment);
     },

@@ -3,7 +3,6 @@
  * overrides into a Template, or an InvalidTemplate listing every problem found.
  */
 import type { ConfigProblem } from '../errors.js';
-import { isSecretKey } from '../state/redact.js';
 import { checkTemplate } from './cross-checks.js';
 import type { IniEntry } from './ini-reader.js';
 import {
@@ -24,6 +23,7 @@ import {
   NODE_KEYS,
   nodeSchema,
 } from './schema/index.js';
+import { isSecretKey } from './secret-keys.js';
 import type { Section } from './sections.js';
 import { didYouMean } from './suggest.js';
 import type {
@@ -243,6 +243,7 @@ export function buildTemplate(
   };
   const checked = checkTemplate(facts, clusterNodeSettings, overrides);
   problems.push(...checked.problems);
+  ctx.warnings.push(...checked.warnings);
 
   if (problems.length || !cloud?.value || !login?.value || !setup?.value) {
     const counts = Object.fromEntries(checked.kinds.map((k) => [k.name, k.count]));

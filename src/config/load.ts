@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { buildTemplate, type SectionResolver } from './build-template.js';
 import { bundledGroups } from './bundled-groups.js';
+import { describeFileError } from './file-errors.js';
 import { type IniBlock, readIni } from './ini-reader.js';
 import { interpolateSection } from './interpolate.js';
 import {
@@ -19,7 +20,14 @@ import {
 } from './resolve-sections.js';
 import { secretFileWarnings } from './secret-files.js';
 import { mergeBlocks, type Section } from './sections.js';
-import type { InvalidTemplate, LoadedConfig, Template } from './types.js';
+import type {
+  CloudSection,
+  InvalidTemplate,
+  LoadedConfig,
+  ResolvedSection,
+  SetupSectionWithVars,
+  Template,
+} from './types.js';
 import { getValidator } from './validate.js';
 
 /** Inputs of `loadConfig`. */
@@ -49,13 +57,13 @@ async function readSources(configPath: string): Promise<{ file: string; text: st
           file: configPath,
           message: missing
             ? 'configuration file does not exist'
-            : `cannot read it: ${(error as Error).message}`,
+            : `cannot read the configuration file: ${describeFileError(error)}`,
         },
       ],
       {
         cause: error,
         hint: missing
-          ? 'Create it (run `herd list-templates` once to get the commented default), or pass another file with -c/--config or HERD_CONFIG.'
+          ? 'Check the path given with -c/--config or HERD_CONFIG (herd creates only the default ~/.herd/config, on first use without either), or create the file.'
           : 'Fix its permissions or pass another file with -c/--config.',
       },
     );
@@ -68,7 +76,7 @@ async function readSources(configPath: string): Promise<{ file: string; text: st
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT' && errnoCode(error) !== 'ENOTDIR') {
-      throw new ConfigError([{ file: dir, message: `cannot list it: ${(error as Error).message}` }], {
+      throw new ConfigError([{ file: dir, message: `cannot list it: ${describeFileError(error)}` }], {
         cause: error,
       });
     }
@@ -79,7 +87,7 @@ async function readSources(configPath: string): Promise<{ file: string; text: st
       try {
         return { file, text: await readFile(file, 'utf8') };
       } catch (error) {
-        throw new ConfigError([{ file, message: `cannot read it: ${(error as Error).message}` }], {
+        throw new ConfigError([{ file, message: `cannot read it: ${describeFileError(error)}` }], {
           cause: error,
         });
       }
@@ -178,6 +186,12 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
       if (!resolved.has(section)) errors.push(...resolver[section.type](section).problems);
     }
   }
+  const clouds = new Map<string, ResolvedSection<CloudSection>>();
+  const setups = new Map<string, ResolvedSection<SetupSectionWithVars>>();
+  for (const section of table.sections.values()) {
+    if (section.type === 'cloud') clouds.set(section.label, resolver.cloud(section));
+    if (section.type === 'setup') setups.set(section.label, resolver.setup(section));
+  }
   return {
     files: sources.map((s) => s.file),
     templates,
@@ -185,6 +199,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     errors,
     warnings: dedupe(warnings),
     notes: table.notes,
+    clouds,
+    setups,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
+import { checkAnsibleArgs, checkAnsibleVariable } from './ansible-checks.js';
 import type { BundledGroups } from './bundled-groups.js';
 import type { IniEntry } from './ini-reader.js';
 import { resolveConfigPath } from './paths.js';
@@ -241,22 +242,43 @@ export function resolveSetup(section: Section, context: ResolveContext): Resolve
   const globalVars: Record<string, string> = {};
   const ansibleSettings: Record<string, ConfigValue> = {};
   let ansibleExtraArgs: string[] = [];
+  const checkArgs = (entry: IniEntry, words: readonly string[]) => {
+    const checked = checkAnsibleArgs(words);
+    for (const message of checked.warnings) warn(context, section, entry, message);
+    for (const message of checked.errors) problem(entry, message);
+  };
+  const checkVariable = (entry: IniEntry, name: string) => {
+    const checked = checkAnsibleVariable(name, entry.value);
+    if (checked.warning) warn(context, section, entry, checked.warning);
+    if (checked.error) problem(entry, checked.error);
+  };
   for (const [key, entry] of entries) {
     if (!keySchemaOf(SETUP_SCHEMA, key)) continue;
     if (key === 'ansible_extra_args') {
       const words = splitShellWords(entry.value);
       if (typeof words === 'string') problem(entry, words);
-      else ansibleExtraArgs = words;
+      else {
+        ansibleExtraArgs = words;
+        checkArgs(entry, words);
+      }
     } else if (key.startsWith('global_var_')) {
       globalVars[key.slice('global_var_'.length)] = entry.value;
+      checkVariable(entry, key.slice('global_var_'.length));
     } else if (key.startsWith('ansible_')) {
-      if (key !== 'ansible_command') ansibleSettings[key] = entry.value;
+      if (key !== 'ansible_command') {
+        ansibleSettings[key] = entry.value;
+        checkVariable(entry, key);
+      } else {
+        const words = splitShellWords(entry.value);
+        if (typeof words !== 'string') checkArgs(entry, words.slice(1));
+      }
     } else if (key.includes('_var_')) {
       const at = key.indexOf('_var_');
       const kind = key.slice(0, at);
       const vars = kindVars.get(kind) ?? {};
       vars[key.slice(at + '_var_'.length)] = entry.value;
       kindVars.set(kind, vars);
+      checkVariable(entry, key.slice(at + '_var_'.length));
     } else if (key.endsWith('_groups')) {
       groups.set(key.slice(0, -'_groups'.length), { groups: parseGroups(entry), entry });
     }

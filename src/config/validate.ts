@@ -11,6 +11,7 @@ import type { IniEntry } from './ini-reader.js';
 import { importPrecompiled, newAjv, schemaKey } from './precompiled.js';
 import { formats } from './schema/formats.js';
 import type { KeySchema, SectionSchema } from './schema/index.js';
+import { isSecretKey } from './secret-keys.js';
 import { closest, didYouMean } from './suggest.js';
 import type { ConfigValue } from './types.js';
 
@@ -99,8 +100,13 @@ function describeType(type: string): string {
   return 'is not a number; write e.g. 0.5';
 }
 
-function explainError(error: ErrorObject, value: unknown, keySchema: KeySchema | undefined): string {
-  const shown = `"${String(value)}"`;
+function explainError(
+  error: ErrorObject,
+  value: unknown,
+  keySchema: KeySchema | undefined,
+  secret: boolean,
+): string {
+  const shown = secret ? 'the value' : `"${String(value)}"`;
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'type':
@@ -171,7 +177,7 @@ export function createConfigAjv(code?: CodeOptions): Ajv {
     allowMatchingProperties: true,
     ...(code ? { code } : {}),
   });
-  ajv.addVocabulary(['hint', 'env', 'warn']);
+  ajv.addVocabulary(['hint', 'env', 'warn', 'secret']);
   for (const [name, format] of Object.entries(formats)) ajv.addFormat(name, format);
   return ajv;
 }
@@ -253,7 +259,7 @@ export function createSchemaValidator(
         } else {
           const key = decodePointer(error.instancePath);
           const fromEnv = !section.entries.has(key);
-          const message = explainError(error, data[key], keySchemaOf(schema, key));
+          const message = explainError(error, data[key], keySchemaOf(schema, key), isSecretKey(key));
           const comment = !fromEnv && /\s#/.test(String(data[key])) ? INLINE_HASH : '';
           at(key, fromEnv ? `${message} (value from the environment)` : `${message}${comment}`);
         }

@@ -36,6 +36,8 @@ describe.concurrent.each(CASES.map((c, i) => ({ ...c, i })))(
       });
       const output = result.stdout + result.stderr;
       expect(result.code, output).toBe(2);
+      if (result.stderr.includes('herd: error'))
+        expect(result.stderr).toContain('herd: error [ConfigInvalid]: ');
       expect(output).toContain(`${file}:${line}`);
       if (key) expect(output).toContain(key);
       expect(hasStackTrace(output)).toBe(false);
@@ -79,6 +81,7 @@ compute_nodes=two
     // Starting the invalid template fails with exit 2 and its problem, before touching anything.
     const start = await runHerd(['start', 'broken', '--no-setup'], { env });
     expect(start.code).toBe(2);
+    expect(start.stderr).toContain('herd: error [ConfigInvalid]: ');
     expect(start.stderr).toContain('compute_nodes');
     expect(hasStackTrace(start.stderr)).toBe(false);
   });

@@ -182,7 +182,7 @@ export const CASES: Case[] = [
     at: 'subnet=',
     key: 'subnet',
     message:
-      /"10.77.0.0" is not valid; write an IPv4 network with a prefix from \/8 to \/30, e.g. 10.77.0.0\/24/,
+      /"10.77.0.0" is not valid; write a private IPv4 network .* with a prefix from \/8 to \/30 .*, e.g. 10.77.0.0\/24/,
   },
   {
     name: 'subnet octet > 255',
@@ -376,6 +376,42 @@ export const CASES: Case[] = [
     key: 'cloud',
     message: /required key is missing; add cloud=\.\.\. to \[cluster\/slurm\]/,
   },
+  {
+    name: 'image_user that ssh would read as an option',
+    text: BASE.replace('image_user=root', 'image_user=-oProxyCommand=touch X'),
+    at: 'image_user=-oProxyCommand',
+    key: 'image_user',
+    message: /is not valid; write a user name: .*not starting with "-"/,
+  },
+  {
+    name: 'ansible_connection that skips the pinned host keys',
+    append: '[setup/slurm]\nansible_connection=paramiko',
+    at: 'ansible_connection=paramiko',
+    key: 'ansible_connection',
+    message: /connection "paramiko" is not supported: herd runs Ansible over OpenSSH/,
+  },
+  {
+    name: 'extra vars that replace the ssh arguments',
+    append: '[setup/slurm]\nansible_extra_args=-e ansible_ssh_args="-o StrictHostKeyChecking=no"',
+    at: 'ansible_extra_args=',
+    key: 'ansible_extra_args',
+    message: /sets ansible_ssh_args, which would replace herd's host-key pinning/,
+  },
+  {
+    name: 'local subnet on a public range',
+    text: BASE.replace('provider=local', 'provider=local\nsubnet=8.8.8.0/24'),
+    at: 'subnet=8.8.8.0/24',
+    key: 'subnet',
+    message:
+      /"8\.8\.8\.0\/24" is not valid; write a private IPv4 network \(inside 10\.0\.0\.0\/8, 172\.16\.0\.0\/12 or 192\.168\.0\.0\/16/,
+  },
+  {
+    name: 'local subnet on a carrier NAT range',
+    text: BASE.replace('provider=local', 'provider=local\nsubnet=100.64.0.0/24'),
+    at: 'subnet=100.64.0.0/24',
+    key: 'subnet',
+    message: /is not valid; write a private IPv4 network/,
+  },
   // Counts and kinds
   {
     name: 'negative count',
@@ -383,6 +419,20 @@ export const CASES: Case[] = [
     at: 'compute_nodes=-1',
     key: 'compute_nodes',
     message: /"-1" is too small; use 0 or more/,
+  },
+  {
+    name: 'count beyond the node cap (the same as --nodes)',
+    append: 'compute_nodes=9007199254740991',
+    at: 'compute_nodes=9007199254740991',
+    key: 'compute_nodes',
+    message: /"9007199254740991" is too large; use 10000 or less/,
+  },
+  {
+    name: 'minimum beyond the node cap',
+    append: 'compute_nodes_min=10001',
+    at: 'compute_nodes_min=10001',
+    key: 'compute_nodes_min',
+    message: /"10001" is too large; use 10000 or less/,
   },
   {
     name: 'count not a number',

@@ -23,10 +23,11 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
       provider,
       subnet: {
         type: 'string',
-        format: 'ipv4-cidr',
+        format: 'private-ipv4-cidr',
         default: '10.77.0.0/24',
-        description: 'IPv4 network of the node bridge (CIDR, prefix /8 to /30).',
-        hint: 'write an IPv4 network with a prefix from /8 to /30, e.g. 10.77.0.0/24',
+        description:
+          'IPv4 network of the node bridge (CIDR, prefix /8 to /30) inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.',
+        hint: 'write a private IPv4 network (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, RFC 1918) with a prefix from /8 to /30 that no route of this host uses, e.g. 10.77.0.0/24',
       },
       bridge: {
         type: 'string',
@@ -60,12 +61,14 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
       ec2_access_key: {
         type: 'string',
         minLength: 1,
+        secret: true,
         env: ['EC2_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'],
         description: 'Access key id; default from EC2_ACCESS_KEY or AWS_ACCESS_KEY_ID.',
       },
       ec2_secret_key: {
         type: 'string',
         minLength: 1,
+        secret: true,
         env: ['EC2_SECRET_KEY', 'AWS_SECRET_ACCESS_KEY'],
         description: 'Secret access key; default from EC2_SECRET_KEY or AWS_SECRET_ACCESS_KEY.',
       },
@@ -107,9 +110,10 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
       gce_client_id: {
         type: 'string',
         minLength: 1,
+        secret: true,
         description: 'OAuth client id; without it: Application Default Credentials.',
       },
-      gce_client_secret: { type: 'string', minLength: 1, description: 'OAuth client secret.' },
+      gce_client_secret: { type: 'string', minLength: 1, secret: true, description: 'OAuth client secret.' },
       gce_api_endpoint: {
         type: 'string',
         format: 'http-url',

@@ -1,4 +1,5 @@
 /** `[cluster/NAME]` and `[cluster/NAME/KIND]` schemas, built from the node keys of each provider. */
+import { MAX_NODES_PER_KIND } from '../kinds.js';
 import type { ProviderName } from '../types.js';
 import { CLOUD_SCHEMAS } from './cloud.js';
 import { NODE_KEYS } from './node.js';
@@ -48,10 +49,16 @@ export const CLUSTER_KEYS: Readonly<Record<string, KeySchema>> = {
 
 /** Key families of `[cluster/NAME]`. */
 export const CLUSTER_PATTERNS: Readonly<Record<string, KeySchema>> = {
-  '^.+_nodes$': { type: 'integer', minimum: 0, description: '<kind>_nodes: how many nodes of that kind.' },
+  '^.+_nodes$': {
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_NODES_PER_KIND,
+    description: '<kind>_nodes: how many nodes of that kind.',
+  },
   '^.+_nodes_min$': {
     type: 'integer',
     minimum: 0,
+    maximum: MAX_NODES_PER_KIND,
     description: '<kind>_nodes_min: start fails if fewer nodes of that kind come up (default: <kind>_nodes).',
   },
   '^.+_var_.+$': { type: 'string', description: '<kind>_var_<name> / global_var_<name>: Ansible variables.' },

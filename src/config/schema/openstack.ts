@@ -73,7 +73,7 @@ export const OPENSTACK_CLOUD_SCHEMA: SectionSchema = {
       env: ['OS_USER_ID'],
       description: 'User id (instead of username).',
     },
-    password: { type: 'string', minLength: 1, env: ['OS_PASSWORD'], description: 'Password.' },
+    password: { type: 'string', minLength: 1, env: ['OS_PASSWORD'], secret: true, description: 'Password.' },
     project_name: {
       type: 'string',
       minLength: 1,
@@ -126,6 +126,7 @@ export const OPENSTACK_CLOUD_SCHEMA: SectionSchema = {
       type: 'string',
       minLength: 1,
       env: ['OS_APPLICATION_CREDENTIAL_SECRET'],
+      secret: true,
       description: 'Application credential secret.',
     },
     region_name: { type: 'string', minLength: 1, env: ['OS_REGION_NAME'], description: 'Region.' },

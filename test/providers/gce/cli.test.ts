@@ -121,6 +121,7 @@ describe('herd start killed, then list-nodes -u and stop', () => {
       timeoutMs: 60_000,
     });
     expect(r.code).toBe(1);
+    expect(r.stderr).toContain('herd: error [GceBadCredentials]: ');
     expect(r.stderr).toMatch(/GOOGLE_APPLICATION_CREDENTIALS=.*no-such-key\.json cannot be used/);
     expect(r.stderr).toContain('gcloud auth application-default login');
     expect(hasStackTrace(r.stderr)).toBe(false);
