@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Test files that run real programs (herd's built binary, ansible-playbook, the openstack client,
- * moto_server, child processes that hold locks or are killed) or need root. They form the `integration`
- * project, so that the `unit` project stays the fast loop a contributor runs as an ordinary user: no root,
- * no moto, no network beyond in-process servers on loopback, no build, well under a minute
- * (`npm run test:unit`). A new test file is a unit test unless it is listed here.
+ * Test files that run real programs (herd's built binary, Ansible, the openstack client, moto_server,
+ * child processes that hold locks or are killed) or need root. They form the `integration` project, so
+ * that the `unit` project stays the fast loop a contributor runs as an ordinary user (`npm run test:unit`):
+ * no root, no moto, no Ansible, no build, no network beyond in-process servers on loopback. Unit tests may
+ * run the OpenSSH client tools and openssl, which answer in milliseconds. A new test file is a unit test
+ * unless it is listed here.
  */
 const INTEGRATION = [
   // herd's built binary (bin/herd -> dist/), spawned per case; cli.test.ts also runs it as another user.
@@ -23,10 +24,11 @@ const INTEGRATION = [
   'test/providers/ec2/rejections.test.ts',
   // Debian's openstack client against the fake OpenStack.
   'test/fakes/openstack/openstack-cli.test.ts',
-  // Real ansible-playbook runs.
+  // Real Ansible (ansible-playbook, ansible-inventory).
   'test/playbooks/playbooks.test.ts',
   'test/setup/ansible.test.ts',
   'test/setup/ansible-ssh.test.ts',
+  'test/setup/inventory.test.ts',
   // Child processes that hold locks, hang in a write or are killed.
   'test/state/atomic-write.test.ts',
   'test/state/lock.test.ts',
