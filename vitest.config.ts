@@ -1,16 +1,60 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit tests (pure logic, in-process servers on loopback) and
-// integration tests that boot real nodes, run ansible and talk to moto. Both run in CI.
+/**
+ * Test files that run real programs (herd's built binary, Ansible, the openstack client, moto_server,
+ * child processes that hold locks or are killed) or need root. They form the `integration` project, so
+ * that the `unit` project stays the fast loop a contributor runs as an ordinary user (`npm run test:unit`):
+ * no root, no moto, no Ansible, no build, no network beyond in-process servers on loopback. Unit tests may
+ * run the OpenSSH client tools and openssl, which answer in milliseconds. A new test file is a unit test
+ * unless it is listed here.
+ */
+const INTEGRATION = [
+  // herd's built binary (bin/herd -> dist/), spawned per case; cli.test.ts also runs it as another user.
+  'test/cli/cli.test.ts',
+  'test/cli/config-errors.test.ts',
+  'test/config/secret-values.test.ts',
+  'test/providers/gce/cli.test.ts',
+  'test/providers/openstack/cli.test.ts',
+  // The build itself: compiles the validators of dist/ again and loads them in a child.
+  'test/config/precompiled.test.ts',
+  // moto_server (the EC2 API).
+  'test/providers/ec2/crash.test.ts',
+  'test/providers/ec2/faults.test.ts',
+  'test/providers/ec2/provider.test.ts',
+  'test/providers/ec2/rejections.test.ts',
+  // Debian's openstack client against the fake OpenStack.
+  'test/fakes/openstack/openstack-cli.test.ts',
+  // Real Ansible (ansible-playbook, ansible-inventory).
+  'test/playbooks/playbooks.test.ts',
+  'test/setup/ansible.test.ts',
+  'test/setup/ansible-ssh.test.ts',
+  'test/setup/inventory.test.ts',
+  // Child processes that hold locks, hang in a write or are killed.
+  'test/state/atomic-write.test.ts',
+  'test/state/lock.test.ts',
+  // Root: chown to other users.
+  'test/providers/local/node-files.test.ts',
+  'test/ssh/run-dir.test.ts',
+];
+
+// Three projects, each test file in exactly one: `unit` (pure logic, in-process servers on loopback),
+// `integration` (the files above) and `e2e` (real nodes, real Slurm; needs root). `npm test` runs all three.
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'unit',
-          globalSetup: ['test/global-setup.ts'],
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.e2e.test.ts'],
+          exclude: ['test/**/*.e2e.test.ts', ...INTEGRATION],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          globalSetup: ['test/global-setup.ts'],
+          include: INTEGRATION,
           testTimeout: 30_000,
         },
       },

@@ -1,14 +1,14 @@
 // Cloud orchestration benchmarks: herd's real pipeline (dist/cluster/start.js and stop.js: state saved
 // before every call, one create per kind, polling, adoption, stop by id and by tag) against moto_server
 // (a real EC2 API server), the fake Compute Engine API (test/fakes/gce) and the fake OpenStack cloud
-// (test/fakes/openstack; the test doubles compiled here with tsc), for
+// (test/fakes/openstack; the test doubles compiled by bench/test-doubles.mjs), for
 // 1, 10 and 100 compute nodes plus a frontend. SSH and Ansible are stubs that answer at once, so the
 // figures are API calls by action and herd's own time, without cloud boot or SSH. Figures only.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadTestDoubles } from './test-doubles.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SIZES = [1, 10, 100];
@@ -61,41 +61,6 @@ function countingProxy(target) {
       }),
     ),
   );
-}
-
-/**
- * Compiles the test doubles the benchmarks share with the tests (test/helpers/moto.ts, the GCE fake in
- * test/fakes/gce; both import only node: modules) into `outDir` and imports them.
- */
-async function loadTestDoubles(outDir) {
-  const entries = ['helpers/moto.ts', 'fakes/gce/index.ts', 'fakes/openstack/index.ts'];
-  execFileSync(
-    process.execPath,
-    [
-      join(root, 'node_modules/typescript/bin/tsc'),
-      '--outDir',
-      outDir,
-      '--rootDir',
-      join(root, 'test'),
-      '--module',
-      'nodenext',
-      '--moduleResolution',
-      'nodenext',
-      '--target',
-      'es2022',
-      '--types',
-      'node',
-      '--skipLibCheck',
-      ...entries.map((entry) => join(root, 'test', entry)),
-    ],
-    { cwd: root, stdio: 'inherit' },
-  );
-  // The compiled files are ESM: mark the directory as such.
-  writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
-  const [moto, gce, openstack] = await Promise.all(
-    entries.map((entry) => import(pathToFileURL(join(outDir, entry.replace(/\.ts$/, '.js'))).href)),
-  );
-  return { ...moto, ...gce, ...openstack };
 }
 
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
@@ -172,81 +137,25 @@ async function pipeline(dir, configText) {
 
 const round = (ms) => Math.round(ms);
 
-function ec2Config(url) {
-  return `[cloud/aws]
-provider=ec2_boto
-ec2_url=${url}
-ec2_region=us-east-1
-ec2_access_key=testing
-ec2_secret_key=testing
-[login/u]
-image_user=admin
-[setup/s]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-[cluster/bench]
-cloud=aws
-login=u
-setup=s
-image_id=ami-1e749f67
-flavor=t3.micro
-frontend_nodes=1
-compute_nodes=1
-ssh_to=frontend
-`;
-}
-
-function gceConfig(url) {
-  return `[cloud/gce]
-provider=google
-gce_project_id=herd-bench
-gce_api_endpoint=${url}
-zone=us-central1-a
-[login/u]
-image_user=herd
-[setup/s]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-[cluster/bench]
-cloud=gce
-login=u
-setup=s
-image_id=debian-12
-flavor=e2-small
-external_ip=false
-frontend_nodes=1
-compute_nodes=1
-ssh_to=frontend
-`;
-}
-
-function openstackConfig(authUrl) {
-  return `[cloud/os]
-provider=openstack
-auth_url=${authUrl}
-username=herd
-password=secret
-project_name=herd-project
-[login/u]
-image_user=debian
-[setup/s]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-[cluster/bench]
-cloud=os
-login=u
-setup=s
-image_id=debian-12
-flavor=m1.small
-network_ids=private
-frontend_nodes=1
-compute_nodes=1
-ssh_to=frontend
-`;
-}
+/** A cluster template `bench` of one frontend and one compute node on each cloud double. */
+const ec2Config = (url, doubles) =>
+  doubles.slurmConfig({
+    name: 'bench',
+    cloud: doubles.ec2Cloud(url),
+    login: { name: 'u', settings: { image_user: 'admin' } },
+    cluster: { image_id: 'ami-1e749f67', flavor: 't3.micro' },
+    computeNodes: 1,
+  });
+const gceConfig = (url, doubles) =>
+  doubles.gceSlurmConfig(url, { name: 'bench', project: 'herd-bench', computeNodes: 1 });
+const openstackConfig = (authUrl, doubles) =>
+  doubles.slurmConfig({
+    name: 'bench',
+    cloud: doubles.openstackCloud(authUrl),
+    login: { name: 'u', settings: { image_user: 'debian' } },
+    cluster: { image_id: 'debian-12', flavor: 'm1.small', network_ids: 'private' },
+    computeNodes: 1,
+  });
 
 /** EC2 through moto: calls by action, wall time, time waiting for moto, herd's own CPU time. */
 async function benchEc2({ work, doubles }) {
@@ -257,7 +166,7 @@ async function benchEc2({ work, doubles }) {
   try {
     for (const n of SIZES) {
       await moto.reset();
-      const run = await pipeline(join(work, `ec2-${n}`), ec2Config(proxy.url));
+      const run = await pipeline(join(work, `ec2-${n}`), ec2Config(proxy.url, doubles));
       proxy.take();
       const start = await run.start(n);
       const startApi = proxy.take();
@@ -295,7 +204,7 @@ async function benchGce({ work, doubles }) {
         runningDelayMs: 200,
       });
       try {
-        const run = await pipeline(join(work, `gce-${n}`), gceConfig(fake.url));
+        const run = await pipeline(join(work, `gce-${n}`), gceConfig(fake.url, doubles));
         const start = await run.start(n);
         const startCalls = { ...fake.calls };
         fake.resetCalls();
@@ -340,7 +249,7 @@ async function benchOpenStack({ work, doubles }) {
       deleteDelayMs: 50,
     });
     try {
-      const run = await pipeline(join(work, `openstack-${n}`), openstackConfig(fake.authUrl));
+      const run = await pipeline(join(work, `openstack-${n}`), openstackConfig(fake.authUrl, doubles));
       const start = await run.start(n);
       const startCalls = { ...fake.calls };
       fake.resetCalls();

@@ -3,28 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-function config(bridge, subnet) {
-  return `[cloud/local]
-provider=local
-bridge=${bridge}
-subnet=${subnet}
-[login/local]
-image_user=root
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-[cluster/slurm]
-cloud=local
-login=local
-setup=slurm
-image_id=debian-12-hpc
-frontend_nodes=1
-compute_nodes=2
-ssh_to=frontend
-`;
-}
+import { loadTestDoubles } from './test-doubles.mjs';
 
 function timed(label, herd, args, env) {
   const t0 = process.hrtime.bigint();
@@ -42,7 +21,8 @@ export async function benchClusters({ herd, work }) {
   const rows = [];
   const home = join(work, 'cluster');
   mkdirSync(join(home, 'storage'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(home, 'config'), config('herdbench0', '10.82.0.0/24'));
+  const { localSlurmConfig } = await loadTestDoubles(mkdtempSync(join(work, 'test-doubles-')));
+  writeFileSync(join(home, 'config'), localSlurmConfig({ bridge: 'herdbench0', subnet: '10.82.0.0/24' }));
   const coldCache = mkdtempSync(join('/var/tmp', 'herd-bench-images-'));
   const env = (cache) => ({
     HOME: home,

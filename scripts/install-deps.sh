@@ -35,10 +35,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm dependencies: install when node_modules is missing or older than the lock file. `npm install`
-# (which follows package-lock.json) rather than `npm ci`: npm 11 records no lock entries for optional
-# platform packages the registry does not serve here (Biome's), and `npm ci` then refuses the lock file.
+# npm dependencies: exactly what package-lock.json records (`npm ci`), when node_modules is missing or
+# older than the lock file. The lock file lists the optional platform packages of every system (Biome's,
+# rolldown's, lightningcss'), so `npm ci` installs the right ones on any platform; after changing
+# package.json, refresh the lock with `npm install --package-lock-only` (it keeps those entries) and
+# commit both files.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing npm dependencies"
-  npm install --no-audit --no-fund --loglevel=error
+  npm ci --no-audit --no-fund --loglevel=error
 fi

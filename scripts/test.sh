@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone on a fresh machine: installs what is missing, builds, type-checks,
-# lints, then runs every test (unit and end-to-end: real nodes, real ansible-playbook, real Slurm).
+# lints, then runs every test once: the unit, integration and e2e projects of vitest.config.ts (real
+# nodes, real ansible-playbook, real Slurm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh

@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeFarm, type MotoWatcher, type NodeFarm, watchMoto } from '../helpers/cloud-nodes.js';
 import { createHerdHome, type HerdHome, slurmNodes, srunHostnames } from '../helpers/cluster.js';
+import { ec2Cloud, slurmConfig } from '../helpers/configs.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 import { type MotoServer, startMoto } from '../helpers/moto.js';
 
@@ -25,36 +26,15 @@ const SUBNET = '10.88.1.0/24';
 const AMI = 'ami-1e749f67';
 
 function ec2Config(motoUrl: string, subnetId: string): string {
-  return `# herd end-to-end test: EC2 through moto
-[cloud/aws]
-provider=ec2_boto
-ec2_url=${motoUrl}
-ec2_region=us-east-1
-ec2_access_key=testing
-ec2_secret_key=testing
-
-[login/debian]
-image_user=admin
-image_sudo=yes
-user_key_name=herd-e2e
-
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/slurm]
-cloud=aws
-login=debian
-setup=slurm
-image_id=${AMI}
-flavor=t3.micro
-network_ids=${subnetId}
-ssh_address=private
-frontend_nodes=1
-compute_nodes=2
-ssh_to=frontend
-`;
+  return slurmConfig({
+    comment: 'herd end-to-end test: EC2 through moto',
+    cloud: ec2Cloud(motoUrl),
+    login: {
+      name: 'debian',
+      settings: { image_user: 'admin', image_sudo: 'yes', user_key_name: 'herd-e2e' },
+    },
+    cluster: { image_id: AMI, flavor: 't3.micro', network_ids: subnetId, ssh_address: 'private' },
+  });
 }
 
 describe.skipIf(!canRunLocalNodes)('herd on EC2 (moto_server + real nodes at the instances IPs)', () => {

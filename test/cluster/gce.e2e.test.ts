@@ -8,38 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeGce, type GceInstanceJson, startFakeGce } from '../fakes/gce/index.js';
 import { createNodeFarm, type NodeFarm } from '../helpers/cloud-nodes.js';
 import { createHerdHome, type HerdHome, slurmNodes, srunHostnames } from '../helpers/cluster.js';
+import { gceSlurmConfig } from '../helpers/configs.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
 const BRIDGE = 'herdgce0';
 const SUBNET = '10.89.1.0/24';
 
 function gceConfig(url: string): string {
-  return `# herd end-to-end test: Google Compute Engine through the fake REST API
-[cloud/gce]
-provider=gce
-gce_project_id=herd-test
-gce_api_endpoint=${url}
-zone=us-central1-a
-
-[login/gce]
-image_user=herd
-
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/slurm]
-cloud=gce
-login=gce
-setup=slurm
-image_id=debian-12
-flavor=e2-small
-external_ip=false
-frontend_nodes=1
-compute_nodes=2
-ssh_to=frontend
-`;
+  return gceSlurmConfig(url, {
+    comment: 'herd end-to-end test: Google Compute Engine through the fake REST API',
+  });
 }
 
 /** `user:key` lines of the instance's ssh-keys metadata. */

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CliResult, makeTempDir, runHerd } from './cli.js';
+import { localSlurmConfig } from './configs.js';
 import {
   interfaceExists,
   mountsUnder,
@@ -39,30 +40,11 @@ export function localConfig(options: {
   image?: string;
   extra?: string;
 }): string {
-  return `# herd end-to-end test configuration
-[cloud/local]
-provider=local
-bridge=${options.bridge}
-subnet=${options.subnet}
-
-[login/local]
-image_user=root
-
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/slurm]
-cloud=local
-login=local
-setup=slurm
-image_id=${options.image ?? 'debian-12-hpc'}
-frontend_nodes=1
-compute_nodes=2
-ssh_to=frontend
-${options.extra ?? ''}
-`;
+  return localSlurmConfig({
+    ...options,
+    comment: 'herd end-to-end test configuration',
+    extra: `${options.extra ?? ''}\n`,
+  });
 }
 
 /** Creates a temp herd home whose config is `configText`. */

@@ -9,37 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeGce, type RequestRecord, startFakeGce } from '../../fakes/gce/index.js';
 import { hasStackTrace, makeTempDir, runHerd, runHerdUntilKilled } from '../../helpers/cli.js';
+import { gceSlurmConfig } from '../../helpers/configs.js';
 
 let fake: FakeGce;
 let home: { dir: string; cleanup: () => Promise<void> };
 let env: Record<string, string | undefined>;
 
 function config(url: string): string {
-  return `[cloud/gce]
-provider=gce
-gce_project_id=herd-test
-gce_api_endpoint=${url}
-zone=us-central1-a
-
-[login/gce]
-image_user=herd
-
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/gslurm]
-cloud=gce
-login=gce
-setup=slurm
-image_id=debian-12
-flavor=e2-small
-external_ip=false
-frontend_nodes=1
-compute_nodes=2
-ssh_to=frontend
-`;
+  return gceSlurmConfig(url, { name: 'gslurm' });
 }
 
 beforeAll(async () => {

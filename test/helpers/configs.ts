@@ -1,0 +1,115 @@
+/**
+ * herd config files for tests and benchmarks: one Slurm cluster template on one cloud, written the same way
+ * everywhere. bench/ compiles this file with the other test doubles (bench/test-doubles.mjs), so it imports
+ * nothing.
+ */
+
+/** `key=value` settings of one section, in order. */
+export type Settings = Record<string, string | number>;
+
+/** A config with `[cloud/<cloud.name>]`, `[login/<login.name>]`, `[setup/slurm]` and `[cluster/<name>]`. */
+export interface SlurmConfig {
+  /** First line, a `#` comment saying what the config is for. */
+  comment?: string;
+  cloud: { name: string; settings: Settings };
+  login: { name: string; settings: Settings };
+  /** The cluster template's name (default `slurm`). */
+  name?: string;
+  /** Cluster settings after cloud, login and setup, before the node counts (image_id, flavor, ...). */
+  cluster: Settings;
+  frontendNodes?: number;
+  computeNodes?: number;
+  /** Cluster settings after `ssh_to` (timeouts, ...). */
+  after?: Settings;
+  /** Text appended as is (more sections). */
+  extra?: string;
+}
+
+const lines = (settings: Settings) => Object.entries(settings).map(([key, value]) => `${key}=${value}\n`);
+
+/** The config text: a frontend (slurm_master) and compute nodes (slurm_worker), SSH to the frontend. */
+export function slurmConfig(c: SlurmConfig): string {
+  const name = c.name ?? 'slurm';
+  return [
+    c.comment ? `# ${c.comment}\n` : '',
+    `[cloud/${c.cloud.name}]\n`,
+    ...lines(c.cloud.settings),
+    `\n[login/${c.login.name}]\n`,
+    ...lines(c.login.settings),
+    '\n[setup/slurm]\nprovider=ansible\nfrontend_groups=slurm_master\ncompute_groups=slurm_worker\n',
+    `\n[cluster/${name}]\ncloud=${c.cloud.name}\nlogin=${c.login.name}\nsetup=slurm\n`,
+    ...lines(c.cluster),
+    `frontend_nodes=${c.frontendNodes ?? 1}\ncompute_nodes=${c.computeNodes ?? 2}\nssh_to=frontend\n`,
+    ...lines(c.after ?? {}),
+    c.extra ?? '',
+  ].join('');
+}
+
+/** Local nodes (systemd-nspawn) on `bridge` in `subnet`, logged in as root. */
+export function localSlurmConfig(o: {
+  bridge: string;
+  subnet: string;
+  image?: string;
+  comment?: string;
+  extra?: string;
+}): string {
+  return slurmConfig({
+    comment: o.comment,
+    cloud: { name: 'local', settings: { provider: 'local', bridge: o.bridge, subnet: o.subnet } },
+    login: { name: 'local', settings: { image_user: 'root' } },
+    cluster: { image_id: o.image ?? 'debian-12-hpc' },
+    extra: o.extra,
+  });
+}
+
+/** `[cloud/aws]` settings of EC2 at `url` (moto) with moto's test credentials. */
+export function ec2Cloud(url: string): { name: string; settings: Settings } {
+  return {
+    name: 'aws',
+    settings: {
+      provider: 'ec2_boto',
+      ec2_url: url,
+      ec2_region: 'us-east-1',
+      ec2_access_key: 'testing',
+      ec2_secret_key: 'testing',
+    },
+  };
+}
+
+/** `[cloud/gce]` settings of Compute Engine at `url` (the fake in test/fakes/gce). */
+export function gceCloud(url: string, project = 'herd-test'): { name: string; settings: Settings } {
+  return {
+    name: 'gce',
+    settings: { provider: 'gce', gce_project_id: project, gce_api_endpoint: url, zone: 'us-central1-a' },
+  };
+}
+
+/** `[cloud/os]` settings of OpenStack at `authUrl` (the fake in test/fakes/openstack). */
+export function openstackCloud(authUrl: string, more: Settings = {}): { name: string; settings: Settings } {
+  return {
+    name: 'os',
+    settings: {
+      provider: 'openstack',
+      auth_url: authUrl,
+      username: 'herd',
+      password: 'secret',
+      project_name: 'herd-project',
+      ...more,
+    },
+  };
+}
+
+/** A Slurm cluster on Compute Engine at `url`: image debian-12, e2-small, no external IPs. */
+export function gceSlurmConfig(
+  url: string,
+  o: { name?: string; comment?: string; project?: string; computeNodes?: number } = {},
+): string {
+  return slurmConfig({
+    comment: o.comment,
+    name: o.name,
+    computeNodes: o.computeNodes,
+    cloud: gceCloud(url, o.project),
+    login: { name: 'gce', settings: { image_user: 'herd' } },
+    cluster: { image_id: 'debian-12', flavor: 'e2-small', external_ip: 'false' },
+  });
+}
