@@ -201,11 +201,19 @@ async function pollUntilRunning(
 ): Promise<void> {
   const { state, provider, deps, signal } = options;
   const stopped = state.nodes.filter((n) => n.state === 'stopped' && n.instanceId);
-  if (stopped.length > 0)
+  if (stopped.length > 0) {
+    if (!provider.startNodes) {
+      throw new ProviderError(
+        'StartNotSupported',
+        `${stopped.map((n) => n.name).join(', ')} of cluster ${state.name} are stopped, and provider ${provider.name} cannot start stopped nodes.`,
+        { hint: `Start them in the cloud's console, or remove them with \`herd resize ${state.name} -r\`.` },
+      );
+    }
     await provider.startNodes(
       state.name,
       stopped.map((n) => n.instanceId!),
     );
+  }
   let delay = 500;
   for (;;) {
     const waiting = state.nodes.filter(

@@ -7,7 +7,7 @@ import { checkAnsibleVariable } from './ansible-checks.js';
 import type { ClusterFacts, KindOverride } from './build-template.js';
 import type { IniEntry } from './ini-reader.js';
 import { kindNameProblem } from './kinds.js';
-import { NEEDS_IMAGE_AND_FLAVOR, SETUP_SCHEMA } from './schema/index.js';
+import { cloudRow, SETUP_SCHEMA } from './schema/index.js';
 import type { Section } from './sections.js';
 import { didYouMean } from './suggest.js';
 import type { KindSpec, NodeSettings } from './types.js';
@@ -113,8 +113,8 @@ export function checkTemplate(
     }
     const override = overrides.get(kind);
     const settings: NodeSettings = { ...clusterNodeSettings, ...override?.values };
-    if (facts.provider && NEEDS_IMAGE_AND_FLAVOR.includes(facts.provider)) {
-      for (const key of ['image_id', 'flavor']) {
+    if (facts.provider) {
+      for (const key of cloudRow(facts.provider).requiredNodeKeys) {
         if (settings[key] === undefined) {
           const typo =
             (override && misspeltAs(key, { entries: override.extras }, () => true)) ||

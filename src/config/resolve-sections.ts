@@ -20,6 +20,7 @@ import {
   RENAMED_GROUPS,
   RENAMED_KEYS,
   SETUP_SCHEMA,
+  SUPPORTED_PROVIDERS,
 } from './schema/index.js';
 import type { Section } from './sections.js';
 import { splitShellWords } from './shell-words.js';
@@ -54,10 +55,6 @@ export interface ResolvedSetup extends SetupSection {
   /** `<kind>_var_<name>` by kind. */
   kindVars: ReadonlyMap<string, Record<string, string>>;
 }
-
-/** Human list of the supported providers and their aliases. */
-export const SUPPORTED_PROVIDERS =
-  'local, ec2_boto (alias ec2), google (alias gce), openstack, azure, libcloud, opennebula';
 
 function warn(context: ResolveContext, section: Section, entry: IniEntry, message: string): void {
   context.warnings.push({

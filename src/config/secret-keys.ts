@@ -3,7 +3,7 @@
  * store or pass a value on a command line (interpolation, validation messages, state redaction,
  * the Ansible inventory, config file permission warnings).
  */
-import { CLOUD_SCHEMAS } from './schema/cloud.js';
+import { CLOUD_SCHEMAS } from '../providers/registry.js';
 
 /**
  * Key names that say they hold a secret: passwords (`password`, `ansible_become_pass`,

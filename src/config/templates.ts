@@ -1,7 +1,7 @@
 /** Looking up templates for `start` and summarizing them for `list-templates`. */
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { globToRegExp } from './glob.js';
-import { PROVIDERS_WITHOUT_NODES } from './schema/index.js';
+import { cloudRow } from './schema/index.js';
 import { closest } from './suggest.js';
 import type { LoadedConfig, Template } from './types.js';
 
@@ -80,8 +80,8 @@ export function summarizeTemplates(config: LoadedConfig, globs: readonly string[
 }
 
 function noteFor(t: Template): { note?: string } {
-  const cloud = PROVIDERS_WITHOUT_NODES[t.cloud.provider];
-  return cloud
-    ? { note: `valid, but herd cannot start nodes on ${cloud} yet (provider ${t.cloud.provider})` }
-    : {};
+  const cloud = cloudRow(t.cloud.provider);
+  return cloud.load
+    ? {}
+    : { note: `valid, but herd cannot start nodes on ${cloud.title} yet (provider ${t.cloud.provider})` };
 }

@@ -4,15 +4,10 @@
  */
 import type { ConfigProblem } from '../errors.js';
 
-/** Cloud provider names after alias resolution (`ec2` -> `ec2_boto`, `gce` -> `google`). */
-export type ProviderName =
-  | 'local'
-  | 'ec2_boto'
-  | 'google'
-  | 'openstack'
-  | 'azure'
-  | 'libcloud'
-  | 'opennebula';
+/** Cloud provider names after alias resolution (one per row of src/providers/registry.ts). */
+export type { ProviderName } from '../providers/registry.js';
+
+import type { ProviderName } from '../providers/registry.js';
 
 /** A scalar config value after coercion by the schema. */
 export type ConfigValue = string | number | boolean;

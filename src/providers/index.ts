@@ -1,34 +1,18 @@
 /**
- * Chooses the provider for a cloud section. Each provider module is imported only when its cloud
- * is used, so `herd --help` and `herd list` never load a cloud SDK.
+ * Chooses the provider for a cloud section from the registry (registry.ts). Each provider module is
+ * imported only when its cloud is used, so `herd --help` and `herd list` never load a cloud SDK.
  */
-import { PROVIDERS_WITHOUT_NODES } from '../config/schema/types.js';
 import type { CloudSection } from '../config/types.js';
 import { ProviderError } from '../errors.js';
+import { cloudRow, STARTABLE_PROVIDERS } from './registry.js';
 import type { ProviderFactory } from './types.js';
 
 /** Builds the provider named by `cloud.provider`. */
 export const createProvider: ProviderFactory = async (cloud, context) => {
-  switch (cloud.provider) {
-    case 'local': {
-      const { createLocalProvider } = await import('./local/index.js');
-      return createLocalProvider(cloud, context);
-    }
-    case 'ec2_boto': {
-      const { createEc2Provider } = await import('./ec2/index.js');
-      return createEc2Provider(cloud, context);
-    }
-    case 'google': {
-      const { createGceProvider } = await import('./gce/index.js');
-      return createGceProvider(cloud, context);
-    }
-    case 'openstack': {
-      const { createOpenStackProvider } = await import('./openstack/index.js');
-      return createOpenStackProvider(cloud, context);
-    }
-    default:
-      throw cannotStart(cloud);
-  }
+  const load = cloudRow(cloud.provider).load;
+  if (!load) throw cannotStart(cloud);
+  const create = await load();
+  return create(cloud, context);
 };
 
 /**
@@ -36,14 +20,14 @@ export const createProvider: ProviderFactory = async (cloud, context) => {
  * start nodes on it (azure, libcloud, opennebula): call it before anything is recorded.
  */
 export function assertCanStart(cloud: CloudSection): void {
-  if (Object.hasOwn(PROVIDERS_WITHOUT_NODES, cloud.provider)) throw cannotStart(cloud);
+  if (!cloudRow(cloud.provider).load) throw cannotStart(cloud);
 }
 
 function cannotStart(cloud: CloudSection): ProviderError {
-  const name = PROVIDERS_WITHOUT_NODES[cloud.provider] ?? cloud.provider;
+  const name = cloudRow(cloud.provider).title;
   return new ProviderError(
     'ProviderNotImplemented',
     `[cloud/${cloud.name}] provider=${cloud.provider}: this provider cannot start nodes yet. herd reads and validates ${name} templates (ElastiCluster files work unchanged), but starting nodes on ${name} is not implemented.`,
-    { hint: 'Start the template on provider local, ec2_boto, google or openstack instead.' },
+    { hint: `Start the template on provider ${STARTABLE_PROVIDERS} instead.` },
   );
 }

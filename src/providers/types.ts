@@ -33,7 +33,7 @@ export interface CreateNodesRequest {
   /** Identifies this start/resize run (tags; idempotency tokens). */
   runId: string;
   /** Template name: the `[cluster/NAME]` section messages point at (differs from `cluster` with -n). */
-  template?: string;
+  template: string;
   /** Kind of every node in `nodes`. */
   kind: string;
   nodes: readonly NodeSpec[];
@@ -96,10 +96,10 @@ export interface Provider {
   findNodes(cluster: string): Promise<NodeStatus[]>;
   /** Terminates instances; already-gone ones are not an error. */
   terminateNodes(cluster: string, instanceIds: readonly string[]): Promise<void>;
-  /** Stops (powers off, keeps disks) instances. */
-  stopNodes(cluster: string, instanceIds: readonly string[]): Promise<void>;
-  /** Starts stopped instances. */
-  startNodes(cluster: string, instanceIds: readonly string[]): Promise<void>;
+  /** Stops (powers off, keeps disks) instances; absent on a cloud that cannot keep a stopped node. */
+  stopNodes?(cluster: string, instanceIds: readonly string[]): Promise<void>;
+  /** Starts stopped instances; present exactly when stopNodes is. */
+  startNodes?(cluster: string, instanceIds: readonly string[]): Promise<void>;
   /** Removes per-cluster resources (bridge, security group) once no node of the cluster remains. */
   cleanup(cluster: string): Promise<void>;
 }

@@ -5,7 +5,6 @@
  */
 import type { Ajv, CodeOptions, ErrorObject, SchemaObject, ValidateFunction } from 'ajv';
 import { importPrecompiled, newAjv, schemaKey } from '../config/precompiled.js';
-import { PROVIDERS } from '../config/schema/types.js';
 import type {
   CloudSection,
   ClusterSettings,
@@ -14,6 +13,7 @@ import type {
   SetupSection,
   Template,
 } from '../config/types.js';
+import { PROVIDERS } from '../providers/registry.js';
 import type { ClusterPaths, ClusterState, NodeRecord, NodeStateName } from './types.js';
 import { STATE_VERSION } from './types.js';
 

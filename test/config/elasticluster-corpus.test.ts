@@ -21,7 +21,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig, summarizeTemplates } from '../../src/config/index.js';
-import { PROVIDERS_WITHOUT_NODES } from '../../src/config/schema/index.js';
+import { cloudRow } from '../../src/config/schema/index.js';
+import type { ProviderName } from '../../src/config/types.js';
 import { formatProblem } from '../../src/errors.js';
 
 const CORPUS = join(import.meta.dirname, 'elasticluster-corpus');
@@ -168,7 +169,7 @@ describe.each(corpus)('$file', (c) => {
       expect(rows.find((r) => r.name === name)?.note).toMatch(note);
     }
     for (const row of rows.filter((r) => r.valid)) {
-      const startable = !Object.hasOwn(PROVIDERS_WITHOUT_NODES, row.provider!);
+      const startable = cloudRow(row.provider as ProviderName).load !== undefined;
       expect(row.note === undefined, `${row.name}: ${row.note}`).toBe(startable);
     }
   });

@@ -3,11 +3,12 @@
  * identifier. The build precompiles exactly these (scripts/compile-validators.mjs); a schema
  * missing here still works, it is only compiled with ajv at run time.
  */
-import { CLOUD_SCHEMAS } from './cloud.js';
+
+import { CLOUD_SCHEMAS, PROVIDERS } from '../../providers/registry.js';
 import { anyProviderClusterSchema, anyProviderNodeSchema, clusterSchema, nodeSchema } from './cluster.js';
 import { LOGIN_SCHEMA } from './login.js';
 import { SETUP_SCHEMA } from './setup.js';
-import { PROVIDERS, type SectionSchema } from './types.js';
+import type { SectionSchema } from './types.js';
 
 /** The schemas of the cloud, login, setup, cluster and per-kind node sections, for each provider. */
 export function sectionSchemaCatalog(): Record<string, SectionSchema> {

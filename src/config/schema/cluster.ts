@@ -1,9 +1,9 @@
 /** `[cluster/NAME]` and `[cluster/NAME/KIND]` schemas, built from the node keys of each provider. */
+
+import { CLOUD_SCHEMAS, NODE_KEYS, PROVIDERS } from '../../providers/registry.js';
 import { MAX_NODES_PER_KIND } from '../kinds.js';
 import type { ProviderName } from '../types.js';
-import { CLOUD_SCHEMAS } from './cloud.js';
-import { NODE_KEYS } from './node.js';
-import { type KeySchema, PROVIDERS, type SectionSchema } from './types.js';
+import type { KeySchema, SectionSchema } from './types.js';
 
 /** Keys of `[cluster/NAME]` that are not node settings. */
 export const CLUSTER_KEYS: Readonly<Record<string, KeySchema>> = {

@@ -1,5 +1,14 @@
 /** herd's config schemas: the single source of truth for keys, types, defaults and docs. */
-export { CLOUD_SCHEMAS } from './cloud.js';
+
+export {
+  CLOUD_SCHEMAS,
+  cloudRow,
+  NODE_KEYS,
+  PROVIDER_ALIASES,
+  PROVIDERS,
+  STARTABLE_PROVIDERS,
+  SUPPORTED_PROVIDERS,
+} from '../../providers/registry.js';
 export {
   anyProviderClusterSchema,
   anyProviderNodeSchema,
@@ -9,8 +18,6 @@ export {
   nodeSchema,
 } from './cluster.js';
 export { LOGIN_SCHEMA } from './login.js';
-export { LOCAL_IMAGES, NEEDS_IMAGE_AND_FLAVOR, NODE_KEYS } from './node.js';
 export { IGNORED_KEYS, OLD_MIN_NODES, RENAMED_GROUPS, RENAMED_KEYS } from './renames.js';
 export { SETUP_SCHEMA } from './setup.js';
 export type { KeySchema, SectionSchema } from './types.js';
-export { PROVIDER_ALIASES, PROVIDERS, PROVIDERS_WITHOUT_NODES } from './types.js';

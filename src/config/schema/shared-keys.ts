@@ -1,13 +1,6 @@
 /** Cloud-section keys that several providers share, with one wording. */
 import type { KeySchema } from './types.js';
 
-/** `provider`: the cloud driver. */
-export const PROVIDER_KEY: KeySchema = {
-  type: 'string',
-  description:
-    'Cloud driver: local, ec2_boto (alias ec2), google (alias gce), openstack, azure, libcloud or opennebula.',
-};
-
 /** `ssh_cidr`: who may reach port 22 of a security group herd creates. */
 export const SSH_CIDR_KEY: KeySchema = {
   type: 'string',

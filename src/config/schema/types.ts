@@ -36,31 +36,3 @@ export interface SectionSchema {
   required?: readonly string[];
   additionalProperties: false;
 }
-
-/** Cloud provider names after alias resolution: every provider ElastiCluster has, and local. */
-export const PROVIDERS = [
-  'local',
-  'ec2_boto',
-  'google',
-  'openstack',
-  'azure',
-  'libcloud',
-  'opennebula',
-] as const;
-
-/**
- * Providers whose templates herd reads and validates (ElastiCluster files name them) but cannot
- * start nodes on yet, by the cloud's name for messages. A provider leaves this list when
- * src/providers/index.ts can create it.
- */
-export const PROVIDERS_WITHOUT_NODES: Readonly<Partial<Record<(typeof PROVIDERS)[number], string>>> = {
-  azure: 'Microsoft Azure',
-  libcloud: 'Apache Libcloud',
-  opennebula: 'OpenNebula',
-};
-
-/** Accepted alternative spellings of provider names. */
-export const PROVIDER_ALIASES: Readonly<Record<string, (typeof PROVIDERS)[number]>> = {
-  ec2: 'ec2_boto',
-  gce: 'google',
-};

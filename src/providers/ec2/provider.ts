@@ -80,7 +80,7 @@ class Ec2Provider implements Provider {
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
     const { cluster, kind, signal } = request;
     // Messages point at the template's section; tags and resource names use the cluster name.
-    const section = request.template ?? cluster;
+    const section = request.template;
     const ctx: ErrorContext = {
       cloud: this.cloud,
       action: 'RunInstances',

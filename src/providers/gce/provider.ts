@@ -99,7 +99,7 @@ class GceProvider implements Provider {
       if (request.signal?.aborted) throw new AbortError(`Not creating ${kind} nodes: interrupted.`);
       const ctx: ErrorContext = {
         ...this.errorContext(`create ${nodes.length} ${kind} node(s) in ${zone}`, kind),
-        template: request.template ?? request.cluster,
+        template: request.template,
         settings: request.settings,
       };
       const body = buildBulkInsert({

@@ -106,7 +106,7 @@ class OpenStackProvider implements Provider {
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
     const { kind, signal } = request;
     const ref = this.ref(request.cluster);
-    const template = request.template ?? request.cluster;
+    const template = request.template;
     const ctx: ErrorContext = {
       action: `create ${request.nodes.length} ${kind} server(s)`,
       section: this.cloud.section,

@@ -21,6 +21,7 @@ function request(n: number, networkIds?: string): CreateNodesRequest {
   return {
     cluster: 'lab',
     runId: 'run1',
+    template: 'lab',
     kind: 'compute',
     nodes: nodeSpecs('lab', 'compute', n),
     settings: { image_id: AMI, flavor: 't3.micro', ...(networkIds ? { network_ids: networkIds } : {}) },

@@ -38,6 +38,7 @@ function request(
   return {
     cluster: 'lab',
     runId: 'run1',
+    template: 'lab',
     kind,
     nodes: nodeSpecs('lab', kind, n, first),
     settings: { image_id: AMI, flavor: 't3.micro', ...settings },
@@ -291,9 +292,9 @@ describe('describeNodes and findNodes', () => {
     const { provider } = await env.provider();
     const created = await started(provider, request('compute', 1));
     const id = created[0]!.instanceId;
-    await provider.stopNodes('lab', [id]);
+    await provider.stopNodes!('lab', [id]);
     expect((await provider.describeNodes('lab', [id]))[0]!.state).toBe('stopped');
-    await provider.startNodes('lab', [id]);
+    await provider.startNodes!('lab', [id]);
     expect((await provider.describeNodes('lab', [id]))[0]!.state).toMatch(/pending|running/);
   });
 });

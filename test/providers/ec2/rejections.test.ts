@@ -23,6 +23,7 @@ function request(settings: Record<string, string | number>): CreateNodesRequest 
   return {
     cluster: 'lab',
     runId: 'run1',
+    template: 'lab',
     kind: 'compute',
     nodes: nodeSpecs('lab', 'compute', 2),
     settings: { image_id: AMI, flavor: 't3.micro', ...settings },

@@ -47,6 +47,7 @@ export function createRequest(
   return {
     cluster,
     runId: 'run1',
+    template: cluster,
     kind,
     nodes: specs(cluster, kind, count),
     settings: { image_id: 'debian-12', flavor: 'e2-small', external_ip: false, ...settings },

@@ -252,9 +252,9 @@ describe('terminate, stop and start', () => {
     const { created } = await p.createNodes(createRequest('life', 'compute', 2));
     const ids = created.map((c) => c.instanceId);
     await untilRunning(p, 'life', ids);
-    await p.stopNodes('life', ids);
+    await p.stopNodes!('life', ids);
     expect((await p.describeNodes('life', ids)).map((s) => s.state)).toEqual(['stopped', 'stopped']);
-    await p.startNodes('life', ids);
+    await p.startNodes!('life', ids);
     await untilRunning(p, 'life', ids);
     await p.terminateNodes('life', ids);
     expect(fake.instances()).toEqual([]);

@@ -30,6 +30,7 @@ describe.skipIf(!canRunLocalNodes)('local node features', () => {
     const result = await provider.createNodes({
       cluster: 'lpf',
       runId: 'r1',
+      template: 'lpf',
       kind: 'frontend',
       nodes: [{ name: 'frontend001', cloudName: 'lpf-frontend001' }],
       settings: {
@@ -62,8 +63,8 @@ describe.skipIf(!canRunLocalNodes)('local node features', () => {
   });
 
   it('does not run image_userdata again when the node boots a second time', async () => {
-    await provider.stopNodes('lpf', [node.instanceId]);
-    await provider.startNodes('lpf', [node.instanceId]);
+    await provider.stopNodes!('lpf', [node.instanceId]);
+    await provider.startNodes!('lpf', [node.instanceId]);
     await waitForSsh(node.privateIps[0]!, env.privateKey, USER);
     await on('systemctl is-system-running --wait >/dev/null 2>&1 || true');
     expect((await on('sudo cat /root/userdata.log')).split('\n')).toHaveLength(1);
@@ -97,6 +98,7 @@ describe.skipIf(!canRunLocalNodes)('local node features', () => {
     const request = {
       cluster: 'lpf',
       runId: 'r2',
+      template: 'lpf',
       kind: 'compute',
       nodes: [{ name: 'compute001', cloudName: 'lpf-compute001' }],
       settings: { image_id: 'centos-7' },
@@ -111,6 +113,7 @@ describe.skipIf(!canRunLocalNodes)('local node features', () => {
     const request = {
       cluster: 'lpf',
       runId: 'r3',
+      template: 'lpf',
       kind: 'compute',
       nodes: [{ name: 'compute001', cloudName: 'lpf-compute001' }],
       settings: {},

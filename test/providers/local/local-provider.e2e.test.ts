@@ -65,6 +65,7 @@ describe.skipIf(!canRunLocalNodes)('local provider on real nodes', () => {
     const result = await provider.createNodes({
       cluster: CLUSTER,
       runId: 'r1',
+      template: CLUSTER,
       kind: 'compute',
       nodes,
       settings: {},
@@ -142,6 +143,7 @@ describe.skipIf(!canRunLocalNodes)('local provider on real nodes', () => {
       const result = await provider2.createNodes({
         cluster: 'lpb',
         runId: 'r2',
+        template: 'lpb',
         kind: 'frontend',
         nodes: spec,
         settings: {},
@@ -167,11 +169,11 @@ describe.skipIf(!canRunLocalNodes)('local provider on real nodes', () => {
     const ip = ips.get('compute003')!;
     const machineId = await sshRun(ip, env.privateKey, 'cat /etc/machine-id; echo kept > /root/marker');
     const pid = await pidOf(env, CLUSTER, 'compute003');
-    await provider.stopNodes(CLUSTER, [id]);
+    await provider.stopNodes!(CLUSTER, [id]);
     expect(alive(pid)).toBe(false);
     expect((await provider.describeNodes(CLUSTER, [id]))[0]!.state).toBe('stopped');
     expect(await mountsUnder(join(env.storageDir, 'local/nodes', CLUSTER, 'compute003'))).toEqual([]);
-    await provider.startNodes(CLUSTER, [id]);
+    await provider.startNodes!(CLUSTER, [id]);
     const [status] = await provider.describeNodes(CLUSTER, [id]);
     expect(status!.state).toBe('running');
     expect(status!.privateIps).toEqual([ip]);

@@ -126,12 +126,12 @@ describe('creating and removing a cluster', () => {
     const { provider } = await providerFor(cloudSection(fake));
     const result = await provider.createNodes(createRequest('c1', 'compute', 2));
     await waitRunning(provider, 'c1', ids(result));
-    await provider.stopNodes('c1', ids(result));
+    await provider.stopNodes!('c1', ids(result));
     await expect
       .poll(async () => (await provider.describeNodes('c1', ids(result))).map((s) => s.state))
       .toEqual(['stopped', 'stopped']);
-    await provider.stopNodes('c1', ids(result));
-    await provider.startNodes('c1', ids(result));
+    await provider.stopNodes!('c1', ids(result));
+    await provider.startNodes!('c1', ids(result));
     await waitRunning(provider, 'c1', ids(result));
     expect(fake.calls['compute.servers.action']).toBe(6);
   });

@@ -1,13 +1,12 @@
 /**
- * The OpenStack pieces of the config schema: the `[cloud/NAME] provider=openstack` section and the
- * node keys only OpenStack has. Kept in one file so that the provider registry can move it next to
- * the provider (src/providers/openstack/) as it is.
+ * OpenStack's config keys: the `[cloud/NAME] provider=openstack` section (its `provider` key is added
+ * by the registry, src/providers/registry.ts) and the node keys only OpenStack has.
  *
  * No credential key is required here: a `clouds.yaml` entry (`cloud=` or OS_CLOUD) may supply them,
  * and the provider reports what is missing once it has read that file too.
  */
-import { PROVIDER_KEY, SSH_CIDR_KEY } from './shared-keys.js';
-import type { KeySchema, SectionSchema } from './types.js';
+import { SSH_CIDR_KEY } from '../../config/schema/shared-keys.js';
+import type { KeySchema, SectionSchema } from '../../config/schema/types.js';
 
 const apiVersion = (service: string, env: string): KeySchema => ({
   type: 'string',
@@ -43,7 +42,6 @@ export const OPENSTACK_CLOUD_SCHEMA: SectionSchema = {
   description:
     'OpenStack (Keystone v3, Nova, Neutron, Glance); keys fall back to the OS_* variables and to a clouds.yaml entry.',
   properties: {
-    provider: PROVIDER_KEY,
     cloud: {
       type: 'string',
       minLength: 1,
@@ -181,7 +179,6 @@ export const OPENSTACK_CLOUD_SCHEMA: SectionSchema = {
     },
     ssh_cidr: SSH_CIDR_KEY,
   },
-  required: ['provider'],
   additionalProperties: false,
 };
 

@@ -2,8 +2,8 @@
  * Microsoft Azure (`provider=azure`): the keys of ElastiCluster's Azure provider. herd validates
  * them but cannot start nodes on Azure yet.
  */
-import { CLOUD_NODE_COMMON } from './common-node-keys.js';
-import type { KeySchema, SectionSchema } from './types.js';
+import { CLOUD_NODE_COMMON } from '../../config/schema/common-node-keys.js';
+import type { KeySchema, SectionSchema } from '../../config/schema/types.js';
 
 const retired = (key: string): KeySchema => ({
   type: 'string',
@@ -16,7 +16,6 @@ export const AZURE_CLOUD: SectionSchema = {
   type: 'object',
   description: 'Microsoft Azure (herd cannot start nodes on it yet).',
   properties: {
-    provider: { type: 'string', description: 'azure' },
     subscription_id: {
       type: 'string',
       minLength: 1,
@@ -55,7 +54,6 @@ export const AZURE_CLOUD: SectionSchema = {
     certificate: retired('certificate'),
     wait_timeout: retired('wait_timeout'),
   },
-  required: ['provider'],
   additionalProperties: false,
 };
 

@@ -3,15 +3,14 @@
  * libcloud driver named by `driver_name`, so any key is accepted there. herd validates the
  * template but cannot start nodes through libcloud.
  */
-import { CLOUD_NODE_COMMON } from './common-node-keys.js';
-import type { KeySchema, SectionSchema } from './types.js';
+import { CLOUD_NODE_COMMON } from '../../config/schema/common-node-keys.js';
+import type { KeySchema, SectionSchema } from '../../config/schema/types.js';
 
 /** Schema of `[cloud/NAME]` with provider=libcloud. */
 export const LIBCLOUD_CLOUD: SectionSchema = {
   type: 'object',
   description: 'A cloud reached through Apache Libcloud (herd cannot start nodes on it yet).',
   properties: {
-    provider: { type: 'string', description: 'libcloud' },
     driver_name: {
       type: 'string',
       minLength: 1,
@@ -21,7 +20,7 @@ export const LIBCLOUD_CLOUD: SectionSchema = {
   patternProperties: {
     '^.+$': { type: 'string', description: 'An argument of the libcloud driver, by its own name.' },
   },
-  required: ['provider', 'driver_name'],
+  required: ['driver_name'],
   additionalProperties: false,
 };
 

@@ -2,15 +2,14 @@
  * OpenNebula (`provider=opennebula`): the keys of ElastiCluster's OpenNebula provider, each falling
  * back to its ONE_* variable. herd validates them but cannot start nodes on OpenNebula yet.
  */
-import { CLOUD_NODE_COMMON } from './common-node-keys.js';
-import type { KeySchema, SectionSchema } from './types.js';
+import { CLOUD_NODE_COMMON } from '../../config/schema/common-node-keys.js';
+import type { KeySchema, SectionSchema } from '../../config/schema/types.js';
 
 /** Schema of `[cloud/NAME]` with provider=opennebula. */
 export const OPENNEBULA_CLOUD: SectionSchema = {
   type: 'object',
   description: 'OpenNebula (herd cannot start nodes on it yet).',
   properties: {
-    provider: { type: 'string', description: 'opennebula' },
     endpoint: {
       type: 'string',
       format: 'http-url',
@@ -22,7 +21,6 @@ export const OPENNEBULA_CLOUD: SectionSchema = {
     username: { type: 'string', minLength: 1, env: ['ONE_USERNAME'], description: 'User name.' },
     password: { type: 'string', minLength: 1, env: ['ONE_PASSWORD'], description: 'Password.' },
   },
-  required: ['provider'],
   additionalProperties: false,
 };
 
