@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { execCommand } from './exec.js';
 import { listCommand } from './list.js';
 import { listNodesCommand } from './list-nodes.js';
 import { listTemplatesCommand } from './list-templates.js';
@@ -8,6 +9,7 @@ import { setupCommand } from './setup.js';
 import { sftpCommand, sshCommand } from './ssh.js';
 import { startCommand } from './start.js';
 import { stopCommand } from './stop.js';
+import { getCommand, putCommand } from './transfer.js';
 
 /** Every registered command (only commands that work are registered). */
 // biome-ignore lint/suspicious/noExplicitAny: yargs' CommandModule generics differ per command.
@@ -22,4 +24,7 @@ export const commands: CommandModule<any, any>[] = [
   removeNodeCommand,
   sshCommand,
   sftpCommand,
+  execCommand,
+  putCommand,
+  getCommand,
 ];

@@ -1,0 +1,162 @@
+/**
+ * Working on a running cluster: `exec`, `put` and `get` on a selection of its nodes. Nodes are
+ * reached at the address that answered SSH first, with the cluster's key and the host key pinned for
+ * each node; a node without either is reported as failed instead of being connected to unchecked.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import type { SshConnectionOptions } from '../ssh/connect.js';
+import { type ExecResult, type ExecTarget, execOnNodes } from '../ssh/exec.js';
+import { scanLocalSources } from '../ssh/sftp-files.js';
+import { getFromNodes, putOnNodes, type TransferResult } from '../ssh/transfer.js';
+import type { ClusterState, NodeRecord } from '../state/types.js';
+import { type NodeSelector, selectNodes } from './select.js';
+
+/** Options every remote operation takes. */
+export interface RemoteOptions {
+  readonly state: ClusterState;
+  readonly selector: NodeSelector;
+  /** Nodes worked on at once. */
+  readonly fanout: number;
+  readonly signal?: AbortSignal | undefined;
+  /** Called once the nodes are chosen, before any connection. */
+  readonly onSelected?: ((nodes: readonly string[]) => void) | undefined;
+}
+
+/** The SSH target for each node, or why it cannot be reached. */
+export function sshTargetsFor(state: ClusterState, nodes: readonly NodeRecord[]): ExecTarget[] {
+  return nodes.map((n) => {
+    if (!n.preferredIp) {
+      return {
+        name: n.name,
+        unavailable: `${n.name} has no reachable address (state: ${n.state}); run "herd start ${state.templateName} -n ${state.name}" to bring it up`,
+      };
+    }
+    if (!n.hostKey) {
+      return {
+        name: n.name,
+        unavailable: `${n.name} has no pinned SSH host key yet (state: ${n.state}); run "herd start ${state.templateName} -n ${state.name}" to finish starting it`,
+      };
+    }
+    return { name: n.name, host: n.preferredIp, hostKey: n.hostKey };
+  });
+}
+
+/** Chooses the nodes and reads the cluster key: what every connection needs. */
+async function prepare(
+  options: RemoteOptions,
+): Promise<{ targets: ExecTarget[]; connection: SshConnectionOptions }> {
+  const { state } = options;
+  const nodes = selectNodes(state, options.selector);
+  options.onSelected?.(nodes.map((n) => n.name));
+  return {
+    targets: sshTargetsFor(state, nodes),
+    connection: {
+      user: state.template.login.imageUser,
+      privateKey: await readFile(state.paths.privateKey),
+      proxyCommand: state.template.cluster.sshProxyCommand,
+      // A node that answered the probe answers again quickly; allow for a busy one.
+      connectTimeoutMs: Math.max(state.template.cluster.sshProbeTimeout, 10) * 1000,
+      signal: options.signal,
+    },
+  };
+}
+
+/** `herd exec`: runs `command` on the selected nodes. */
+export async function execOnCluster(
+  options: RemoteOptions & {
+    readonly command: string;
+    readonly timeoutMs?: number | undefined;
+    readonly onOutput?: (node: string, stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+    readonly onResult?: (result: ExecResult) => void;
+  },
+): Promise<ExecResult[]> {
+  const { targets, connection } = await prepare(options);
+  return execOnNodes({
+    ...connection,
+    targets,
+    command: options.command,
+    concurrency: options.fanout,
+    timeoutMs: options.timeoutMs,
+    ...(options.onOutput ? { onOutput: options.onOutput } : {}),
+    ...(options.onResult ? { onResult: options.onResult } : {}),
+  });
+}
+
+/** Progress and result callbacks of put and get. */
+interface TransferCallbacks {
+  readonly onProgress?: (node: string, done: number, total: number) => void;
+  readonly onResult?: (result: TransferResult) => void;
+}
+
+/** `herd put`: copies local files and trees to `remote` on the selected nodes. */
+export async function putOnCluster(
+  options: RemoteOptions &
+    TransferCallbacks & { readonly locals: readonly string[]; readonly remote: string },
+): Promise<TransferResult[]> {
+  // Read the local side first: a typo in a local path fails before any connection.
+  const sources = await scanLocalSources(options.locals);
+  const { targets, connection } = await prepare(options);
+  return putOnNodes({
+    ...connection,
+    ...callbacks(options),
+    targets,
+    concurrency: options.fanout,
+    sources,
+    remote: options.remote,
+  });
+}
+
+/** `herd get`: copies `remote` from the selected nodes into `localDir/<node>/`. */
+export async function getFromCluster(
+  options: RemoteOptions & TransferCallbacks & { readonly remote: string; readonly localDir: string },
+): Promise<TransferResult[]> {
+  const { targets, connection } = await prepare(options);
+  return getFromNodes({
+    ...connection,
+    ...callbacks(options),
+    targets,
+    concurrency: options.fanout,
+    remote: options.remote,
+    localDir: options.localDir,
+  });
+}
+
+function callbacks(options: TransferCallbacks): TransferCallbacks {
+  return {
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.onResult ? { onResult: options.onResult } : {}),
+  };
+}
+
+/**
+ * Splits `herd put` words `[SELECTOR] LOCAL... REMOTE`: with three words or more, the first is a
+ * selector unless a local file of that name exists (`-n SELECTOR` is never ambiguous).
+ */
+export function splitPutWords(
+  words: readonly string[],
+  exists: (path: string) => boolean = existsSync,
+): { selector: string[]; locals: string[]; remote: string } {
+  if (words.length < 2) {
+    throw new UsageError('put needs at least one local path and a remote path.', {
+      hint: 'Example: herd put mycluster ./job.sh /tmp/  (or: herd put mycluster -n compute[001-004] ./data /srv/)',
+    });
+  }
+  const selector = words.length >= 3 && !exists(words[0]!) ? [words[0]!] : [];
+  return { selector, locals: words.slice(selector.length, -1), remote: words.at(-1)! };
+}
+
+/** Splits `herd get` words `[SELECTOR] REMOTE LOCALDIR`. */
+export function splitGetWords(words: readonly string[]): {
+  selector: string[];
+  remote: string;
+  localDir: string;
+} {
+  if (words.length < 2 || words.length > 3) {
+    throw new UsageError(`get takes [SELECTOR] REMOTE LOCALDIR, got ${words.length} word(s).`, {
+      hint: 'Example: herd get mycluster /var/log/syslog ./logs  (files land in ./logs/<node>/)',
+    });
+  }
+  return { selector: words.length === 3 ? [words[0]!] : [], remote: words.at(-2)!, localDir: words.at(-1)! };
+}

@@ -1,0 +1,265 @@
+/**
+ * Working on a cluster of real nodes (systemd-nspawn, OpenSSH): `herd exec` with selectors, grouped
+ * and JSON output, timeouts and Ctrl-C that end the remote commands; `herd put` and `herd get` of
+ * trees over SFTP. One small cluster started with --no-setup serves every test.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, lstat, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { herdBin } from '../helpers/cli.js';
+import { createHerdHome, type HerdHome, localConfig } from '../helpers/cluster.js';
+import { canRunLocalNodes } from '../helpers/local-nodes.js';
+
+const BRIDGE = 'htl0';
+const SUBNET = '10.140.0.0/24';
+
+describe.skipIf(!canRunLocalNodes)('exec, put and get on a running cluster', () => {
+  let home: HerdHome;
+  beforeAll(async () => {
+    home = await createHerdHome({
+      bridge: BRIDGE,
+      subnet: SUBNET,
+      config: localConfig({ bridge: BRIDGE, subnet: SUBNET, image: 'debian-12' }),
+    });
+    const start = await home.herd(['start', 'slurm', '-n', 'work', '--no-setup']);
+    if (start.code !== 0) throw new Error(`herd start failed: ${start.stdout}${start.stderr}`);
+  });
+  afterAll(async () => {
+    await home?.destroy();
+  });
+
+  const lines = (text: string) => text.trim().split('\n').sort();
+
+  it('runs a command on every node, each output line prefixed with its node', async () => {
+    const r = await home.herd(['exec', 'work', '--', 'hostname; echo "to stderr" >&2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      'compute001: compute001',
+      'compute002: compute002',
+      'frontend001: frontend001',
+    ]);
+    expect(lines(r.stderr)).toEqual([
+      'compute001: to stderr',
+      'compute002: to stderr',
+      'frontend001: to stderr',
+    ]);
+  });
+
+  it('selects nodes by range, glob, kind and recorded facts', async () => {
+    const names = async (...selection: string[]) => {
+      const r = await home.herd(['exec', 'work', ...selection, '--', 'hostname']);
+      expect(r.code, r.stderr).toBe(0);
+      return lines(r.stdout).map((l) => l.split(': ')[1]);
+    };
+    expect(await names('compute[002]')).toEqual(['compute002']);
+    expect(await names('compute00*')).toEqual(['compute001', 'compute002']);
+    expect(await names('-k', 'frontend')).toEqual(['frontend001']);
+    expect(await names('-n', 'frontend001,compute[1]')).toEqual(['compute001', 'frontend001']);
+    expect(await names('state=ready', 'ip=10.140.0.*', 'kind!=frontend')).toEqual([
+      'compute001',
+      'compute002',
+    ]);
+    const none = await home.herd(['exec', 'work', 'compute[009]', '--', 'true']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('"compute[009]" matches no node or kind of cluster "work"');
+    expect(none.stderr).toContain('compute001 (ready, 10.140.0.');
+  });
+
+  it('--group prints identical output once, naming its nodes', async () => {
+    const r = await home.herd([
+      'exec',
+      'work',
+      '--group',
+      '--',
+      'cat /etc/debian_version | cut -d. -f1; [ $(hostname) != compute002 ]',
+    ]);
+    expect(r.code).toBe(1);
+    const out = r.stdout.split('\n');
+    expect(out[1]).toBe('frontend001,compute001');
+    expect(out[3]).toBe('12');
+    expect(out[5]).toBe('compute002 (exit 1)');
+    expect(out[7]).toBe('12');
+    expect(r.stderr).toContain('exec failed on 1 of 3 node(s):\n  compute002: exit 1');
+  });
+
+  it('--json prints one object per node with its exit status and both streams', async () => {
+    const r = await home.herd([
+      'exec',
+      'work',
+      '--json',
+      '--',
+      'hostname; echo err >&2; [ $(hostname) = compute001 ] && exit 7; true',
+    ]);
+    expect(r.code).toBe(1);
+    const records = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .sort((a, b) => String(a['node']).localeCompare(String(b['node'])));
+    expect(records.map((x) => [x['node'], x['status'], x['exitCode'], x['stdout'], x['stderr']])).toEqual([
+      ['compute001', 'exited', 7, 'compute001\n', 'err\n'],
+      ['compute002', 'exited', 0, 'compute002\n', 'err\n'],
+      ['frontend001', 'exited', 0, 'frontend001\n', 'err\n'],
+    ]);
+    expect(r.stderr).toContain('compute001: exit 7');
+  });
+
+  it('a per-node timeout ends the remote command and all it started', async () => {
+    const r = await home.herd([
+      'exec',
+      'work',
+      '-k',
+      'compute',
+      '-t',
+      '2',
+      '--',
+      'sleep 61 & sleep 62; echo never',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toContain('never');
+    expect(r.stderr).toContain('exec failed on 2 of 2 node(s):\n  compute[001-002]: timed out');
+    const left = await home.herd(['exec', 'work', '-k', 'compute', '--', '! pgrep -f "sleep 6[12]"']);
+    expect(left.code, left.stdout).toBe(0);
+  });
+
+  it('Ctrl-C ends the remote commands and exits 130', async () => {
+    const child = spawn(process.execPath, [herdBin, 'exec', 'work', '--', 'echo started; sleep 63'], {
+      env: { ...process.env, ...home.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if ((stdout.match(/started/g) ?? []).length === 3) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('Interrupted: ending the remote commands');
+    expect(stderr).toContain('frontend001,compute[001-002]: interrupted');
+    const left = await home.herd(['exec', 'work', '--', '! pgrep -f "sleep 6[3]"']);
+    expect(left.code, left.stdout).toBe(0);
+  });
+
+  describe('put and get', () => {
+    let local: string;
+    let digest: string;
+    beforeAll(async () => {
+      local = join(home.dir, 'tree');
+      await mkdir(join(local, 'sub'), { recursive: true });
+      const data = randomBytes(300_000);
+      digest = createHash('sha256').update(data).digest('hex');
+      await writeFile(join(local, 'sub', 'data.bin'), data);
+      await writeFile(join(local, 'run.sh'), '#!/bin/sh\necho ran\n');
+      await chmod(join(local, 'run.sh'), 0o750);
+      await symlink('run.sh', join(local, 'link'));
+      await writeFile(join(home.dir, 'one.txt'), 'one\n');
+      await writeFile(join(home.dir, 'two.txt'), 'two\n');
+    });
+
+    it('put copies a tree, keeping modes and links, to the selected nodes', async () => {
+      const r = await home.herd(['put', 'work', '-k', 'compute', local, '/tmp/put-tree']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('compute[001-002]: 2 file(s), 300 kB to /tmp/put-tree');
+      const check = await home.herd([
+        'exec',
+        'work',
+        '--json',
+        '--',
+        'cd /tmp/put-tree && sha256sum sub/data.bin | cut -d" " -f1 && stat -c %a run.sh && readlink link && ./link',
+      ]);
+      const records = check.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { node: string; exitCode: number; stdout: string });
+      const compute = records.filter((x) => x.node.startsWith('compute'));
+      for (const rec of compute) expect(rec.stdout).toBe(`${digest}\n750\nrun.sh\nran\n`);
+      expect(records.find((x) => x.node === 'frontend001')!.exitCode).not.toBe(0);
+    });
+
+    it('put with a selector word copies several files into a directory', async () => {
+      const r = await home.herd([
+        'put',
+        'work',
+        'compute001',
+        join(home.dir, 'one.txt'),
+        join(home.dir, 'two.txt'),
+        '/root/',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('compute001: 2 file(s)');
+      const check = await home.herd([
+        'exec',
+        'work',
+        '-k',
+        'compute',
+        '--',
+        'cat /root/one.txt /root/two.txt',
+      ]);
+      expect(lines(check.stdout)).toEqual(['compute001: one', 'compute001: two']);
+      expect(check.stderr).toContain('compute002: cat: /root/one.txt: No such file or directory');
+    });
+
+    it('put refuses several files onto a path that is not a directory, and a missing local file', async () => {
+      const several = await home.herd([
+        'put',
+        'work',
+        '-n',
+        'compute001',
+        join(home.dir, 'one.txt'),
+        join(home.dir, 'two.txt'),
+        '/tmp/nodir',
+      ]);
+      expect(several.code).toBe(1);
+      expect(several.stderr).toContain('compute001: /tmp/nodir is not a directory there');
+      const missing = await home.herd(['put', 'work', join(home.dir, 'nope.txt'), '/tmp/']);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain(`Local file ${join(home.dir, 'nope.txt')} cannot be read: ENOENT`);
+    });
+
+    it('get copies a tree from each node into LOCALDIR/<node>/', async () => {
+      const out = join(home.dir, 'got');
+      const r = await home.herd(['get', 'work', 'compute*', '/tmp/put-tree', out, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const records = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(records.map((x) => [x['node'], x['status'], x['files']]).sort()).toEqual([
+        ['compute001', 'done', 2],
+        ['compute002', 'done', 2],
+      ]);
+      for (const node of ['compute001', 'compute002']) {
+        const top = join(out, node, 'put-tree');
+        const data = await readFile(join(top, 'sub', 'data.bin'));
+        expect(createHash('sha256').update(data).digest('hex')).toBe(digest);
+        expect((await lstat(join(top, 'run.sh'))).mode & 0o777).toBe(0o750);
+        expect(await readlink(join(top, 'link'))).toBe('run.sh');
+      }
+      expect(existsSync(join(out, 'frontend001'))).toBe(false);
+    });
+
+    it('get of a single file, and of a path missing on some nodes', async () => {
+      const out = join(home.dir, 'got-one');
+      const r = await home.herd(['get', 'work', '/etc/hostname', out]);
+      expect(r.code, r.stderr).toBe(0);
+      for (const node of ['frontend001', 'compute001', 'compute002']) {
+        expect(readFileSync(join(out, node, 'hostname'), 'utf8').trim()).toBe(node);
+      }
+      const partial = await home.herd(['get', 'work', '/root/one.txt', out]);
+      expect(partial.code).toBe(1);
+      expect(partial.stdout).toContain('compute001: 1 file(s)');
+      expect(partial.stderr).toContain('get failed on 2 of 3 node(s):');
+      expect(partial.stderr).toContain('frontend001,compute002: /root/one.txt does not exist there.');
+    });
+  });
+});
