@@ -69,19 +69,20 @@ function lastValueWins(argv: Record<string, unknown>, instance: object): void {
 
 /** Long options per command (yargs does not expose the failing command's options to `fail`). */
 export const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  start: ['name', 'nodes', 'setup', 'no-setup', 'json'],
+  start: ['name', 'nodes', 'setup', 'no-setup', 'json', 'dry-run'],
   stop: ['yes', 'force', 'wait', 'json'],
   list: ['json'],
   'list-nodes': ['update', 'json'],
   'list-templates': ['json'],
   setup: [],
-  resize: ['add', 'remove', 'setup', 'no-setup', 'yes', 'json'],
+  resize: ['add', 'remove', 'setup', 'no-setup', 'yes', 'json', 'dry-run'],
   'remove-node': ['yes', 'setup', 'no-setup'],
   ssh: ['node'],
   sftp: ['node'],
   exec: ['kind', 'nodes', 'all', 'fanout', 'json', 'group', 'timeout'],
   put: ['kind', 'nodes', 'all', 'fanout', 'json'],
   get: ['kind', 'nodes', 'all', 'fanout', 'json'],
+  check: ['json'],
 };
 
 /** Adds "did you mean --x?" to yargs' "Unknown argument(s): y", from the options of the command used. */

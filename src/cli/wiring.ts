@@ -69,6 +69,12 @@ export function passthroughArgs(args: object): string[] {
   return Array.isArray(rest) ? rest.map(String) : [];
 }
 
+/** What a dry run needs: state to read, providers for their read-only preflight, a logger. */
+export async function buildPlanDeps(ctx: CliContext) {
+  const [{ createProvider }, repo] = await Promise.all([import('../providers/index.js'), openRepo(ctx)]);
+  return { repo, createProvider, log: ctx.log };
+}
+
 /** Everything the orchestration functions need, wired to the real implementations. */
 export async function buildDeps(ctx: CliContext, options: { json: boolean }): Promise<ClusterDeps> {
   const [{ createProvider }, ssh, keys, knownHosts, setup] = await Promise.all([

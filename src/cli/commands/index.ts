@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { checkCommand } from './check.js';
 import { execCommand } from './exec.js';
 import { listCommand } from './list.js';
 import { listNodesCommand } from './list-nodes.js';
@@ -27,4 +28,5 @@ export const commands: CommandModule<any, any>[] = [
   execCommand,
   putCommand,
   getCommand,
+  checkCommand,
 ];
