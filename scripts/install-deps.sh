@@ -16,6 +16,8 @@ declare -A NEED=(
   [ssh]=openssh-client
   [sftp]=openssh-client
   [ssh-keygen]=openssh-client
+  # The tests run the zsh completion script (herd completion zsh) in a real zsh.
+  [zsh]=zsh
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

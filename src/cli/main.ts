@@ -74,15 +74,16 @@ export const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   list: ['json'],
   'list-nodes': ['update', 'json'],
   'list-templates': ['json'],
-  setup: [],
+  setup: ['json'],
   resize: ['add', 'remove', 'setup', 'no-setup', 'yes', 'json', 'dry-run'],
-  'remove-node': ['yes', 'setup', 'no-setup'],
+  'remove-node': ['yes', 'setup', 'no-setup', 'json'],
   ssh: ['node'],
   sftp: ['node'],
   exec: ['kind', 'nodes', 'all', 'fanout', 'json', 'group', 'timeout'],
   put: ['kind', 'nodes', 'all', 'fanout', 'json'],
   get: ['kind', 'nodes', 'all', 'fanout', 'json'],
   check: ['json'],
+  completion: [],
 };
 
 /** Adds "did you mean --x?" to yargs' "Unknown argument(s): y", from the options of the command used. */

@@ -10,7 +10,6 @@ import type { CloudSection, LoadedConfig } from '../config/types.js';
 import { formatProblem } from '../errors.js';
 import type { StateRepository } from '../state/index.js';
 import type { ClusterState } from '../state/types.js';
-import { createProgress } from '../ui/progress.js';
 import type { CliContext } from './context.js';
 import { defaultConfigTemplate, playbooksDir } from './paths.js';
 
@@ -77,13 +76,15 @@ export async function buildPlanDeps(ctx: CliContext) {
 
 /** Everything the orchestration functions need, wired to the real implementations. */
 export async function buildDeps(ctx: CliContext, options: { json: boolean }): Promise<ClusterDeps> {
-  const [{ createProvider }, ssh, keys, knownHosts, setup] = await Promise.all([
+  const [{ createProvider }, ssh, keys, knownHosts, setup, { createProgress }] = await Promise.all([
     import('../providers/index.js'),
     import('../ssh/wait-for-ssh.js'),
     import('../ssh/keys.js'),
     import('../ssh/known-hosts.js'),
     import('../setup/index.js'),
+    import('../ui/progress.js'),
   ]);
+  const progress = createProgress({ json: options.json, verbosity: ctx.verbosity });
   const repo = await openRepo(ctx);
   const { readFile } = await import('node:fs/promises');
 
@@ -126,6 +127,12 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       bundledRolesDir: join(playbooksDir, 'roles'),
     });
     ctx.log.debug(`Running: ${invocation.command} ${invocation.args.join(' ')}`, 2);
+    // Only a terminal draws a bar of tasks done; the count comes from a --list-tasks run beside the real one.
+    if (progress.expectTasks && request.verbosity === 0) {
+      void setup.countTasks(invocation, request.signal).then((count) => {
+        if (count !== undefined) progress.expectTasks?.(count);
+      });
+    }
     await setup.runAnsible({
       ...invocation,
       cluster: request.state.name,
@@ -150,7 +157,7 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       await keys.generateKeyPair(privatePath, comment.replace(/^herd-/, ''));
     },
     log: ctx.log,
-    progress: createProgress({ json: options.json, verbosity: ctx.verbosity }),
+    progress,
     verbosity: ctx.verbosity,
     playbooksDir,
   };

@@ -8,6 +8,7 @@ import { AbortError, AnsibleError, HostRequirementError } from '../errors.js';
 import { ensureControlPathDir } from '../ssh/openssh.js';
 import type { AnsibleInvocation } from './ansible.js';
 import { type AnsibleOutputSummary, createAnsibleOutputParser, failedHostsOf } from './ansible-output.js';
+import { parseTaskList } from './ansible-progress.js';
 
 /** Options of {@link runAnsible}. */
 export interface RunAnsibleOptions extends AnsibleInvocation {
@@ -77,6 +78,26 @@ export async function runAnsible(options: RunAnsibleOptions): Promise<void> {
   }
   if (result.exitCode === 0) return;
   throw ansibleFailure(parser.summary(), result.exitCode, options.cluster);
+}
+
+/**
+ * The number of tasks the run will list (`--list-tasks` with the same arguments), for the progress
+ * bar; undefined when it cannot be had. Runs beside the real run, so it costs no wall time.
+ */
+export async function countTasks(
+  invocation: AnsibleInvocation,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
+  const result = await execa(invocation.command, [...invocation.args, '--list-tasks'], {
+    env: invocation.env,
+    reject: false,
+    stdin: 'ignore',
+    timeout: 120_000,
+    ...(signal ? { cancelSignal: signal } : {}),
+  });
+  if (result.exitCode !== 0) return undefined;
+  const { tasks } = parseTaskList(String(result.stdout));
+  return tasks > 0 ? tasks : undefined;
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

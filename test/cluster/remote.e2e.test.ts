@@ -8,8 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, lstat, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { herdBin } from '../helpers/cli.js';
+import { herdBin, runHerd } from '../helpers/cli.js';
 import { createHerdHome, type HerdHome, localConfig } from '../helpers/cluster.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
@@ -19,12 +20,28 @@ const SUBNET = '10.140.0.0/24';
 describe.skipIf(!canRunLocalNodes)('exec, put and get on a running cluster', () => {
   let home: HerdHome;
   beforeAll(async () => {
+    // A template whose setup is a playbook of seconds, for the progress display of `herd setup`.
+    const quick = `
+[setup/quick]
+provider=ansible
+playbook_path=${join(import.meta.dirname, 'fixtures', 'quick-setup.yml')}
+frontend_groups=slurm_master
+compute_groups=slurm_worker
+
+[cluster/quick]
+cloud=local
+login=local
+setup=quick
+image_id=debian-12
+frontend_nodes=1
+compute_nodes=2
+`;
     home = await createHerdHome({
       bridge: BRIDGE,
       subnet: SUBNET,
-      config: localConfig({ bridge: BRIDGE, subnet: SUBNET, image: 'debian-12' }),
+      config: localConfig({ bridge: BRIDGE, subnet: SUBNET, image: 'debian-12', extra: quick }),
     });
-    const start = await home.herd(['start', 'slurm', '-n', 'work', '--no-setup']);
+    const start = await home.herd(['start', 'quick', '-n', 'work', '--no-setup']);
     if (start.code !== 0) throw new Error(`herd start failed: ${start.stdout}${start.stderr}`);
   });
   afterAll(async () => {
@@ -148,6 +165,56 @@ describe.skipIf(!canRunLocalNodes)('exec, put and get on a running cluster', () 
     expect(stderr).toContain('frontend001,compute[001-002]: interrupted');
     const left = await home.herd(['exec', 'work', '--', '! pgrep -f "sleep 6[3]"']);
     expect(left.code, left.stdout).toBe(0);
+  });
+
+  describe('setup progress', () => {
+    it('off a terminal: one line per play, the step with its task count and time', async () => {
+      const r = await home.herd(['setup', 'work']);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stderr.split('\n');
+      expect(lines).toContain('Configure 3 node(s) with Ansible ...');
+      expect(lines).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(
+            /^ {2}play 1 "Quick play": 2 task\(s\) on 3 host\(s\), 3 changed, 0 failed \(0:\d\d\)$/,
+          ),
+          expect.stringMatching(
+            /^ {2}play 2 "Second quick play": 1 task\(s\) on 3 host\(s\), 3 changed, 0 failed/,
+          ),
+          expect.stringMatching(/^Configure 3 node\(s\) with Ansible done \(3 task\(s\) in 0:\d\d\)$/),
+        ]),
+      );
+    });
+
+    it('a failing host is shown at once with its task, before the run ends', async () => {
+      const r = await runHerd(['setup', 'work'], {
+        env: { ...home.env, HERD_TEST_FAIL: '1' },
+        timeoutMs: 300_000,
+      });
+      expect(r.code).toBe(1);
+      const failed = r.stderr.indexOf('  FAILED compute002 in task "Maybe fail": told to fail');
+      expect(failed, r.stderr).toBeGreaterThan(-1);
+      expect(failed).toBeLessThan(r.stderr.indexOf('play 2 "Second quick play"'));
+      expect(r.stderr).toContain('Ansible setup failed on 1 host (compute002)');
+    });
+
+    it('on a terminal: the live view of plays and tasks, erased when done', async () => {
+      // script(1) runs herd on a pseudo-terminal, as a user at a terminal would.
+      const r = await execa('script', ['-qec', `${process.execPath} ${herdBin} setup work`, '/dev/null'], {
+        env: { ...process.env, ...home.env, COLUMNS: '120' },
+        reject: false,
+        timeout: 300_000,
+        stdin: 'ignore',
+      });
+      expect(r.exitCode, String(r.stdout)).toBe(0);
+      expect(r.stdout).toContain('  play 2: Second quick play');
+      expect(r.stdout).toMatch(/ {2}task Say done: \d\/3 host\(s\) done, \d changed, 0 failed/);
+      expect(r.stdout).toMatch(
+        /Configure 3 node\(s\) with Ansible {2}(\[[#-]{20}\] \d\/\d tasks|\d task\(s\)) {2}0:\d\d/,
+      );
+      expect(r.stdout).toContain('\x1b[J');
+      expect(r.stdout).toMatch(/Configure 3 node\(s\) with Ansible done \(3 task\(s\) in 0:\d\d\)/);
+    });
   });
 
   describe('put and get', () => {

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { checkCommand } from './check.js';
+import { completionCommand } from './completion.js';
 import { execCommand } from './exec.js';
 import { listCommand } from './list.js';
 import { listNodesCommand } from './list-nodes.js';
@@ -29,4 +30,5 @@ export const commands: CommandModule<any, any>[] = [
   putCommand,
   getCommand,
   checkCommand,
+  completionCommand,
 ];
