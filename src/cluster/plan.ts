@@ -13,7 +13,7 @@ import type { NodeRecord } from '../state/types.js';
 import type { ClusterDeps } from './deps.js';
 import { isLive } from './records.js';
 import { isSlurmWorker, pickVictims } from './resize.js';
-import { withNodeCounts } from './template.js';
+import { templateForStart } from './template.js';
 
 /** Nodes of one kind that would be created, and how. */
 export interface KindCreatePlan {
@@ -75,19 +75,7 @@ export async function planStart(options: {
   const { deps, name } = options;
   validateClusterName(name);
   const existing = await deps.repo.tryLoad(name);
-  if (existing && existing.templateName !== options.template.name) {
-    throw new UsageError(
-      `A cluster named "${name}" already exists, started from template "${existing.templateName}", not "${options.template.name}".`,
-      { hint: `Choose another name with -n, or manage it with herd resize ${name} / herd stop ${name}.` },
-    );
-  }
-  const base = existing
-    ? {
-        ...options.template,
-        kinds: options.template.kinds.map((k) => existing.template.kinds.find((e) => e.name === k.name) ?? k),
-      }
-    : options.template;
-  const template = withNodeCounts(base, options.nodeCounts, '--nodes');
+  const template = templateForStart(existing, options.template, name, options.nodeCounts);
   const nodes = existing?.nodes ?? [];
   const failed = nodes.filter((n) => !isLive(n));
   const live = nodes.filter(isLive);

@@ -5,7 +5,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -20,6 +19,7 @@ import {
   renderBar,
   renderLiveBlock,
 } from '../../src/ui/setup-progress.js';
+import { captureStream } from '../helpers/streams.js';
 
 const playbook = join(import.meta.dirname, 'fixtures', 'progress.yml');
 let dir: string;
@@ -118,18 +118,9 @@ describe('AnsibleProgressTracker', () => {
   });
 });
 
-function sink() {
-  const stream = new PassThrough();
-  let text = '';
-  stream.on('data', (d) => {
-    text += d;
-  });
-  return { stream, text: () => text };
-}
-
 describe('setup display', () => {
   it('off a terminal: one line per play and failures at once, nothing else', () => {
-    const out = sink();
+    const out = captureStream();
     let clock = 0;
     const display = createSetupDisplay('Configure 3 node(s) with Ansible', {
       stream: out.stream,
@@ -151,7 +142,7 @@ describe('setup display', () => {
   });
 
   it('on a terminal: a live block redrawn in place, the failure printed above it, all erased at the end', () => {
-    const out = sink();
+    const out = captureStream();
     const display = createSetupDisplay('Configure 3 node(s)', {
       stream: out.stream,
       tty: true,
@@ -171,7 +162,7 @@ describe('setup display', () => {
   });
 
   it('shows nothing for a step without Ansible output', () => {
-    const out = sink();
+    const out = captureStream();
     const display = createSetupDisplay('Terminate 3 node(s)', { stream: out.stream, tty: true, tickMs: 0 });
     expect(display.finish()).toBe('');
     expect(out.text()).toBe('');

@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ExecResult } from '../../src/ssh/exec.js';
 import {
@@ -10,15 +9,7 @@ import {
   renderGroups,
   summarizeFailures,
 } from '../../src/ui/exec-output.js';
-
-function sink() {
-  const stream = new PassThrough();
-  let text = '';
-  stream.on('data', (d) => {
-    text += d;
-  });
-  return { stream, text: () => text };
-}
+import { captureStream } from '../helpers/streams.js';
 
 const ok = (node: string): ExecResult => ({ node, status: 'exited', exitCode: 0, durationMs: 1 });
 const exit = (node: string, code: number): ExecResult => ({
@@ -30,8 +21,8 @@ const exit = (node: string, code: number): ExecResult => ({
 
 describe('LinePrefixer', () => {
   it('prefixes complete lines as they arrive, per node and stream, and flushes a last partial line', () => {
-    const out = sink();
-    const err = sink();
+    const out = captureStream();
+    const err = captureStream();
     const p = new LinePrefixer({ stdout: out.stream, stderr: err.stream });
     p.write('a', 'stdout', Buffer.from('one\ntw'));
     p.write('b', 'stdout', Buffer.from('x\n'));
@@ -44,8 +35,8 @@ describe('LinePrefixer', () => {
   });
 
   it('keeps a UTF-8 character split across chunks whole', () => {
-    const out = sink();
-    const p = new LinePrefixer({ stdout: out.stream, stderr: sink().stream });
+    const out = captureStream();
+    const p = new LinePrefixer({ stdout: out.stream, stderr: captureStream().stream });
     const bytes = Buffer.from('héllo\n');
     p.write('a', 'stdout', bytes.subarray(0, 2));
     p.write('a', 'stdout', bytes.subarray(2));
@@ -144,8 +135,8 @@ describe('failure summary', () => {
 
 describe('createExecPrinter', () => {
   it('--json: one object per node as it finishes, with both streams', () => {
-    const out = sink();
-    const err = sink();
+    const out = captureStream();
+    const err = captureStream();
     const printer = createExecPrinter('json', { stdout: out.stream, stderr: err.stream });
     printer.onOutput('a', 'stdout', Buffer.from('hi\n'));
     printer.onOutput('a', 'stderr', Buffer.from('oops\n'));
