@@ -83,16 +83,16 @@ export async function planStart(options: {
     template.kinds.map((k) => [k.name, Math.max(0, k.count - live.filter((n) => n.kind === k.name).length)]),
   );
   const key = await keyPlan(template, existing?.paths.publicKey ?? deps.repo.pathsFor(name).publicKey);
-  const plan = await withCloud(
+  const plan = await withCloud({
     deps,
-    template.cloud,
+    cloud: template.cloud,
     name,
     template,
     live,
     wanted,
-    key.publicKey,
-    options.signal,
-  );
+    key,
+    signal: options.signal,
+  });
   const creating = plan.create.reduce((n, k) => n + k.count, 0);
   return finish({
     ...plan,
@@ -134,16 +134,16 @@ export async function planResize(options: {
   const live = remaining.filter((n) => !failed.includes(n));
   const wanted = new Map(options.add.map(({ kind, count }) => [kind, count]));
   const key = await keyPlan(template, state.paths.publicKey);
-  const plan = await withCloud(
+  const plan = await withCloud({
     deps,
-    options.cloud,
+    cloud: options.cloud,
     name,
     template,
     live,
     wanted,
-    key.publicKey,
-    options.signal,
-  );
+    key,
+    signal: options.signal,
+  });
   const drain = state.setupCompletedAt !== undefined;
   return finish({
     ...plan,
@@ -194,16 +194,20 @@ async function keyPlan(
 }
 
 /** Names of the new nodes, and what the provider's preflight says about them. */
-async function withCloud(
-  deps: PlanDeps,
-  cloud: CloudSection,
-  name: string,
-  template: Template,
-  live: readonly NodeRecord[],
-  wanted: ReadonlyMap<string, number>,
-  publicKey: string | undefined,
-  signal: AbortSignal | undefined,
-): Promise<Omit<ClusterPlan, 'action' | 'existing' | 'remove' | 'setup' | 'ok'>> {
+async function withCloud(options: {
+  readonly deps: PlanDeps;
+  readonly cloud: CloudSection;
+  readonly name: string;
+  readonly template: Template;
+  /** Nodes that stay. */
+  readonly live: readonly NodeRecord[];
+  /** New nodes per kind. */
+  readonly wanted: ReadonlyMap<string, number>;
+  readonly key: { publicKey: string | undefined };
+  readonly signal: AbortSignal | undefined;
+}): Promise<Omit<ClusterPlan, 'action' | 'existing' | 'remove' | 'setup' | 'ok'>> {
+  const { deps, cloud, name, template, live, wanted, signal } = options;
+  const publicKey = options.key.publicKey;
   const taken = live.map((n) => n.name);
   const create: KindCreatePlan[] = [];
   for (const kind of template.kinds) {
