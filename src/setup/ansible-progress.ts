@@ -33,8 +33,11 @@ export interface AnsibleSnapshot {
   task: string | undefined;
   /** Tasks started, Gathering Facts not counted (`--list-tasks` does not list it). */
   tasksStarted: number;
-  /** Hosts of the current play seen so far. */
-  playHosts: number;
+  /**
+   * Hosts the current task runs on, as far as known: those of the play once its first task is over,
+   * before that those seen so far in the run; undefined at the very start.
+   */
+  taskHosts: number | undefined;
   /** Hosts that reported a result for the current task. */
   taskDone: number;
   taskChanged: number;
@@ -50,6 +53,11 @@ export class AnsibleProgressTracker {
   private play: PlaySummary | undefined;
   private playStarted = 0;
   private playHosts = new Set<string>();
+  private readonly runHosts = new Set<string>();
+  /** Hosts seen in the run before the current task began. */
+  private hostsBefore = 0;
+  /** The play's first task is over: playHosts holds every host of the play. */
+  private playKnown = false;
   private task: string | undefined;
   private tasksStarted = 0;
   private taskDone = new Set<string>();
@@ -79,6 +87,7 @@ export class AnsibleProgressTracker {
         this.play = { index, name: play[1]!, tasks: 0, hosts: 0, changed: 0, failed: [], durationMs: 0 };
         this.playStarted = this.now();
         this.playHosts = new Set();
+        this.playKnown = false;
         this.task = undefined;
         events.push({ type: 'play', name: play[1]!, index });
       } else {
@@ -89,6 +98,8 @@ export class AnsibleProgressTracker {
     }
     const task = TASK.exec(line);
     if (task) {
+      if (this.task !== undefined) this.playKnown = true;
+      this.hostsBefore = this.runHosts.size;
       this.task = task[1]!;
       this.taskDone = new Set();
       this.taskChanged = new Set();
@@ -139,7 +150,11 @@ export class AnsibleProgressTracker {
       playIndex: this.play?.index ?? 0,
       task: this.task,
       tasksStarted: this.tasksStarted,
-      playHosts: this.playHosts.size,
+      taskHosts: this.playKnown
+        ? this.playHosts.size
+        : this.hostsBefore > 0
+          ? Math.max(this.hostsBefore, this.taskDone.size)
+          : undefined,
       taskDone: this.taskDone.size,
       taskChanged: this.taskChanged.size,
       failedHosts: [...this.failed],
@@ -148,6 +163,7 @@ export class AnsibleProgressTracker {
 
   private seen(host: string): void {
     this.playHosts.add(host);
+    this.runHosts.add(host);
     this.taskDone.add(host);
   }
 

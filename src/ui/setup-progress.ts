@@ -119,7 +119,7 @@ export function renderLiveBlock(
         ? '0 failed'
         : `${s.failedHosts.length} failed (${s.failedHosts.join(', ')})`;
     lines.push(
-      `  task ${s.task}: ${s.taskDone}/${s.playHosts} host(s) done, ${s.taskChanged} changed, ${failed}`,
+      `  task ${s.task}: ${s.taskDone}/${s.taskHosts} host(s) done, ${s.taskChanged} changed, ${failed}`,
     );
   }
   return lines;

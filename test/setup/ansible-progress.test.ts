@@ -92,11 +92,27 @@ describe('AnsibleProgressTracker', () => {
       playIndex: 1,
       task: 'Loop over items',
       tasksStarted: 3,
-      playHosts: 3,
+      taskHosts: 3,
       taskDone: 1,
       taskChanged: 1,
       failedHosts: [],
     });
+  });
+
+  it('knows how many hosts a task has: unknown at first, then from the run, then from the play', () => {
+    const tracker = new AnsibleProgressTracker();
+    const feedUntil = (predicate: (line: string) => boolean) => {
+      for (const line of output.splice(0, output.findIndex(predicate) + 1)) tracker.push(line);
+    };
+    const saved = [...output];
+    try {
+      feedUntil((l) => l.startsWith('changed: ['));
+      expect(tracker.snapshot).toMatchObject({ task: 'Say hello', taskDone: 1, taskHosts: undefined });
+      feedUntil((l) => l.startsWith('TASK [Break on c]'));
+      expect(tracker.snapshot).toMatchObject({ play: 'Second play', taskDone: 0, taskHosts: 3 });
+    } finally {
+      output.splice(0, output.length, ...saved);
+    }
   });
 
   it('counts the tasks --list-tasks lists, for the same invocation', async () => {
@@ -181,7 +197,7 @@ describe('setup display', () => {
           playIndex: 2,
           task: 'T',
           tasksStarted: 9,
-          playHosts: 4,
+          taskHosts: 4,
           taskDone: 1,
           taskChanged: 1,
           failedHosts: [],
