@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { SshError, UsageError } from '../errors.js';
 import type { SshConnectionOptions } from '../ssh/connect.js';
 import { type ExecResult, type ExecTarget, execOnNodes } from '../ssh/exec.js';
 import { scanLocalSources } from '../ssh/sftp-files.js';
@@ -54,13 +54,27 @@ async function prepare(
     targets: sshTargetsFor(state, nodes),
     connection: {
       user: state.template.login.imageUser,
-      privateKey: await readFile(state.paths.privateKey),
+      privateKey: await readKey(state),
       proxyCommand: state.template.cluster.sshProxyCommand,
       // A node that answered the probe answers again quickly; allow for a busy one.
       connectTimeoutMs: Math.max(state.template.cluster.sshProbeTimeout, 10) * 1000,
       signal: options.signal,
     },
   };
+}
+
+async function readKey(state: ClusterState): Promise<Buffer> {
+  try {
+    return await readFile(state.paths.privateKey);
+  } catch (error) {
+    throw new SshError(
+      'SshKeyMissing',
+      `Cannot read the key of cluster "${state.name}", ${state.paths.privateKey}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      {
+        hint: 'Restore the key file (or point user_key_private at it in the login section), or run herd as the user who started the cluster.',
+      },
+    );
+  }
 }
 
 /** `herd exec`: runs `command` on the selected nodes. */
