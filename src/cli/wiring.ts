@@ -76,12 +76,13 @@ export async function buildPlanDeps(ctx: CliContext) {
 
 /** Everything the orchestration functions need, wired to the real implementations. */
 export async function buildDeps(ctx: CliContext, options: { json: boolean }): Promise<ClusterDeps> {
-  const [{ createProvider }, ssh, keys, knownHosts, setup, { createProgress }] = await Promise.all([
+  const [{ createProvider }, ssh, keys, knownHosts, setup, estimate, { createProgress }] = await Promise.all([
     import('../providers/index.js'),
     import('../ssh/wait-for-ssh.js'),
     import('../ssh/keys.js'),
     import('../ssh/known-hosts.js'),
     import('../setup/index.js'),
+    import('../setup/task-estimate.js'),
     import('../ui/progress.js'),
   ]);
   const progress = createProgress({ json: options.json, verbosity: ctx.verbosity });
@@ -127,18 +128,24 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       bundledRolesDir: join(playbooksDir, 'roles'),
     });
     ctx.log.debug(`Running: ${invocation.command} ${invocation.args.join(' ')}`, 2);
-    // Only a terminal draws a bar of tasks done; the count comes from a --list-tasks run beside the real one.
+    // Only a terminal draws a bar of tasks done, against an estimate made beside the real run.
+    const key = [template.setup.playbookPath, ...(request.extraArgs ?? [])].join(' ');
     if (progress.expectTasks && request.verbosity === 0) {
-      void setup.countTasks(invocation, request.signal).then((count) => {
+      void estimate.estimateTaskCount(invocation, repo.dir, key, request.signal).then((count) => {
         if (count !== undefined) progress.expectTasks?.(count);
       });
     }
+    const started = estimate.createTaskCounter();
     await setup.runAnsible({
       ...invocation,
       cluster: request.state.name,
-      ...(request.onLine ? { onLine: request.onLine } : {}),
+      onLine: (line) => {
+        started.push(line);
+        request.onLine?.(line);
+      },
       ...(request.signal ? { signal: request.signal } : {}),
     });
+    await estimate.rememberTaskCount(repo.dir, key, started.count).catch(() => undefined);
   };
 
   return {

@@ -8,7 +8,7 @@ import type { Template } from '../config/types.js';
 import { ansibleSshArgs } from '../ssh/openssh.js';
 import type { ClusterState } from '../state/types.js';
 
-export { countTasks, runAnsible } from './run-ansible.js';
+export { runAnsible } from './run-ansible.js';
 
 /** A command to run: executable, arguments and the environment variables herd sets. */
 export interface AnsibleInvocation {

@@ -1,3 +1,3 @@
 /** The Ansible setup stage: inventory and ansible-playbook runner. */
-export { buildAnsibleInvocation, countTasks, runAnsible } from './ansible.js';
+export { buildAnsibleInvocation, runAnsible } from './ansible.js';
 export { renderInventory, writeInventory } from './inventory.js';

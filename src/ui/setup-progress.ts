@@ -106,11 +106,14 @@ export function renderLiveBlock(
   expected: number | undefined,
   elapsedMs: number,
 ): string[] {
-  const total = expected === undefined ? undefined : Math.max(expected, s.tasksStarted);
+  // The estimate may fall short (dynamic includes): then the bar stops just short of full.
+  const over = expected !== undefined && s.tasksStarted > expected;
   const bar =
-    total === undefined
+    expected === undefined
       ? `${s.tasksStarted} task(s)`
-      : `${renderBar(s.tasksStarted, total, 20)} ${s.tasksStarted}/${total} tasks`;
+      : over
+        ? `${renderBar(19, 20, 20)} ${s.tasksStarted}/${expected}+ tasks`
+        : `${renderBar(s.tasksStarted, expected, 20)} ${s.tasksStarted}/${expected} tasks`;
   const lines = [`${title}  ${bar}  ${formatElapsed(elapsedMs)}`];
   if (s.play !== undefined) lines.push(`  play ${s.playIndex}: ${s.play}`);
   if (s.task !== undefined) {

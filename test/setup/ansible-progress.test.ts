@@ -2,7 +2,7 @@
  * The progress tracker and the setup display, fed with the real output of ansible-playbook running a
  * small playbook (test/setup/fixtures/progress.yml) on three local-connection hosts.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -13,6 +13,7 @@ import {
   parseTaskList,
 } from '../../src/setup/ansible-progress.js';
 import { countTasks } from '../../src/setup/run-ansible.js';
+import { createTaskCounter, estimateTaskCount, rememberTaskCount } from '../../src/setup/task-estimate.js';
 import {
   createSetupDisplay,
   formatElapsed,
@@ -115,6 +116,21 @@ describe('AnsibleProgressTracker', () => {
     }
   });
 
+  it('estimates a run from --list-tasks and the last run of the same playbook, whichever is more', async () => {
+    const invocation = { command: 'ansible-playbook', args: ['-i', inventory, playbook], env };
+    const counter = createTaskCounter();
+    for (const line of output) counter.push(line);
+    expect(counter.count).toBe(6);
+    const storage = join(dir, 'storage');
+    expect(await estimateTaskCount(invocation, storage, 'pb')).toBe(6);
+    await rememberTaskCount(storage, 'pb', 11);
+    expect(await estimateTaskCount(invocation, storage, 'pb')).toBe(11);
+    expect(await estimateTaskCount(invocation, storage, 'other')).toBe(6);
+    expect((await stat(join(storage, 'cache', 'ansible-tasks.json'))).mode & 0o777).toBe(0o600);
+    await writeFile(join(storage, 'cache', 'ansible-tasks.json'), 'not json');
+    expect(await estimateTaskCount(invocation, storage, 'pb')).toBe(6);
+  });
+
   it('counts the tasks --list-tasks lists, for the same invocation', async () => {
     const count = await countTasks({ command: 'ansible-playbook', args: ['-i', inventory, playbook], env });
     expect(count).toBe(6);
@@ -182,6 +198,25 @@ describe('setup display', () => {
     const display = createSetupDisplay('Terminate 3 node(s)', { stream: out.stream, tty: true, tickMs: 0 });
     expect(display.finish()).toBe('');
     expect(out.text()).toBe('');
+  });
+
+  it('stops the bar short of full when more tasks start than estimated', () => {
+    const snapshot = {
+      play: 'P',
+      playIndex: 1,
+      task: 'T',
+      tasksStarted: 9,
+      taskHosts: 2,
+      taskDone: 0,
+      taskChanged: 0,
+      failedHosts: [],
+    };
+    expect(renderLiveBlock('Setup', snapshot, 12, 0)[0]).toBe(
+      'Setup  [###############-----] 9/12 tasks  0:00',
+    );
+    expect(renderLiveBlock('Setup', snapshot, 6, 0)[0]).toBe(
+      'Setup  [###################-] 9/6+ tasks  0:00',
+    );
   });
 
   it('renders the pieces', () => {
