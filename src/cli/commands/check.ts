@@ -13,7 +13,7 @@ interface Args extends GlobalArgs {
 /** `herd check [CLOUD...]`. */
 export const checkCommand: CommandModule<GlobalArgs, Args> = {
   command: 'check [clouds..]',
-  describe: 'Check credentials, clouds, host, Ansible and templates with read-only calls',
+  describe: 'Check clouds, host, Ansible and templates (read-only calls)',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('clouds', {

@@ -10,7 +10,7 @@ interface Args extends GlobalArgs {
 /** `herd completion [bash|zsh]`. */
 export const completionCommand: CommandModule<GlobalArgs, Args> = {
   command: 'completion [shell]',
-  describe: 'Print the shell completion script (bash or zsh) for commands, options, templates and clusters',
+  describe: 'Print the bash or zsh completion script',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('shell', { type: 'string', describe: 'bash or zsh (default: from $SHELL)' })

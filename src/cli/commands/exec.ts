@@ -21,7 +21,7 @@ interface Args extends GlobalArgs, SelectionArgs {
 /** `herd exec NAME [SELECTOR...] -- COMMAND`. */
 export const execCommand: CommandModule<GlobalArgs, Args> = {
   command: 'exec <cluster> [selectors..]',
-  describe: 'Run a command on many nodes in parallel (the command goes after --)',
+  describe: 'Run a command on many nodes in parallel (command after --)',
   builder: (y: Argv<GlobalArgs>) =>
     withSelectionOptions(
       y

@@ -6,7 +6,6 @@ import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
 import { parseNodeCounts } from '../node-counts.js';
-import { printPlan } from '../print-plan.js';
 import { buildDeps, buildPlanDeps, liveCloud, openRepo } from '../wiring.js';
 
 interface Args extends GlobalArgs {
@@ -73,6 +72,7 @@ export const resizeCommand: CommandModule<GlobalArgs, Args> = {
         remove,
         setup: args.setup !== false,
       });
+      const { printPlan } = await import('../print-plan.js');
       return printPlan(plan, args.json === true);
     }
     if (remove.length > 0) {

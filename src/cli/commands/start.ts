@@ -4,7 +4,6 @@ import { printJson, printLines } from '../../ui/output.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
 import { parseNodeCounts } from '../node-counts.js';
-import { printPlan } from '../print-plan.js';
 import { buildDeps, buildPlanDeps, loadConfigFor } from '../wiring.js';
 
 interface Args extends GlobalArgs {
@@ -61,6 +60,7 @@ export const startCommand: CommandModule<GlobalArgs, Args> = {
         nodeCounts,
         setup: args.setup !== false,
       });
+      const { printPlan } = await import('../print-plan.js');
       return printPlan(plan, args.json === true);
     }
     const deps = await buildDeps(ctx, { json: args.json === true });

@@ -21,8 +21,8 @@ function transferCommand(verb: 'put' | 'get'): CommandModule<GlobalArgs, Args> {
     command: `${verb} <cluster> <paths..>`,
     describe:
       verb === 'put'
-        ? 'Copy local files or directories to nodes over SFTP: put NAME [SELECTOR] LOCAL... REMOTE'
-        : 'Copy a file or directory from nodes over SFTP into LOCALDIR/<node>/: get NAME [SELECTOR] REMOTE LOCALDIR',
+        ? 'Copy files to nodes over SFTP: [SELECTOR] LOCAL... REMOTE'
+        : 'Copy files from nodes into DIR/<node>/: [SELECTOR] REMOTE DIR',
     builder: (y: Argv<GlobalArgs>) =>
       withSelectionOptions(
         y
