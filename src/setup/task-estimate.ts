@@ -5,6 +5,7 @@
  * The record is `<storage>/cache/ansible-tasks.json`: not beside the state files, whose `*.json`
  * names are clusters.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writePrivateFileAtomic } from '../ssh/write-private-file.js';
@@ -13,6 +14,16 @@ import { TASK } from './ansible-output.js';
 import { countTasks } from './run-ansible.js';
 
 const FILE = join('cache', 'ansible-tasks.json');
+
+/**
+ * The record's key for a playbook run with these arguments: a digest, since the arguments may hold
+ * extra vars with secrets, which never reach a file herd keeps.
+ */
+export function taskCountKey(playbook: string, extraArgs: readonly string[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify([playbook, ...extraArgs]))
+    .digest('hex');
+}
 
 /** Counts the tasks a run starts (Gathering Facts aside, as --list-tasks does) from its output lines. */
 export function createTaskCounter(): { push(line: string): void; readonly count: number } {
@@ -30,7 +41,7 @@ export function createTaskCounter(): { push(line: string): void; readonly count:
 
 /** The larger of what `--list-tasks` lists and what the last run of `key` started; undefined when neither is known. */
 export async function estimateTaskCount(
-  invocation: AnsibleInvocation,
+  invocation: Pick<AnsibleInvocation, 'command' | 'args' | 'env'>,
   storageDir: string,
   key: string,
   signal?: AbortSignal,

@@ -2,7 +2,7 @@
  * The progress tracker and the setup display, fed with the real output of ansible-playbook running a
  * small playbook (test/setup/fixtures/progress.yml) on three local-connection hosts.
  */
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -13,7 +13,12 @@ import {
   parseTaskList,
 } from '../../src/setup/ansible-progress.js';
 import { countTasks } from '../../src/setup/run-ansible.js';
-import { createTaskCounter, estimateTaskCount, rememberTaskCount } from '../../src/setup/task-estimate.js';
+import {
+  createTaskCounter,
+  estimateTaskCount,
+  rememberTaskCount,
+  taskCountKey,
+} from '../../src/setup/task-estimate.js';
 import {
   createSetupDisplay,
   formatElapsed,
@@ -126,6 +131,13 @@ describe('AnsibleProgressTracker', () => {
     await rememberTaskCount(storage, 'pb', 11);
     expect(await estimateTaskCount(invocation, storage, 'pb')).toBe(11);
     expect(await estimateTaskCount(invocation, storage, 'other')).toBe(6);
+    // The record keys runs by a digest: extra vars given on the command line may hold secrets.
+    const key = taskCountKey('site.yml', ['-e', 'password=hunter2']);
+    await rememberTaskCount(storage, key, 9);
+    expect(await readFile(join(storage, 'cache', 'ansible-tasks.json'), 'utf8')).not.toContain('hunter2');
+    expect(
+      await estimateTaskCount(invocation, storage, taskCountKey('site.yml', ['-e', 'password=hunter2'])),
+    ).toBe(9);
     expect((await stat(join(storage, 'cache', 'ansible-tasks.json'))).mode & 0o777).toBe(0o600);
     await writeFile(join(storage, 'cache', 'ansible-tasks.json'), 'not json');
     expect(await estimateTaskCount(invocation, storage, 'pb')).toBe(6);
