@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { SshError, UsageError } from '../errors.js';
 import type { SshConnectionOptions } from '../ssh/connect.js';
 import { type ExecResult, type ExecTarget, execOnNodes } from '../ssh/exec.js';
+import { knownHostKeys, readKnownHosts, sameHostKey } from '../ssh/known-hosts.js';
 import { scanLocalSources } from '../ssh/sftp-files.js';
 import { getFromNodes, putOnNodes, type TransferResult } from '../ssh/transfer.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
@@ -24,22 +25,43 @@ export interface RemoteOptions {
   readonly onSelected?: ((nodes: readonly string[]) => void) | undefined;
 }
 
-/** The SSH target for each node, or why it cannot be reached. */
-export function sshTargetsFor(state: ClusterState, nodes: readonly NodeRecord[]): ExecTarget[] {
+/**
+ * The SSH target for each node, or why it cannot be reached. The host key accepted is the one the
+ * cluster's known_hosts pins for the node name, as for `herd ssh` (OpenSSH with HostKeyAlias and
+ * StrictHostKeyChecking): a node it pins no key for is not connected to.
+ */
+export function sshTargetsFor(
+  state: ClusterState,
+  nodes: readonly NodeRecord[],
+  knownHosts: string,
+): ExecTarget[] {
+  const restart = `run "herd start ${state.templateName} -n ${state.name}"`;
   return nodes.map((n) => {
     if (!n.preferredIp) {
       return {
         name: n.name,
-        unavailable: `${n.name} has no reachable address (state: ${n.state}); run "herd start ${state.templateName} -n ${state.name}" to bring it up`,
+        unavailable: `no reachable address (state: ${n.state}); ${restart} to bring it up`,
+        code: 'NoAddress',
       };
     }
-    if (!n.hostKey) {
+    const pinned = knownHostKeys(knownHosts, n.name);
+    // Several keys pinned for one node (an edited file): the one herd saw at start, if listed.
+    const hostKey =
+      pinned.length === 1
+        ? pinned[0]
+        : pinned.find((k) => n.hostKey !== undefined && sameHostKey(k, n.hostKey));
+    if (hostKey === undefined) {
+      const why =
+        pinned.length === 0
+          ? `no host key is pinned for it in ${state.paths.knownHosts}`
+          : `${state.paths.knownHosts} pins ${pinned.length} keys for it, none the one herd saw at start`;
       return {
         name: n.name,
-        unavailable: `${n.name} has no pinned SSH host key yet (state: ${n.state}); run "herd start ${state.templateName} -n ${state.name}" to finish starting it`,
+        unavailable: `${why} (herd ssh would refuse it too); ${restart} to finish starting it`,
+        code: 'HostKeyUnknown',
       };
     }
-    return { name: n.name, host: n.preferredIp, hostKey: n.hostKey };
+    return { name: n.name, host: n.preferredIp, hostKey };
   });
 }
 
@@ -51,7 +73,7 @@ async function prepare(
   const nodes = selectNodes(state, options.selector);
   options.onSelected?.(nodes.map((n) => n.name));
   return {
-    targets: sshTargetsFor(state, nodes),
+    targets: sshTargetsFor(state, nodes, await readPinnedHosts(state)),
     connection: {
       user: state.template.login.imageUser,
       privateKey: await readKey(state),
@@ -61,6 +83,18 @@ async function prepare(
       signal: options.signal,
     },
   };
+}
+
+async function readPinnedHosts(state: ClusterState): Promise<string> {
+  try {
+    return await readKnownHosts(state.paths.knownHosts);
+  } catch (error) {
+    throw new SshError(
+      'KnownHostsUnreadable',
+      `Cannot read the known_hosts of cluster "${state.name}", ${state.paths.knownHosts}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      { hint: 'Run herd as the user who started the cluster, or restore the file with `herd setup`.' },
+    );
+  }
 }
 
 async function readKey(state: ClusterState): Promise<Buffer> {

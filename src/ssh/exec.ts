@@ -33,8 +33,13 @@ export interface ExecResult {
   durationMs: number;
 }
 
-/** A node to run on; `unavailable` says why it cannot be reached at all (no IP, no pinned key). */
-export type ExecTarget = SshNode | { name: string; unavailable: string };
+/**
+ * A node to run on; `unavailable` says why it cannot be reached at all, with its error code:
+ * `NoAddress` (no IP) or `HostKeyUnknown` (no pinned host key).
+ */
+export type ExecTarget =
+  | SshNode
+  | { name: string; unavailable: string; code: 'NoAddress' | 'HostKeyUnknown' };
 
 /** Options of {@link execOnNodes}. */
 export interface ExecOptions extends SshConnectionOptions {
@@ -64,7 +69,7 @@ export async function execOnNodes(options: ExecOptions): Promise<ExecResult[]> {
         status: 'error',
         exitCode: null,
         error: target.unavailable,
-        errorCode: 'NoAddress',
+        errorCode: target.code,
         durationMs: 0,
       });
       return;

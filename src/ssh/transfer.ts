@@ -171,7 +171,7 @@ async function eachNode(
         ...(errorCode ? { errorCode } : {}),
         durationMs: Date.now() - started,
       });
-    if ('unavailable' in target) return fail('error', target.unavailable, 'NoAddress');
+    if ('unavailable' in target) return fail('error', target.unavailable, target.code);
     if (options.signal?.aborted) return fail('cancelled', 'not started: interrupted');
     let client: ssh2.Client | undefined;
     const onAbort = () => client?.destroy();

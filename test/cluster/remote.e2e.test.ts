@@ -167,6 +167,41 @@ compute_nodes=2
     expect(left.code, left.stdout).toBe(0);
   });
 
+  it('accepts only the host key known_hosts pins for a node, as herd ssh does', async () => {
+    const knownHosts = join(home.storage, 'work.known_hosts');
+    const pinned = await readFile(knownHosts, 'utf8');
+    // Another valid key for compute001 (a fresh one), and no line at all for compute002.
+    const other = await execa('ssh-keygen', ['-y', '-f', join(home.storage, 'work.key')]);
+    const [type, base64] = other.stdout.trim().split(' ');
+    const edited = pinned
+      .split('\n')
+      .filter((l) => !l.startsWith('compute002 '))
+      .map((l) => (l.startsWith('compute001 ') ? `compute001 ${type} ${base64}` : l))
+      .join('\n');
+    await writeFile(knownHosts, edited, { mode: 0o600 });
+    try {
+      const r = await home.herd(['exec', 'work', '--', 'hostname']);
+      expect(r.code).toBe(1);
+      expect(r.stdout.trim()).toBe('frontend001: frontend001');
+      expect(r.stderr).toMatch(
+        /compute001: .*host key changed: pinned ssh-ed25519 SHA256:.*refusing to connect/,
+      );
+      expect(r.stderr).toContain(`compute002: no host key is pinned for it in ${knownHosts}`);
+      const get = await home.herd(['get', 'work', 'compute001', '/etc/hostname', join(home.dir, 'pinned')]);
+      expect(get.code).toBe(1);
+      expect(get.stderr).toContain('host key changed');
+      expect(existsSync(join(home.dir, 'pinned', 'compute001'))).toBe(false);
+      // herd ssh refuses the same node for the same reason.
+      const ssh = await home.herd(['ssh', 'work', '-n', 'compute001', '--', 'hostname']);
+      expect(ssh.code).not.toBe(0);
+      expect(ssh.stdout).not.toContain('compute001');
+    } finally {
+      await writeFile(knownHosts, pinned, { mode: 0o600 });
+    }
+    const again = await home.herd(['exec', 'work', '--', 'true']);
+    expect(again.code, again.stderr).toBe(0);
+  });
+
   describe('setup progress', () => {
     it('off a terminal: one line per play, the step with its task count and time', async () => {
       const r = await home.herd(['setup', 'work']);

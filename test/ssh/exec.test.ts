@@ -119,7 +119,7 @@ describe('execOnNodes', () => {
       targets: [
         ...nodes('node001'),
         { name: 'node002', host: '127.0.0.1', port: 1, hostKey: server.hostKey },
-        { name: 'node003', unavailable: 'node003 has no reachable address (state: failed)' },
+        { name: 'node003', unavailable: 'no reachable address (state: failed)', code: 'NoAddress' },
       ],
       command: 'true',
     });
