@@ -12,6 +12,7 @@ import { StateRepository } from '../../src/state/index.js';
 import { redactTemplate } from '../../src/state/redact.js';
 import type { ClusterState } from '../../src/state/types.js';
 import { type FakeGce, startFakeGce } from '../fakes/gce/index.js';
+import { type FakeOpenStack, startFakeOpenStack } from '../fakes/openstack/index.js';
 import { makeTempDir, runHerd } from '../helpers/cli.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/ec2-fault-proxy.js';
 import { type MotoServer, startMoto } from '../helpers/moto.js';
@@ -29,6 +30,7 @@ const BRIDGE = 'htl8';
 let moto: MotoServer;
 let proxy: FaultProxy;
 let fake: FakeGce;
+let openstack: FakeOpenStack;
 let home: { dir: string; cleanup: () => Promise<void> };
 let env: Record<string, string | undefined>;
 let storage: string;
@@ -47,6 +49,13 @@ provider=google
 gce_project_id=herd-test
 gce_api_endpoint=${fake.url}
 zone=us-central1-a
+
+[cloud/os]
+provider=openstack
+auth_url=${openstack.authUrl}
+username=herd
+password=secret
+project_name=herd-project
 
 [cloud/local]
 provider=local
@@ -95,6 +104,26 @@ external_ip=false
 frontend_nodes=1
 compute_nodes=2
 
+[cluster/os-slurm]
+cloud=os
+login=gce
+setup=slurm
+image_id=debian-12
+flavor=m1.small
+network_ids=private
+security_group=default,herd-extra
+frontend_nodes=1
+compute_nodes=2
+
+[cluster/os-broken]
+cloud=os
+login=gce
+setup=slurm
+image_id=debian-13
+flavor=m1.nope
+network_ids=private
+frontend_nodes=1
+
 [cluster/local-slurm]
 cloud=local
 login=local
@@ -109,6 +138,8 @@ beforeAll(async () => {
   moto = await startMoto();
   proxy = await startFaultProxy(moto.url);
   fake = await startFakeGce({ runningDelayMs: 3_600_000 });
+  // Guests never boot; a project with room for 2 cores.
+  openstack = await startFakeOpenStack({ spawnDelayMs: 3_600_000, quota: { cores: 2 } });
   home = await makeTempDir('herd-dry-run-');
   storage = join(home.dir, 'storage');
   cache = join(home.dir, 'images');
@@ -124,11 +155,18 @@ beforeAll(async () => {
     GOOGLE_APPLICATION_CREDENTIALS: undefined,
     CLOUDSDK_CONFIG: undefined,
     METADATA_SERVER_DETECTION: 'none',
+    // Only the config speaks for OpenStack.
+    ...Object.fromEntries(
+      Object.keys(process.env)
+        .filter((k) => k.startsWith('OS_'))
+        .map((k) => [k, undefined]),
+    ),
   };
 });
 
 afterAll(async () => {
   await fake?.stop();
+  await openstack?.stop();
   await proxy?.stop();
   await moto?.stop();
   await home?.cleanup();
@@ -137,6 +175,7 @@ afterAll(async () => {
 beforeEach(() => {
   proxy.resetCounts();
   fake.resetCalls();
+  openstack.resetCalls();
 });
 
 const herd = (args: string[], extra: Record<string, string | undefined> = {}) =>
@@ -146,6 +185,18 @@ const herd = (args: string[], extra: Record<string, string | undefined> = {}) =>
 const ec2Writes = () => Object.keys(proxy.counts()).filter((a) => !a.startsWith('Describe'));
 /** GCE methods other than reads that reached the fake. */
 const gceWrites = () => Object.keys(fake.calls).filter((m) => !GCE_READS.has(m));
+/** OpenStack requests other than GET (a token aside: issuing one creates nothing in the project). */
+const openStackWrites = () =>
+  openstack.requests
+    .filter((r) => r.method !== 'GET' && r.name !== 'identity.tokens.issue')
+    .map((r) => r.name);
+/** What the fake project holds that herd could have created. */
+const openStackResources = () => ({
+  servers: openstack.servers().length,
+  keyPairs: openstack.keyPairs().length,
+  securityGroups: openstack.securityGroups().map((g) => g.name),
+  floatingIps: openstack.floatingIps().length,
+});
 
 describe('start --dry-run', () => {
   it('EC2: prints the plan as JSON, checked with Describe calls only; creates nothing', async () => {
@@ -195,6 +246,63 @@ describe('start --dry-run', () => {
     expect(fake.calls['zones.get']).toBeGreaterThan(0);
     expect(gceWrites()).toEqual([]);
     expect(fake.instances()).toEqual([]);
+    expect(await readdir(storage)).toEqual([]);
+  });
+
+  it('OpenStack: a token and GET calls only; plans key pair and groups, warns on quota; creates nothing', async () => {
+    const before = openStackResources();
+    const r = await herd(['start', 'os-slurm', '-n', 'o1', '--dry-run', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan).toMatchObject({ action: 'start', cluster: 'o1', validated: true, ok: true });
+    expect(plan.create.map((k: { kind: string; names: string[] }) => [k.kind, k.names])).toEqual([
+      ['frontend', ['frontend001']],
+      ['compute', ['compute001', 'compute002']],
+    ]);
+    expect(plan.create[0].image).toMatch(/^debian-12 \([0-9a-f-]{36}\)$/);
+    expect(
+      plan.resources.map(
+        (x: { type: string; action: string; name: string }) => `${x.action} ${x.type} ${x.name}`,
+      ),
+    ).toEqual([
+      `create ssh-key ${join(storage, 'o1.key')}`,
+      'create key-pair herd-o1',
+      expect.stringMatching(/^use security-group default \(/),
+      'create security-group herd-extra',
+    ]);
+    const checks = plan.checks.map((c: { status: string; id: string }) => `${c.status} ${c.id}`);
+    expect(checks).toEqual(
+      expect.arrayContaining([
+        'ok credentials',
+        'ok region',
+        'ok image',
+        'ok flavor',
+        'ok network',
+        'warn security-group',
+        'warn quota',
+      ]),
+    );
+    expect(plan.checks).toContainEqual(
+      expect.objectContaining({
+        id: 'quota',
+        status: 'warn',
+        message: 'cores: 0 of 2 used, 3 more requested',
+      }),
+    );
+    expect(openstack.calls['compute.limits.show']).toBe(1);
+    expect(openStackWrites()).toEqual([]);
+    expect(openStackResources()).toEqual(before);
+    expect(await readdir(storage)).toEqual([]);
+  });
+
+  it('OpenStack: a missing image and flavor fail with close matches, exit 1, nothing created', async () => {
+    const r = await herd(['start', 'os-broken', '--dry-run']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      'FAIL  image (frontend): [cluster/os-broken] image_id=debian-13 (kind frontend): no image of that name or id. Close matches: debian-12',
+    );
+    expect(r.stdout).toContain('FAIL  flavor (frontend): [cluster/os-broken] flavor=m1.nope');
+    expect(openStackWrites()).toEqual([]);
     expect(await readdir(storage)).toEqual([]);
   });
 
@@ -302,11 +410,14 @@ describe('herd check', () => {
       'config',
       'cloud/aws',
       'cloud/gce',
+      'cloud/os',
       'cloud/local',
       'ansible',
       'template/aws-slurm',
       'template/aws-broken',
       'template/gce-slurm',
+      'template/os-slurm',
+      'template/os-broken',
       'template/local-slurm',
     ]);
     const section = (title: string) => report.sections.find((s) => s.title === title)!.checks;
@@ -316,6 +427,16 @@ describe('herd check', () => {
       'ok project',
       'ok zone',
     ]);
+    expect(section('cloud/os').map((c) => `${c.status} ${c.id}`)).toEqual([
+      'ok credentials',
+      'ok project',
+      'ok region',
+    ]);
+    expect(
+      section('template/os-broken')
+        .filter((c) => c.status === 'fail')
+        .map((c) => c.id),
+    ).toEqual(['image', 'flavor']);
     expect(section('cloud/local').map((c) => c.id)).toEqual([
       'host-root',
       'host-tools',
@@ -331,6 +452,7 @@ describe('herd check', () => {
     expect(section('template/aws-slurm').some((c) => c.status === 'fail')).toBe(false);
     expect(ec2Writes()).toEqual([]);
     expect(gceWrites()).toEqual([]);
+    expect(openStackWrites()).toEqual([]);
     expect(await readdir(storage)).toEqual([]);
   });
 
@@ -344,6 +466,25 @@ describe('herd check', () => {
     expect(Object.keys(proxy.counts())).toEqual([]);
   });
 
+  it('OpenStack: refused credentials are one failed check with the fix, nothing else asked', async () => {
+    await writeFile(join(home.dir, 'config-badpw'), config().replace('password=secret', 'password=wrong'));
+    const r = await herd(['check', 'os', '--json'], { HERD_CONFIG: join(home.dir, 'config-badpw') });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as {
+      sections: { title: string; checks: { id: string; status: string; hint?: string }[] }[];
+    };
+    const cloud = report.sections.find((s) => s.title === 'cloud/os')!.checks;
+    expect(cloud).toEqual([
+      expect.objectContaining({
+        id: 'credentials',
+        status: 'fail',
+        hint: expect.stringContaining('openstack token issue'),
+      }),
+    ]);
+    expect(r.stdout).not.toContain('wrong');
+    expect(openStackWrites()).toEqual([]);
+  });
+
   it('reports refused credentials with the fix, and an unknown cloud as a usage error', async () => {
     const r = await herd(['check', 'gce'], { GOOGLE_OAUTH_ACCESS_TOKEN: undefined });
     expect(r.code).toBe(1);
@@ -353,6 +494,6 @@ describe('herd check', () => {
     const unknown = await herd(['check', 'azure']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('No template of the configuration uses cloud "azure"');
-    expect(unknown.stderr).toContain('Clouds in use: aws, gce, local');
+    expect(unknown.stderr).toContain('Clouds in use: aws, gce, os, local');
   });
 });
