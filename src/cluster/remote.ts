@@ -85,31 +85,38 @@ async function prepare(
   };
 }
 
-async function readPinnedHosts(state: ClusterState): Promise<string> {
+/** Reads a file of the cluster; a failure is an SshError with `code` that names the file. */
+async function readClusterFile<T>(
+  state: ClusterState,
+  read: (path: string) => Promise<T>,
+  file: { path: string; what: string; code: string; hint: string },
+): Promise<T> {
   try {
-    return await readKnownHosts(state.paths.knownHosts);
+    return await read(file.path);
   } catch (error) {
     throw new SshError(
-      'KnownHostsUnreadable',
-      `Cannot read the known_hosts of cluster "${state.name}", ${state.paths.knownHosts}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
-      { hint: 'Run herd as the user who started the cluster, or restore the file with `herd setup`.' },
+      file.code,
+      `Cannot read the ${file.what} of cluster "${state.name}", ${file.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
+      { hint: file.hint },
     );
   }
 }
 
-async function readKey(state: ClusterState): Promise<Buffer> {
-  try {
-    return await readFile(state.paths.privateKey);
-  } catch (error) {
-    throw new SshError(
-      'SshKeyMissing',
-      `Cannot read the key of cluster "${state.name}", ${state.paths.privateKey}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`,
-      {
-        hint: 'Restore the key file (or point user_key_private at it in the login section), or run herd as the user who started the cluster.',
-      },
-    );
-  }
-}
+const readPinnedHosts = (state: ClusterState) =>
+  readClusterFile(state, readKnownHosts, {
+    path: state.paths.knownHosts,
+    what: 'known_hosts',
+    code: 'KnownHostsUnreadable',
+    hint: 'Run herd as the user who started the cluster, or restore the file with `herd setup`.',
+  });
+
+const readKey = (state: ClusterState) =>
+  readClusterFile(state, (path) => readFile(path), {
+    path: state.paths.privateKey,
+    what: 'key',
+    code: 'SshKeyMissing',
+    hint: 'Restore the key file (or point user_key_private at it in the login section), or run herd as the user who started the cluster.',
+  });
 
 /** `herd exec`: runs `command` on the selected nodes. */
 export async function execOnCluster(

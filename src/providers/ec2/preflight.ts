@@ -5,6 +5,7 @@
  */
 import type { _InstanceType, Image, InstanceTypeInfo } from '@aws-sdk/client-ec2';
 import { memo } from '../memo.js';
+import { failedCheck } from '../preflight-check.js';
 import type {
   KindPlacement,
   PlannedResource,
@@ -34,13 +35,7 @@ export async function ec2Preflight(
   const kinds: KindPlacement[] = [];
   const fail = (id: string, error: unknown, ctx: Partial<ErrorContext> = {}, kind?: string) => {
     const mapped = toProviderError(error, { cloud, action: id, cluster: section, ...ctx });
-    checks.push({
-      id,
-      status: 'fail',
-      message: mapped.message,
-      ...(mapped.hint ? { hint: mapped.hint } : {}),
-      ...(kind ? { kind } : {}),
-    });
+    checks.push(failedCheck(id, mapped, kind));
   };
 
   try {

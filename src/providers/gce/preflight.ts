@@ -5,6 +5,7 @@
  */
 import { HerdError, ProviderError } from '../../errors.js';
 import { memo } from '../memo.js';
+import { failedCheck } from '../preflight-check.js';
 import type {
   KindPlacement,
   PreflightCheck,
@@ -42,13 +43,7 @@ export async function gcePreflight(
             },
             error,
           );
-    checks.push({
-      id,
-      status: 'fail',
-      message: mapped.message,
-      ...(mapped.hint ? { hint: mapped.hint } : {}),
-      ...(kind ? { kind: kind.kind } : {}),
-    });
+    checks.push(failedCheck(id, mapped, kind?.kind));
   };
 
   let client: GceApi;

@@ -6,6 +6,7 @@
  */
 import { HerdError } from '../../errors.js';
 import { memo } from '../memo.js';
+import { failedCheck } from '../preflight-check.js';
 import type {
   KindPlacement,
   PlannedResource,
@@ -62,13 +63,7 @@ export async function openStackPreflight(
             kind,
             settings: settings as Record<string, unknown> | undefined,
           });
-    checks.push({
-      id,
-      status: 'fail',
-      message: mapped.message,
-      ...(mapped.hint ? { hint: mapped.hint } : {}),
-      ...(kind ? { kind } : {}),
-    });
+    checks.push(failedCheck(id, mapped, kind));
     return undefined;
   };
 
