@@ -290,6 +290,8 @@ describe('start --dry-run', () => {
       }),
     );
     expect(openstack.calls['compute.limits.show']).toBe(1);
+    // The password (password=secret in the config) is in no line herd printed.
+    expect(r.stdout + r.stderr).not.toContain('secret');
     expect(openStackWrites()).toEqual([]);
     expect(openStackResources()).toEqual(before);
     expect(await readdir(storage)).toEqual([]);
