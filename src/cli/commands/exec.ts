@@ -57,6 +57,7 @@ export const execCommand: CommandModule<GlobalArgs, Args> = {
       throw new UsageError(`-t/--timeout ${args.timeout}: give a number of seconds greater than 0.`);
     }
     if (args.json && args.group) throw new UsageError('Use either --json or --group, not both.');
+    const fanout = fanoutFrom(args);
     const ctx = contextFrom(args);
     const state = await (await openRepo(ctx)).load(args.cluster);
     const printer = createExecPrinter(args.json ? 'json' : args.group ? 'group' : 'lines');
@@ -65,7 +66,7 @@ export const execCommand: CommandModule<GlobalArgs, Args> = {
         execOnCluster({
           state,
           selector: selectorFrom(args, args.selectors ?? []),
-          fanout: fanoutFrom(args),
+          fanout,
           command,
           timeoutMs: args.timeout === undefined ? undefined : args.timeout * 1000,
           signal,
