@@ -222,8 +222,8 @@ compute_nodes=2
     });
 
     it('a failing host is shown at once with its task, before the run ends', async () => {
-      const r = await runHerd(['setup', 'work'], {
-        env: { ...home.env, HERD_TEST_FAIL: '1' },
+      const r = await runHerd(['setup', 'work', '--', '-e', 'herd_test_fail=1'], {
+        env: home.env,
         timeoutMs: 300_000,
       });
       expect(r.code).toBe(1);
