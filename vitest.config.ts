@@ -15,6 +15,9 @@ const INTEGRATION = [
   'test/config/secret-values.test.ts',
   'test/providers/gce/cli.test.ts',
   'test/providers/openstack/cli.test.ts',
+  'test/cli/dry-run.test.ts',
+  // herd's built binary, completed by a real bash and zsh.
+  'test/cli/completion.test.ts',
   // The build itself: compiles the validators of dist/ again and loads them in a child.
   'test/config/precompiled.test.ts',
   // moto_server (the EC2 API).
@@ -22,6 +25,7 @@ const INTEGRATION = [
   'test/providers/ec2/faults.test.ts',
   'test/providers/ec2/provider.test.ts',
   'test/providers/ec2/rejections.test.ts',
+  'test/providers/ec2/preflight.test.ts',
   // Debian's openstack client against the fake OpenStack.
   'test/fakes/openstack/openstack-cli.test.ts',
   // Real Ansible (ansible-playbook, ansible-inventory).
@@ -29,6 +33,7 @@ const INTEGRATION = [
   'test/setup/ansible.test.ts',
   'test/setup/ansible-ssh.test.ts',
   'test/setup/inventory.test.ts',
+  'test/setup/ansible-progress.test.ts',
   // Child processes that hold locks, hang in a write or are killed.
   'test/state/atomic-write.test.ts',
   'test/state/lock.test.ts',

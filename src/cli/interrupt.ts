@@ -5,15 +5,22 @@
  */
 import { ExitCode } from '../errors.js';
 
-/** Runs `fn` with an AbortSignal tied to SIGINT/SIGTERM; restores the default handlers afterwards. */
-export async function withInterrupts<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with an AbortSignal tied to SIGINT/SIGTERM; restores the default handlers afterwards.
+ * `message` replaces what the first signal prints (the default speaks of creating nodes).
+ */
+export async function withInterrupts<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  options: { message?: string } = {},
+): Promise<T> {
   const controller = new AbortController();
   let count = 0;
   const onSignal = (name: NodeJS.Signals) => {
     count += 1;
     if (count === 1) {
+      const what = options.message ?? 'no new nodes will be created; saving state...';
       process.stderr.write(
-        `\n${name === 'SIGINT' ? 'Interrupted' : 'Terminated'}: no new nodes will be created; saving state... (press Ctrl-C again to exit at once)\n`,
+        `\n${name === 'SIGINT' ? 'Interrupted' : 'Terminated'}: ${what} (press Ctrl-C again to exit at once)\n`,
       );
       controller.abort();
       return;

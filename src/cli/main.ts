@@ -20,7 +20,8 @@ export async function run(argv: readonly string[]): Promise<number> {
   process.on('warning', (warning) => {
     if (debug) process.stderr.write(`(debug) ${warning.name}: ${warning.message}\n`);
   });
-  const parser = yargs([...argv])
+  const parser = yargs([...argv]);
+  parser
     .scriptName('herd')
     .usage(
       '$0 <command> [options]\n\nTurn an INI cluster template into a running, configured compute cluster.',
@@ -30,7 +31,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     .demandCommand(1, 'Name a command: herd <command> (see herd --help).')
     .recommendCommands()
     .strict()
-    .parserConfiguration({ 'populate--': true, 'duplicate-arguments-array': false })
+    // A repeated array option adds values (`-k a -k b`), one value per flag (`-n x FILE` leaves FILE a
+    // positional), variadic positionals keep every word; any other repeated option keeps its last value.
+    .parserConfiguration({ 'populate--': true, 'duplicate-arguments-array': true, 'greedy-arrays': false })
+    .middleware((args) => lastValueWins(args, parser))
     .version()
     .alias('version', 'V')
     .help()
@@ -53,6 +57,16 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** Collapses a repeated single-value option (`--name a --name b`) to its last value. */
+function lastValueWins(argv: Record<string, unknown>, instance: object): void {
+  // getOptions() is how yargs' own command and usage code read the declared options (not in its typings).
+  const declared = (instance as { getOptions(): { array: string[] } }).getOptions();
+  const arrays = new Set(declared.array);
+  for (const [key, value] of Object.entries(argv)) {
+    if (key !== '_' && key !== '--' && Array.isArray(value) && !arrays.has(key)) argv[key] = value.at(-1);
+  }
+}
+
 /** Whether herd's own options (before a `--`) ask for JSON output. */
 function wantsJson(argv: readonly string[]): boolean {
   const end = argv.indexOf('--');
@@ -61,16 +75,21 @@ function wantsJson(argv: readonly string[]): boolean {
 
 /** Long options per command (yargs does not expose the failing command's options to `fail`). */
 export const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  start: ['name', 'nodes', 'setup', 'no-setup', 'json'],
+  start: ['name', 'nodes', 'setup', 'no-setup', 'json', 'dry-run'],
   stop: ['yes', 'force', 'wait', 'json'],
   list: ['json'],
   'list-nodes': ['update', 'json'],
   'list-templates': ['json'],
-  setup: [],
-  resize: ['add', 'remove', 'setup', 'no-setup', 'yes', 'json'],
-  'remove-node': ['yes', 'setup', 'no-setup'],
+  setup: ['json'],
+  resize: ['add', 'remove', 'setup', 'no-setup', 'yes', 'json', 'dry-run'],
+  'remove-node': ['yes', 'setup', 'no-setup', 'json'],
   ssh: ['node'],
   sftp: ['node'],
+  exec: ['kind', 'nodes', 'all', 'fanout', 'json', 'group', 'timeout'],
+  put: ['kind', 'nodes', 'all', 'fanout', 'json'],
+  get: ['kind', 'nodes', 'all', 'fanout', 'json'],
+  check: ['json'],
+  completion: [],
 };
 
 /** Adds "did you mean --x?" to yargs' "Unknown argument(s): y", from the options of the command used. */

@@ -11,7 +11,6 @@ import type { CloudSection, LoadedConfig, Template } from '../config/types.js';
 import { formatProblem } from '../errors.js';
 import type { SecretSource, StateRepository } from '../state/index.js';
 import type { ClusterState } from '../state/types.js';
-import { createProgress } from '../ui/progress.js';
 import type { CliContext } from './context.js';
 import { defaultConfigTemplate, playbooksDir } from './paths.js';
 
@@ -90,16 +89,26 @@ export function passthroughArgs(args: object): string[] {
   return Array.isArray(rest) ? rest.map(String) : [];
 }
 
+/** What a dry run needs: state to read, providers for their read-only preflight, a logger. */
+export async function buildPlanDeps(ctx: CliContext) {
+  const [{ createProvider }, repo] = await Promise.all([import('../providers/index.js'), openRepo(ctx)]);
+  return { repo, createProvider, log: ctx.log };
+}
+
 /** Everything the orchestration functions need, wired to the real implementations. */
 export async function buildDeps(ctx: CliContext, options: { json: boolean }): Promise<ClusterDeps> {
-  const [{ createProvider }, ssh, keys, knownHosts, setup, runDirs] = await Promise.all([
-    import('../providers/index.js'),
-    import('../ssh/wait-for-ssh.js'),
-    import('../ssh/keys.js'),
-    import('../ssh/known-hosts.js'),
-    import('../setup/index.js'),
-    import('../ssh/run-dir.js'),
-  ]);
+  const [{ createProvider }, ssh, keys, knownHosts, setup, runDirs, estimate, { createProgress }] =
+    await Promise.all([
+      import('../providers/index.js'),
+      import('../ssh/wait-for-ssh.js'),
+      import('../ssh/keys.js'),
+      import('../ssh/known-hosts.js'),
+      import('../setup/index.js'),
+      import('../ssh/run-dir.js'),
+      import('../setup/task-estimate.js'),
+      import('../ui/progress.js'),
+    ]);
+  const progress = createProgress({ json: options.json, verbosity: ctx.verbosity });
   const repo = await openRepo(ctx);
   const { readFile } = await import('node:fs/promises');
   const runDirOf = (state: ClusterState) => runDirs.runDirFor(repo.dir, state.name);
@@ -151,13 +160,28 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       );
     }
     ctx.log.debug(`Running: ${invocation.command} ${invocation.args.join(' ')}`, 2);
+    // Only a terminal draws a bar of tasks done, against an estimate made beside the real run. It
+    // starts with the run's first line: the invocation's private files exist only while the run does.
+    const key = estimate.taskCountKey(template.setup.playbookPath, request.extraArgs ?? []);
+    let estimating = !(progress.expectTasks && request.verbosity === 0);
+    const started = estimate.createTaskCounter();
     await setup.runAnsible({
       ...invocation,
       cluster: request.state.name,
       runDir,
-      ...(request.onLine ? { onLine: request.onLine } : {}),
+      onLine: (line) => {
+        if (!estimating) {
+          estimating = true;
+          void estimate.estimateTaskCount(invocation, repo.dir, key, request.signal).then((count) => {
+            if (count !== undefined) progress.expectTasks?.(count);
+          });
+        }
+        started.push(line);
+        request.onLine?.(line);
+      },
       ...(request.signal ? { signal: request.signal } : {}),
     });
+    await estimate.rememberTaskCount(repo.dir, key, started.count).catch(() => undefined);
   };
 
   return {
@@ -183,7 +207,7 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       await keys.generateKeyPair(privatePath, comment.replace(/^herd-/, ''));
     },
     log: ctx.log,
-    progress: createProgress({ json: options.json, verbosity: ctx.verbosity }),
+    progress,
     verbosity: ctx.verbosity,
     playbooksDir,
   };

@@ -55,8 +55,10 @@ export interface Progress {
   node(name: string, phase: 'creating' | 'running' | 'ready' | 'failed' | 'removed', detail?: string): void;
   /** A cluster-wide step (setup, drain, terminate) started, finished or failed. */
   step(title: string, status: 'start' | 'done' | 'failed', detail?: string): void;
-  /** A line of Ansible output (shown at -v). */
+  /** A line of Ansible output (raw at -v; followed by the setup display otherwise). */
   output(line: string): void;
+  /** How many tasks the running playbook lists (for the bar of tasks done); only a terminal draws one. */
+  expectTasks?(count: number): void;
   /** Ends the display (before the summary is printed); safe to call more than once. */
   close(): Promise<void>;
 }

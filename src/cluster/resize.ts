@@ -142,6 +142,12 @@ export function pickVictims(
   return victims;
 }
 
+/** A ready node of a kind in a Slurm worker group: drained before it is removed (once set up). */
+export function isSlurmWorker(template: Template, node: NodeRecord): boolean {
+  const kind = template.kinds.find((k) => k.name === node.kind);
+  return node.state === 'ready' && (kind?.groups.some((g) => SLURM_WORKER_GROUPS.has(g)) ?? false);
+}
+
 /** Drains Slurm workers among the victims (when the cluster was set up), then terminates and forgets them. */
 async function removeNodes(
   deps: ClusterDeps,
@@ -151,11 +157,7 @@ async function removeNodes(
   victims: readonly NodeRecord[],
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const slurmVictims = victims.filter(
-    (v) =>
-      v.state === 'ready' &&
-      template.kinds.find((k) => k.name === v.kind)?.groups.some((g) => SLURM_WORKER_GROUPS.has(g)),
-  );
+  const slurmVictims = victims.filter((v) => isSlurmWorker(template, v));
   if (slurmVictims.length > 0 && state.setupCompletedAt) {
     const title = `Drain ${slurmVictims.map((v) => v.name).join(', ')} in Slurm`;
     deps.progress.step(title, 'start');

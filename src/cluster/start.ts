@@ -1,7 +1,6 @@
 /** `herd start`: create (or resume) a cluster from a template, then configure it. */
 import type { NodeCount } from '../cli/node-counts.js';
 import type { Template } from '../config/types.js';
-import { UsageError } from '../errors.js';
 import { assertCanStart } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
 import { cloudNameFor, redactTemplate, validateClusterName } from '../state/index.js';
@@ -11,7 +10,7 @@ import type { ClusterDeps } from './deps.js';
 import { type GrowResult, growCluster } from './grow.js';
 import { ensureKeyPair } from './keys.js';
 import { applyStatus, newRunId } from './records.js';
-import { desiredCounts, withNodeCounts } from './template.js';
+import { desiredCounts, templateForStart } from './template.js';
 
 /** Options of `startCluster`. */
 export interface StartOptions {
@@ -42,21 +41,7 @@ export async function startCluster(options: StartOptions): Promise<StartResult> 
   const lock = await deps.repo.lock(name);
   try {
     const existing = await deps.repo.tryLoad(name);
-    if (existing && existing.templateName !== options.template.name) {
-      throw new UsageError(
-        `A cluster named "${name}" already exists, started from template "${existing.templateName}", not "${options.template.name}".`,
-        { hint: `Choose another name with -n, or manage it with herd resize ${name} / herd stop ${name}.` },
-      );
-    }
-    const base = existing
-      ? {
-          ...options.template,
-          kinds: options.template.kinds.map(
-            (k) => existing.template.kinds.find((e) => e.name === k.name) ?? k,
-          ),
-        }
-      : options.template;
-    const template = withNodeCounts(base, options.nodeCounts, '--nodes');
+    const template = templateForStart(existing, options.template, name, options.nodeCounts);
     const keys = await ensureKeyPair(template, deps.repo.pathsFor(name), deps.generateKeyPair, name);
     const now = new Date().toISOString();
     const state: ClusterState = existing ?? {

@@ -2,6 +2,7 @@
 import type { NodeCount } from '../cli/node-counts.js';
 import type { Template } from '../config/types.js';
 import { UsageError } from '../errors.js';
+import type { ClusterState } from '../state/types.js';
 
 /**
  * Returns the template with `--nodes` counts applied. A kind not in the template is a usage error listing
@@ -34,4 +35,29 @@ export function withNodeCounts(template: Template, counts: readonly NodeCount[],
 /** Desired totals per kind from a template. */
 export function desiredCounts(template: Template): Map<string, number> {
   return new Map(template.kinds.map((k) => [k.name, k.count]));
+}
+
+/**
+ * The template `start` uses for cluster `name`: a cluster that exists keeps its kinds (counts and
+ * settings) and must come from the same template; then `--nodes` applies.
+ */
+export function templateForStart(
+  existing: ClusterState | undefined,
+  template: Template,
+  name: string,
+  nodeCounts: readonly NodeCount[],
+): Template {
+  if (existing && existing.templateName !== template.name) {
+    throw new UsageError(
+      `A cluster named "${name}" already exists, started from template "${existing.templateName}", not "${template.name}".`,
+      { hint: `Choose another name with -n, or manage it with herd resize ${name} / herd stop ${name}.` },
+    );
+  }
+  const base = existing
+    ? {
+        ...template,
+        kinds: template.kinds.map((k) => existing.template.kinds.find((e) => e.name === k.name) ?? k),
+      }
+    : template;
+  return withNodeCounts(base, nodeCounts, '--nodes');
 }

@@ -83,6 +83,67 @@ export interface Logger {
   debug(message: string, level?: number): void;
 }
 
+/** One kind of nodes a preflight checks: what `createNodes` would get, without node names. */
+export interface PreflightKind {
+  kind: string;
+  /** Nodes of this kind that would be created (0: only check the kind's settings). */
+  count: number;
+  settings: Readonly<NodeSettings>;
+}
+
+/** What `preflight` checks. */
+export interface PreflightRequest {
+  /** Cluster name: per-cluster resources are named after it (key pair `herd-<cluster>`, security group). */
+  cluster: string;
+  /** Template name, for messages (the `[cluster/NAME]` section to fix). */
+  template?: string;
+  /** The login; `publicKey` is undefined when herd would generate the key pair at start. */
+  login: { user: string; publicKey: string | undefined; keyName: string | undefined };
+  /** Kinds to check; none = only the account (credentials, region/zone, host). */
+  kinds: readonly PreflightKind[];
+  signal?: AbortSignal;
+}
+
+/** One finding: `ok`, a `warn`ing that does not stop a start, or a `fail`ure that would. */
+export interface PreflightCheck {
+  /** Stable id for scripts: `credentials`, `region`, `zone`, `image`, `flavor`, `key-pair`, `quota`, ... */
+  id: string;
+  status: 'ok' | 'warn' | 'fail';
+  /** What was found, naming the value and where it came from. */
+  message: string;
+  /** What to do about a warning or failure. */
+  hint?: string;
+  /** The kind it concerns, for kind-level checks. */
+  kind?: string;
+}
+
+/** Where and how the nodes of one kind would be created. */
+export interface KindPlacement {
+  kind: string;
+  /** The image as the cloud knows it (id and name, when looked up). */
+  image: string;
+  flavor?: string;
+  /** Zone(s) or subnet(s), in the order they would be tried. */
+  placement?: string;
+  securityGroups: readonly string[];
+}
+
+/** A per-cluster or account resource `start` would create, or use as it is. */
+export interface PlannedResource {
+  /** `key-pair`, `security-group`, `bridge`, `image`, `nat`, ... */
+  type: string;
+  name: string;
+  action: 'create' | 'use';
+  detail?: string;
+}
+
+/** Outcome of `preflight`. */
+export interface PreflightReport {
+  checks: PreflightCheck[];
+  kinds: KindPlacement[];
+  resources: PlannedResource[];
+}
+
 /** One cloud. Every method is idempotent where the cloud allows it. */
 export interface Provider {
   readonly name: ProviderName;
@@ -102,6 +163,23 @@ export interface Provider {
   startNodes?(cluster: string, instanceIds: readonly string[]): Promise<void>;
   /** Removes per-cluster resources (bridge, security group) once no node of the cluster remains. */
   cleanup(cluster: string): Promise<void>;
+  /**
+   * OPTIONAL. Checks, with read-only calls only, what creating `request.kinds` would need, and says
+   * what `prepare` and `createNodes` would create. Used by `start --dry-run`, `resize --dry-run` and
+   * `herd check`; without it those commands say the plan was not checked against the cloud.
+   *
+   * Contract:
+   * - It MUST NOT create, change or delete anything, on the cloud or on the host: only describe, get
+   *   and list calls (tests record every call to prove it). Idempotent creation is not allowed either.
+   * - Credentials first, with one cheap call; when they fail, report that and skip the checks that
+   *   need them rather than repeating the same failure.
+   * - Problems are findings (`fail` checks with a hint naming the config key to change), not
+   *   exceptions; throw only for an abort or a bug.
+   * - Check each kind's image and flavor exist, the region/zone/project, the key pair (user_key_name
+   *   must exist; herd's own is "create" unless present), security groups, and quota where the API
+   *   tells it (a `warn` when the request would exceed what is left).
+   */
+  preflight?(request: PreflightRequest): Promise<PreflightReport>;
 }
 
 /** Builds the provider for a cloud section; loads the cloud's SDK lazily. */

@@ -41,11 +41,12 @@ export interface AnsibleOutputParser {
   summary(): AnsibleOutputSummary;
 }
 
-const ANSI = /\x1b\[[0-9;]*m/g;
-const TASK = /^(?:TASK|RUNNING HANDLER) \[(.*)\] \**$/;
-const FATAL = /^fatal: \[([^\]]+)\]: (FAILED|UNREACHABLE)! => (.*)$/;
-const ITEM_FAILED = /^failed: \[([^\]]+)\] \(item=(.*)\) => (.*)$/;
-const RESULT = /^(?:ok|changed|skipping|included): \[([^\]]+)\]/;
+/** Lines of the default callback (shared with the progress tracker, ansible-progress.ts). */
+export const ANSI = /\x1b\[[0-9;]*m/g;
+export const TASK = /^(?:TASK|RUNNING HANDLER) \[(.*)\] \**$/;
+export const FATAL = /^fatal: \[([^\]]+)\]: (FAILED|UNREACHABLE)! => (.*)$/;
+export const ITEM_FAILED = /^failed: \[([^\]]+)\] \(item=(.*)\) => (.*)$/;
+export const RESULT = /^(?:ok|changed|skipping|included): \[([^\]]+)\]/;
 const RECAP = /^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/;
 const TAIL_LINES = 20;
 
@@ -145,12 +146,12 @@ export function failedHostsOf(summary: AnsibleOutputSummary): string[] {
 }
 
 /** `alpha -> localhost` (delegation) names the inventory host first. */
-function hostOf(text: string): string {
+export function hostOf(text: string): string {
   return text.split(' -> ')[0]!.trim();
 }
 
 /** Ansible's msg from a one-line JSON result, with the first stderr line when it adds something. */
-function messageOf(json: string): string {
+export function messageOf(json: string): string {
   try {
     const result = JSON.parse(json) as { msg?: unknown; stderr?: unknown; reason?: unknown };
     const msg =

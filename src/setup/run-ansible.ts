@@ -12,6 +12,7 @@ import { AbortError, AnsibleError, HostRequirementError, UsageError } from '../e
 import { closeControlMasters, ensureRunDir } from '../ssh/run-dir.js';
 import type { AnsibleInvocation } from './ansible.js';
 import { type AnsibleOutputSummary, createAnsibleOutputParser, failedHostsOf } from './ansible-output.js';
+import { parseTaskList } from './ansible-progress.js';
 
 /** Options of {@link runAnsible}. */
 export interface RunAnsibleOptions extends Omit<AnsibleInvocation, 'files' | 'warnings'> {
@@ -112,6 +113,26 @@ async function runToEnd(options: RunAnsibleOptions): Promise<void> {
   }
   if (result.exitCode === 0) return;
   throw ansibleFailure(parser.summary(), result.exitCode, options.cluster);
+}
+
+/**
+ * The number of tasks the run will list (`--list-tasks` with the same arguments), for the progress
+ * bar; undefined when it cannot be had. Runs beside the real run, so it costs no wall time.
+ */
+export async function countTasks(
+  invocation: Pick<AnsibleInvocation, 'command' | 'args' | 'env'>,
+  signal?: AbortSignal,
+): Promise<number | undefined> {
+  const result = await execa(invocation.command, [...invocation.args, '--list-tasks'], {
+    env: invocation.env,
+    reject: false,
+    stdin: 'ignore',
+    timeout: 120_000,
+    ...(signal ? { cancelSignal: signal } : {}),
+  });
+  if (result.exitCode !== 0) return undefined;
+  const { tasks } = parseTaskList(String(result.stdout));
+  return tasks > 0 ? tasks : undefined;
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

@@ -3,6 +3,8 @@
  * connection passes `HostKeyAlias=<node name>`: a cloud that hands a node's old IP to a new
  * machine then never causes a stale-key mismatch, and a changed key on the same node is refused.
  */
+import { createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { writePrivateFileAtomic } from './write-private-file.js';
 
 /** A node with its pinned host key, as needed for one known_hosts line. */
@@ -47,4 +49,58 @@ export function renderKnownHosts(hosts: readonly PinnedHost[]): string {
 /** Writes the cluster's known_hosts atomically with mode 0600. */
 export async function writeKnownHosts(path: string, hosts: readonly PinnedHost[]): Promise<void> {
   await writePrivateFileAtomic(path, renderKnownHosts(hosts));
+}
+
+/**
+ * The keys a known_hosts text pins for `alias` (the `HostKeyAlias` herd passes OpenSSH: the node
+ * name), as `<type> <base64>`: what `herd ssh` accepts, so that ssh2 connections accept the same.
+ * Host patterns may be plain or hashed (`|1|salt|hash`), negated with `!`; a wildcard pattern never
+ * matches here (refusing a key OpenSSH might take, never the reverse). A `@revoked` line for the
+ * alias revokes its key; a `@cert-authority` line pins nothing.
+ */
+export function knownHostKeys(text: string, alias: string): string[] {
+  const keys: string[] = [];
+  const revoked: string[] = [];
+  for (const raw of text.split('\n')) {
+    const fields = raw.trim().split(/\s+/);
+    if (fields[0] === undefined || fields[0] === '' || fields[0].startsWith('#')) continue;
+    const marker = fields[0].startsWith('@') ? fields.shift() : undefined;
+    const [patterns, type, base64] = fields;
+    if (!patterns || !type || !base64 || !hostPatternsMatch(patterns, alias)) continue;
+    if (marker === '@revoked') revoked.push(`${type} ${base64}`);
+    else if (marker === undefined) keys.push(`${type} ${base64}`);
+  }
+  return keys.filter((k) => !revoked.some((r) => sameHostKey(k, r)));
+}
+
+function hostPatternsMatch(patterns: string, alias: string): boolean {
+  let matched = false;
+  for (const pattern of patterns.split(',')) {
+    const negated = pattern.startsWith('!');
+    const body = negated ? pattern.slice(1) : pattern;
+    if (!patternMatches(body, alias)) continue;
+    if (negated) return false;
+    matched = true;
+  }
+  return matched;
+}
+
+function patternMatches(pattern: string, alias: string): boolean {
+  if (pattern.startsWith('|1|')) {
+    const [salt, hash] = pattern.slice(3).split('|');
+    if (!salt || !hash) return false;
+    const digest = createHmac('sha1', Buffer.from(salt, 'base64')).update(alias).digest('base64');
+    return digest === hash;
+  }
+  return pattern === alias;
+}
+
+/** The cluster's known_hosts text; empty when the file does not exist (nothing is pinned). */
+export async function readKnownHosts(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
 }

@@ -193,7 +193,7 @@ function probeAddress(ip: string, options: ProbeNodeOptions): Promise<ProbeResul
  * Runs a proxy command (`sh -c`, as OpenSSH does) and exposes its stdin/stdout as one stream.
  * `exited` resolves with a reason when the command ends, e.g. because the bastion refused us.
  */
-function openProxy(command: string): { stream: Duplex; exited: Promise<string>; close(): void } {
+export function openProxy(command: string): { stream: Duplex; exited: Promise<string>; close(): void } {
   const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => {
@@ -219,11 +219,11 @@ function openProxy(command: string): { stream: Duplex; exited: Promise<string>; 
 }
 
 /** Maps an ssh2 client error to a failure code and a reason a user can act on. */
-function classifyError(
+export function classifyError(
   err: Error & { level?: string; code?: string },
-  options: ProbeNodeOptions,
+  options: Pick<ProbeNodeOptions, 'user' | 'timeoutMs'>,
   port: number,
-) {
+): Extract<ProbeResult, { ok: false }> {
   if (err.level === 'client-authentication') {
     return fail('AuthFailed', `authentication as "${options.user}" with the cluster key was refused`);
   }
@@ -243,7 +243,7 @@ function classifyError(
 }
 
 /** When a key is pinned, offer only its algorithm family so the server presents that key. */
-function pinnedAlgorithms(pinned: string | undefined) {
+export function pinnedAlgorithms(pinned: string | undefined) {
   const type = pinned === undefined ? undefined : parseHostKey(pinned)?.type;
   if (type === undefined) return undefined;
   const serverHostKey = type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type];
@@ -251,7 +251,7 @@ function pinnedAlgorithms(pinned: string | undefined) {
   return { serverHostKey } as any;
 }
 
-function fail(code: ProbeFailureCode, reason: string): ProbeResult {
+function fail(code: ProbeFailureCode, reason: string): Extract<ProbeResult, { ok: false }> {
   return { ok: false, code, reason };
 }
 
@@ -260,7 +260,7 @@ function seconds(ms: number): string {
 }
 
 /** `ssh-ed25519 SHA256:...`, the fingerprint form `ssh-keygen -lf` prints, for messages. */
-function abbrev(key: string): string {
+export function abbrev(key: string): string {
   const parsed = parseHostKey(key);
   if (!parsed) return key;
   const digest = createHash('sha256').update(Buffer.from(parsed.base64, 'base64')).digest('base64');

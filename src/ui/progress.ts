@@ -1,8 +1,10 @@
 /**
  * Progress of long operations. On a TTY: listr2, one line per node (creating, running, SSH ok, failed:
- * reason). Otherwise: one plain line per event, which logs and CI read well. `--json`: nothing.
+ * reason), and a live view of Ansible runs (setup-progress.ts). Otherwise: one plain line per event,
+ * which logs and CI read well. `--json`: nothing.
  */
 import type { Progress } from '../cluster/deps.js';
+import { createSetupDisplay, type SetupDisplay } from './setup-progress.js';
 
 /** Picks the progress display for this invocation. */
 export function createProgress(options: { json: boolean; verbosity: number; tty?: boolean }): Progress {
@@ -22,9 +24,11 @@ const PHASE_TEXT = {
 /** Plain lines, one per event; each node phase is printed once. */
 export class LineProgress implements Progress {
   private readonly last = new Map<string, string>();
+  private display: SetupDisplay | undefined;
   constructor(
     private readonly verbosity: number,
     private readonly stream: NodeJS.WritableStream,
+    private readonly tty = false,
   ) {}
 
   plan(nodes: readonly { name: string; kind: string }[]): void {
@@ -39,13 +43,32 @@ export class LineProgress implements Progress {
   }
 
   step(title: string, status: 'start' | 'done' | 'failed', detail?: string): void {
-    const word =
-      status === 'start' ? '...' : status === 'done' ? 'done' : `failed${detail ? `: ${detail}` : ''}`;
-    this.stream.write(`${title} ${word}\n`);
+    if (status === 'start') {
+      this.stream.write(`${title} ...\n`);
+      // At -v Ansible's own output streams instead.
+      if (this.verbosity === 0) {
+        this.display = createSetupDisplay(title, {
+          stream: this.stream,
+          tty: this.tty,
+          columns: (this.stream as { columns?: number }).columns || 100,
+        });
+      }
+      return;
+    }
+    const summary = this.display?.finish();
+    this.display = undefined;
+    const word = status === 'done' ? 'done' : `failed${detail ? `: ${detail}` : ''}`;
+    this.stream.write(`${title} ${word}${summary ? ` (${summary})` : ''}\n`);
   }
 
   output(line: string): void {
     if (this.verbosity >= 1) this.stream.write(`  ${line}\n`);
+    else this.display?.line(line);
+  }
+
+  /** The task count for the bar (only drawn on a terminal; see ListrProgress.expectTasks). */
+  setTaskCount(count: number): void {
+    this.display?.expectTasks(count);
   }
 
   async close(): Promise<void> {}
@@ -90,7 +113,7 @@ export class ListrProgress implements Progress {
   private readonly lines: LineProgress;
 
   constructor(verbosity: number) {
-    this.lines = new LineProgress(verbosity, process.stderr);
+    this.lines = new LineProgress(verbosity, process.stderr, true);
   }
 
   plan(nodes: readonly { name: string; kind: string }[]): void {
@@ -136,6 +159,10 @@ export class ListrProgress implements Progress {
 
   output(line: string): void {
     this.lines.output(line);
+  }
+
+  expectTasks(count: number): void {
+    this.lines.setTaskCount(count);
   }
 
   async close(): Promise<void> {

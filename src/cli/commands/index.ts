@@ -1,4 +1,7 @@
 import type { CommandModule } from 'yargs';
+import { checkCommand } from './check.js';
+import { completionCommand } from './completion.js';
+import { execCommand } from './exec.js';
 import { listCommand } from './list.js';
 import { listNodesCommand } from './list-nodes.js';
 import { listTemplatesCommand } from './list-templates.js';
@@ -8,6 +11,7 @@ import { setupCommand } from './setup.js';
 import { sftpCommand, sshCommand } from './ssh.js';
 import { startCommand } from './start.js';
 import { stopCommand } from './stop.js';
+import { getCommand, putCommand } from './transfer.js';
 
 /** Every registered command (only commands that work are registered). */
 // biome-ignore lint/suspicious/noExplicitAny: yargs' CommandModule generics differ per command.
@@ -22,4 +26,9 @@ export const commands: CommandModule<any, any>[] = [
   removeNodeCommand,
   sshCommand,
   sftpCommand,
+  execCommand,
+  putCommand,
+  getCommand,
+  checkCommand,
+  completionCommand,
 ];

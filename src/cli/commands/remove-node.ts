@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { printLines } from '../../ui/output.js';
+import { printJson, printLines } from '../../ui/output.js';
 import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
@@ -10,6 +10,7 @@ interface Args extends GlobalArgs {
   node: string;
   yes?: boolean;
   setup?: boolean;
+  json?: boolean;
 }
 
 /** `herd remove-node NAME NODE`. */
@@ -25,7 +26,8 @@ export const removeNodeCommand: CommandModule<GlobalArgs, Args> = {
         type: 'boolean',
         default: true,
         describe: 'Re-run Ansible afterwards (--no-setup skips)',
-      }) as Argv<Args>,
+      })
+      .option('json', { type: 'boolean', describe: 'Print the resulting cluster as JSON' }) as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
     // Loaded on use, so `herd --help` pays only for yargs.
     const { resizeCluster } = await import('../../cluster/resize.js');
@@ -36,9 +38,9 @@ export const removeNodeCommand: CommandModule<GlobalArgs, Args> = {
       printLines(['Nothing done.']);
       return;
     }
-    const deps = await buildDeps(ctx, { json: false });
+    const deps = await buildDeps(ctx, { json: args.json === true });
     const { cloud, secrets } = await liveSettings(ctx, state, { forSetup: args.setup !== false });
-    await withInterrupts((signal) =>
+    const result = await withInterrupts((signal) =>
       resizeCluster({
         deps,
         name: args.cluster,
@@ -51,6 +53,7 @@ export const removeNodeCommand: CommandModule<GlobalArgs, Args> = {
         signal,
       }),
     );
-    printLines([`Removed ${args.node} from "${args.cluster}".`]);
+    if (args.json) printJson({ ...result.state, removed: result.removed, setupRan: result.setupRan });
+    else printLines([`Removed ${args.node} from "${args.cluster}".`]);
   },
 };

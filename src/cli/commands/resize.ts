@@ -6,7 +6,7 @@ import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
 import { parseNodeCounts } from '../node-counts.js';
-import { buildDeps, liveSettings, openRepo } from '../wiring.js';
+import { buildDeps, buildPlanDeps, liveCloud, liveSettings, openRepo } from '../wiring.js';
 
 interface Args extends GlobalArgs {
   cluster: string;
@@ -15,6 +15,7 @@ interface Args extends GlobalArgs {
   setup?: boolean;
   yes?: boolean;
   json?: boolean;
+  dryRun?: boolean;
 }
 
 /** `herd resize NAME -a N:KIND -r N:KIND`. */
@@ -36,7 +37,12 @@ export const resizeCommand: CommandModule<GlobalArgs, Args> = {
         describe: 'Re-run Ansible on all nodes afterwards (--no-setup skips)',
       })
       .option('yes', { type: 'boolean', describe: 'Do not ask before removing nodes' })
-      .option('json', { type: 'boolean', describe: 'Print the resulting cluster as JSON' })
+      .option('json', { type: 'boolean', describe: 'Print the resulting cluster (or the plan) as JSON' })
+      .option('dry-run', {
+        type: 'boolean',
+        describe:
+          'Print what would be added, removed and configured, checked with read-only calls; change nothing',
+      })
       .example('$0 resize mycluster -a 2:compute', 'add two compute nodes')
       .example(
         '$0 resize mycluster -r 1:compute --yes',
@@ -56,6 +62,19 @@ export const resizeCommand: CommandModule<GlobalArgs, Args> = {
     const ctx = contextFrom(args);
     const repo = await openRepo(ctx);
     const state = await repo.load(args.cluster);
+    if (args.dryRun) {
+      const { planResize } = await import('../../cluster/plan.js');
+      const plan = await planResize({
+        deps: await buildPlanDeps(ctx),
+        name: args.cluster,
+        cloud: await liveCloud(ctx, state),
+        add,
+        remove,
+        setup: args.setup !== false,
+      });
+      const { printPlan } = await import('../print-plan.js');
+      return printPlan(plan, args.json === true);
+    }
     if (remove.some((r) => r.count > 0)) {
       const what = remove
         .filter((r) => r.count > 0)

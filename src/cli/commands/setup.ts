@@ -1,11 +1,12 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { printLines } from '../../ui/output.js';
+import { printJson, printLines } from '../../ui/output.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
 import { buildDeps, liveTemplate, openRepo, passthroughArgs } from '../wiring.js';
 
 interface Args extends GlobalArgs {
   cluster: string;
+  json?: boolean;
 }
 
 /** `herd setup NAME [-- ansible-playbook args]`. */
@@ -15,6 +16,7 @@ export const setupCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('cluster', { type: 'string', demandOption: true, describe: 'Cluster name' })
+      .option('json', { type: 'boolean', describe: 'Print the cluster as JSON when done' })
       .example('$0 setup slurm', 're-run the playbooks')
       .example('$0 setup slurm -- --tags slurm --check', 'pass options to ansible-playbook') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
@@ -22,7 +24,7 @@ export const setupCommand: CommandModule<GlobalArgs, Args> = {
     const { configureCluster } = await import('../../cluster/configure.js');
     const ctx = contextFrom(args);
     const repo = await openRepo(ctx);
-    const deps = await buildDeps(ctx, { json: false });
+    const deps = await buildDeps(ctx, { json: args.json === true });
     const lock = await repo.lock(args.cluster);
     try {
       const state = await repo.load(args.cluster);
@@ -30,7 +32,8 @@ export const setupCommand: CommandModule<GlobalArgs, Args> = {
       await withInterrupts((signal) =>
         configureCluster({ deps, state, template, extraArgs: passthroughArgs(args), signal }),
       );
-      printLines([`Cluster "${state.name}" configured.`]);
+      if (args.json) printJson(state);
+      else printLines([`Cluster "${state.name}" configured.`]);
     } finally {
       await lock.release();
     }

@@ -4,7 +4,7 @@ import { printJson, printLines } from '../../ui/output.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
 import { parseNodeCounts } from '../node-counts.js';
-import { buildDeps, loadConfigFor } from '../wiring.js';
+import { buildDeps, buildPlanDeps, loadConfigFor } from '../wiring.js';
 
 interface Args extends GlobalArgs {
   template: string;
@@ -12,6 +12,7 @@ interface Args extends GlobalArgs {
   nodes?: string;
   setup?: boolean;
   json?: boolean;
+  dryRun?: boolean;
 }
 
 /** `herd start TEMPLATE`. */
@@ -32,7 +33,11 @@ export const startCommand: CommandModule<GlobalArgs, Args> = {
         default: true,
         describe: 'Run Ansible after the nodes are up (--no-setup skips it)',
       })
-      .option('json', { type: 'boolean', describe: 'Print the resulting cluster as JSON' })
+      .option('json', { type: 'boolean', describe: 'Print the resulting cluster (or the plan) as JSON' })
+      .option('dry-run', {
+        type: 'boolean',
+        describe: 'Print what would be created and configured, checked with read-only calls; create nothing',
+      })
       .example('$0 start slurm', 'start the [cluster/slurm] template')
       .example(
         '$0 start slurm -n big --nodes 10:compute',
@@ -46,6 +51,18 @@ export const startCommand: CommandModule<GlobalArgs, Args> = {
     const nodeCounts = args.nodes === undefined ? [] : parseNodeCounts(args.nodes, '--nodes');
     const { config, getTemplate } = await loadConfigFor(ctx, { quiet: args.json === true });
     const template = getTemplate(config, args.template);
+    if (args.dryRun) {
+      const { planStart } = await import('../../cluster/plan.js');
+      const plan = await planStart({
+        deps: await buildPlanDeps(ctx),
+        template,
+        name: args.name ?? args.template,
+        nodeCounts,
+        setup: args.setup !== false,
+      });
+      const { printPlan } = await import('../print-plan.js');
+      return printPlan(plan, args.json === true);
+    }
     const deps = await buildDeps(ctx, { json: args.json === true });
     const result = await withInterrupts((signal) =>
       startCluster({

@@ -22,11 +22,17 @@ import {
   DescribeAddressesCommand,
   type DescribeAddressesCommandInput,
   type DescribeAddressesCommandOutput,
+  DescribeAvailabilityZonesCommand,
+  type DescribeAvailabilityZonesCommandInput,
+  type DescribeAvailabilityZonesCommandOutput,
   DescribeImagesCommand,
   type DescribeImagesCommandInput,
   type DescribeImagesCommandOutput,
   DescribeInstancesCommand,
   type DescribeInstancesCommandInput,
+  DescribeInstanceTypesCommand,
+  type DescribeInstanceTypesCommandInput,
+  type DescribeInstanceTypesCommandOutput,
   DescribeKeyPairsCommand,
   type DescribeKeyPairsCommandInput,
   type DescribeKeyPairsCommandOutput,
@@ -97,6 +103,15 @@ export interface Ec2Api {
   describeAddresses(input: DescribeAddressesCommandInput): Promise<DescribeAddressesCommandOutput>;
   disassociateAddress(input: DisassociateAddressCommandInput): Promise<unknown>;
   releaseAddress(input: ReleaseAddressCommandInput): Promise<unknown>;
+  /** Read-only calls of `preflight` (dry runs, herd check). */
+  describeAvailabilityZones(
+    input: DescribeAvailabilityZonesCommandInput,
+    signal?: AbortSignal,
+  ): Promise<DescribeAvailabilityZonesCommandOutput>;
+  describeInstanceTypes(
+    input: DescribeInstanceTypesCommandInput,
+    signal?: AbortSignal,
+  ): Promise<DescribeInstanceTypesCommandOutput>;
   /** Closes the client's sockets. */
   destroy(): void;
 }
@@ -139,6 +154,10 @@ export function ec2ApiOf(client: EC2Client): Ec2Api {
     describeAddresses: (input) => client.send(new DescribeAddressesCommand(input)),
     disassociateAddress: (input) => client.send(new DisassociateAddressCommand(input)),
     releaseAddress: (input) => client.send(new ReleaseAddressCommand(input)),
+    describeAvailabilityZones: (input, signal) =>
+      client.send(new DescribeAvailabilityZonesCommand(input), opts(signal)),
+    describeInstanceTypes: (input, signal) =>
+      client.send(new DescribeInstanceTypesCommand(input), opts(signal)),
     destroy: () => client.destroy(),
   };
 }

@@ -153,7 +153,8 @@ export async function ensureKeyPair(
   }
 }
 
-async function describeKeyPair(api: Ec2Api, name: string, signal?: AbortSignal) {
+/** The key pair of that name (with its public key when EC2 gives it), if it exists. */
+export async function describeKeyPair(api: Ec2Api, name: string, signal?: AbortSignal) {
   try {
     const out = await api.describeKeyPairs({ KeyNames: [name], IncludePublicKey: true }, signal);
     return out.KeyPairs?.[0];

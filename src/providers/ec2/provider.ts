@@ -10,6 +10,8 @@ import type {
   CreateNodesRequest,
   CreateNodesResult,
   NodeStatus,
+  PreflightReport,
+  PreflightRequest,
   Provider,
   ProviderContext,
 } from '../types.js';
@@ -19,6 +21,7 @@ import { type ErrorContext, isInstanceNotFound, toProviderError } from './errors
 import { ensureFloatingIps, releaseFloatingIps } from './floating-ip.js';
 import { deleteClusterKeyPairs } from './key-pair.js';
 import { launchWithFailover, tagBatch } from './launch.js';
+import { ec2Preflight } from './preflight.js';
 import { Ec2Resources, keyNameOf } from './resources.js';
 import { needsRootDevice } from './run-request.js';
 import { deleteClusterSecurityGroups } from './security-group.js';
@@ -71,6 +74,11 @@ class Ec2Provider implements Provider {
     private readonly options: Ec2ProviderOptions,
   ) {
     this.resources = new Ec2Resources(api, cloud, context.log);
+  }
+
+  /** Read-only: Describe* calls only (see preflight.ts). */
+  preflight(request: PreflightRequest): Promise<PreflightReport> {
+    return ec2Preflight(this.api, this.cloud, request);
   }
 
   async prepare(cluster: string, login: CreateNodesRequest['login']): Promise<void> {

@@ -53,7 +53,8 @@ function missingRules(group: SecurityGroup, sshCidr: string): IpPermission[] {
   return [...(hasSsh ? [] : [ssh!]), ...(hasSelf ? [] : [self!])];
 }
 
-async function findGroup(
+/** The group by name or id in `vpcId`, if it exists (one DescribeSecurityGroups). */
+export async function findGroup(
   api: Ec2Api,
   request: SecurityGroupRequest,
   signal?: AbortSignal,

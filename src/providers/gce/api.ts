@@ -76,6 +76,43 @@ export interface GceOperation {
   httpErrorMessage?: string;
 }
 
+/** A Zone (the fields herd reads). */
+export interface GceZone {
+  name: string;
+  status?: string;
+  region?: string;
+}
+
+/** One quota of a Region. */
+export interface GceQuota {
+  metric: string;
+  limit: number;
+  usage: number;
+}
+
+/** A Region (the fields herd reads). */
+export interface GceRegion {
+  name: string;
+  status?: string;
+  quotas?: GceQuota[];
+}
+
+/** An Image (the fields herd reads). */
+export interface GceImage {
+  name: string;
+  family?: string;
+  status?: string;
+  architecture?: string;
+  diskSizeGb?: string;
+}
+
+/** A MachineType (the fields herd reads). */
+export interface GceMachineType {
+  name: string;
+  guestCpus?: number;
+  memoryMb?: number;
+}
+
 /** The calls herd makes. Every method rejects with the client's error (see errors.ts). */
 export interface GceApi {
   bulkInsert(zone: string, resource: GceBulkInsertResource, requestId: string): Promise<GceOperation>;
@@ -86,6 +123,12 @@ export interface GceApi {
   deleteInstance(zone: string, name: string): Promise<GceOperation>;
   stopInstance(zone: string, name: string): Promise<GceOperation>;
   startInstance(zone: string, name: string): Promise<GceOperation>;
+  /** Read-only lookups of `preflight` (dry runs, herd check). */
+  getZone(zone: string): Promise<GceZone>;
+  getRegion(region: string): Promise<GceRegion>;
+  /** `projects/P/global/images/NAME` or `projects/P/global/images/family/FAMILY` (resolveImage's forms). */
+  getImage(project: string, name: string, family: boolean): Promise<GceImage>;
+  getMachineType(zone: string, name: string): Promise<GceMachineType>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -15,6 +15,8 @@ import type {
   CreateNodesRequest,
   CreateNodesResult,
   NodeStatus,
+  PreflightReport,
+  PreflightRequest,
   Provider,
   ProviderContext,
 } from '../types.js';
@@ -30,6 +32,7 @@ import {
 } from './errors.js';
 import { buildBulkInsert } from './instance-body.js';
 import { bulkInsertRequestId, instanceNameProblem, labelFilter, parseInstanceId } from './labels.js';
+import { gcePreflight } from './preflight.js';
 import { type GceCloudSettings, readGceCloudSettings } from './settings.js';
 import { goneStatus, statusOf } from './status.js';
 
@@ -66,6 +69,11 @@ class GceProvider implements Provider {
     private readonly context: ProviderContext,
     private readonly options: GceProviderOptions,
   ) {}
+
+  /** Read-only: GET calls only (see preflight.ts). */
+  preflight(request: PreflightRequest): Promise<PreflightReport> {
+    return gcePreflight(() => this.api(), this.settings, request);
+  }
 
   async prepare(cluster: string): Promise<void> {
     if (this.settings.legacyOAuthClient && !this.warnedLegacy) {

@@ -4,7 +4,16 @@
  * The SDK is imported here only, when the first GCE call is made.
  */
 import type { AuthClient } from 'google-auth-library';
-import type { GceApi, GceBulkInsertResource, GceInstance, GceOperation } from './api.js';
+import type {
+  GceApi,
+  GceBulkInsertResource,
+  GceImage,
+  GceInstance,
+  GceMachineType,
+  GceOperation,
+  GceRegion,
+  GceZone,
+} from './api.js';
 import type { GceEndpoint } from './settings.js';
 
 /** Page size of instances.list (the API's maximum). */
@@ -16,7 +25,14 @@ export async function createSdkApi(options: {
   endpoint: GceEndpoint | undefined;
   authClient: AuthClient;
 }): Promise<GceApi> {
-  const { InstancesClient, ZoneOperationsClient } = await import('@google-cloud/compute');
+  const {
+    ImagesClient,
+    InstancesClient,
+    MachineTypesClient,
+    RegionsClient,
+    ZoneOperationsClient,
+    ZonesClient,
+  } = await import('@google-cloud/compute');
   const clientOptions = {
     // biome-ignore lint/suspicious/noExplicitAny: the SDK's AuthClient type comes from its own copy of the library.
     authClient: options.authClient as any,
@@ -30,6 +46,24 @@ export async function createSdkApi(options: {
   };
   const instances = new InstancesClient(clientOptions);
   const operations = new ZoneOperationsClient(clientOptions);
+  // Clients of the read-only lookups, made on first use: a start never needs them.
+  let lookups:
+    | {
+        zones: InstanceType<typeof ZonesClient>;
+        regions: InstanceType<typeof RegionsClient>;
+        images: InstanceType<typeof ImagesClient>;
+        machineTypes: InstanceType<typeof MachineTypesClient>;
+      }
+    | undefined;
+  const lookup = () => {
+    lookups ??= {
+      zones: new ZonesClient(clientOptions),
+      regions: new RegionsClient(clientOptions),
+      images: new ImagesClient(clientOptions),
+      machineTypes: new MachineTypesClient(clientOptions),
+    };
+    return lookups;
+  };
   const project = options.project;
 
   // The SDK returns protobuf objects (extra `_field` keys, enums as strings): read them as JSON shapes.
@@ -70,8 +104,27 @@ export async function createSdkApi(options: {
       const [lro] = await instances.start({ project, zone, instance: name });
       return latest(lro);
     },
+    async getZone(zone: string) {
+      const [result] = await lookup().zones.get({ project, zone });
+      return result as unknown as GceZone;
+    },
+    async getRegion(region: string) {
+      const [result] = await lookup().regions.get({ project, region });
+      return result as unknown as GceRegion;
+    },
+    async getImage(imageProject: string, name: string, family: boolean) {
+      const [result] = family
+        ? await lookup().images.getFromFamily({ project: imageProject, family: name })
+        : await lookup().images.get({ project: imageProject, image: name });
+      return result as unknown as GceImage;
+    },
+    async getMachineType(zone: string, name: string) {
+      const [result] = await lookup().machineTypes.get({ project, zone, machineType: name });
+      return result as unknown as GceMachineType;
+    },
     async close() {
-      await Promise.all([instances.close(), operations.close()]);
+      const extra = lookups ? Object.values(lookups).map((c) => c.close()) : [];
+      await Promise.all([instances.close(), operations.close(), ...extra]);
     },
   };
 }

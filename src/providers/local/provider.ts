@@ -12,6 +12,8 @@ import type {
   CreateNodesRequest,
   CreateNodesResult,
   NodeStatus,
+  PreflightReport,
+  PreflightRequest,
   Provider,
   ProviderContext,
 } from '../types.js';
@@ -43,6 +45,7 @@ import {
   writeNodeRecord,
 } from './node.js';
 import { type NodeIdentity, writeBootFiles, writeFirstBootFiles } from './node-files.js';
+import { localPreflight } from './preflight.js';
 import {
   isValidMachineName,
   type LocalImageName,
@@ -88,6 +91,11 @@ class LocalProvider implements Provider {
     const settings = readLocalCloudSettings(cloud);
     this.net = { ...settings, runDir: options.runDir ?? DEFAULT_RUN_DIR, section: `cloud/${cloud.name}` };
     this.cacheDir = options.imageCacheDir ?? imageCacheDir(context.storageDir);
+  }
+
+  /** Read-only: host, images and bridge (see preflight.ts). */
+  preflight(request: PreflightRequest): Promise<PreflightReport> {
+    return localPreflight(request, this.net, this.cacheDir);
   }
 
   async prepare(): Promise<void> {

@@ -11,6 +11,8 @@ import type {
   CreateNodesRequest,
   CreateNodesResult,
   NodeStatus,
+  PreflightReport,
+  PreflightRequest,
   Provider,
   ProviderContext,
 } from '../types.js';
@@ -30,6 +32,7 @@ import {
   type LookupContext,
 } from './lookup.js';
 import { Nova, type NovaServer } from './nova.js';
+import { openStackPreflight } from './preflight.js';
 import { deleteClusterSecurityGroups, ensureSecurityGroups } from './security-group.js';
 import { deleteClusterServerGroups, ensureServerGroup, lastServerGroupIndex } from './server-group.js';
 import {
@@ -94,6 +97,11 @@ class OpenStackProvider implements Provider {
     private readonly options: OpenStackProviderOptions,
   ) {
     this.nova = new Nova(client, cloud.section, cloud.computeVersionCap);
+  }
+
+  /** Read-only: a token, then GET calls only (see preflight.ts). */
+  preflight(request: PreflightRequest): Promise<PreflightReport> {
+    return openStackPreflight(this.client, this.nova, this.cloud, request);
   }
 
   async prepare(cluster: string, login: CreateNodesRequest['login']): Promise<void> {

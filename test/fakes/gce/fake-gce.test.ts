@@ -478,6 +478,27 @@ describe('catalog', () => {
     expect(mt.json).toMatchObject({ name: 'n2-standard-8', guestCpus: 8 });
     expect((await call('GET', `zones/${Z}/machineTypes/n9-x`)).status).toBe(404);
   });
+
+  it('serves zones, and regions with quotas whose usage follows the instances', async () => {
+    const zone = await call('GET', `zones/${Z}`);
+    expect(zone.json).toMatchObject({ kind: 'compute#zone', name: Z, status: 'UP' });
+    expect(zone.json['region']).toMatch(/\/projects\/herd-test\/regions\/us-central1$/);
+    expect((await call('GET', 'zones/mars-north1-a')).status).toBe(404);
+    const cpus = async () =>
+      (await call('GET', 'regions/us-central1')).json['quotas'].find(
+        (q: { metric: string }) => q.metric === 'CPUS',
+      ) as { limit: number; usage: number };
+    const before = await cpus();
+    expect(before.limit).toBe(24);
+    await insert(['quota1'], { machineType: 'e2-standard-4' });
+    expect((await cpus()).usage).toBe(before.usage + 4);
+    const region = await call('GET', 'regions/us-central1');
+    expect(region.json).toMatchObject({ kind: 'compute#region', name: 'us-central1', status: 'UP' });
+    expect(region.json['zones']).toContain(
+      `https://www.googleapis.com/compute/v1/projects/herd-test/zones/${Z}`,
+    );
+    expect((await call('GET', 'regions/mars-north1')).status).toBe(404);
+  });
 });
 
 async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {

@@ -1,8 +1,8 @@
 /**
  * A fake of the Compute Engine v1 REST API on 127.0.0.1, written from Google's published reference
  * (no Compute Engine emulator exists). It serves what herd calls (instances.bulkInsert, list, get,
- * delete, stop, start; zoneOperations.get and wait) plus images.get / getFromFamily and
- * machineTypes.get, validates requests the way the API does for the fields herd sends, and keeps
+ * delete, stop, start; zoneOperations.get and wait) plus images.get / getFromFamily,
+ * machineTypes.get, zones.get and regions.get (with quotas), validates requests the way the API does for the fields herd sends, and keeps
  * instance lifecycles (PROVISIONING -> STAGING -> RUNNING, STOPPING -> TERMINATED). It imports
  * only node: modules, so a benchmark can compile it on its own with tsc.
  */

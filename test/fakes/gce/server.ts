@@ -46,6 +46,8 @@ const ROUTES: readonly (readonly [string, string, RegExp])[] = [
   ['images.getFromFamily', 'GET', /^projects\/([^/]+)\/global\/images\/family\/([^/]+)$/],
   ['images.get', 'GET', /^projects\/([^/]+)\/global\/images\/([^/]+)$/],
   ['machineTypes.get', 'GET', /^projects\/([^/]+)\/zones\/([^/]+)\/machineTypes\/([^/]+)$/],
+  ['zones.get', 'GET', /^projects\/([^/]+)\/zones\/([^/]+)$/],
+  ['regions.get', 'GET', /^projects\/([^/]+)\/regions\/([^/]+)$/],
 ];
 
 /** The fake Compute Engine API (see index.ts). */
@@ -198,9 +200,16 @@ export class FakeGceServer implements FakeGce {
     const [project, zoneOrName, name] = params as [string, string, string];
     if (method.startsWith('images.')) return this.getImage(method, project, zoneOrName);
     if (project !== this.project) throw notFound(`projects/${project}`);
+    if (method === 'regions.get') return this.region(zoneOrName);
     const zone = zoneOrName;
-    if (!(ZONES as readonly string[]).includes(zone)) throw invalid('zone', zone, 'Unknown zone.');
+    if (!(ZONES as readonly string[]).includes(zone)) {
+      // zones.get answers an unknown zone like any unknown resource.
+      if (method === 'zones.get') throw notFound(`projects/${this.project}/zones/${zone}`);
+      throw invalid('zone', zone, 'Unknown zone.');
+    }
     switch (method) {
+      case 'zones.get':
+        return this.zone(zone);
       case 'instances.bulkInsert':
         return this.bulkInsert(zone, query.get('requestId'), body);
       case 'instances.list':
@@ -617,6 +626,49 @@ export class FakeGceServer implements FakeGce {
       zone,
       isSharedCpu: /micro|small|medium/.test(name),
       selfLink: `${this.zoneUrl(zone)}/machineTypes/${name}`,
+    };
+  }
+
+  private zone(zone: string): unknown {
+    return {
+      kind: 'compute#zone',
+      id: String(2000 + ZONES.indexOf(zone as (typeof ZONES)[number])),
+      name: zone,
+      description: zone,
+      status: 'UP',
+      region: `${BASE}projects/${this.project}/regions/${regionOf(zone)}`,
+      selfLink: this.zoneUrl(zone),
+    };
+  }
+
+  /** A Region with its quotas; usage counts the region's instances that hold resources (not TERMINATED). */
+  private region(region: string): unknown {
+    const zones = ZONES.filter((z) => regionOf(z) === region);
+    if (zones.length === 0) throw notFound(`projects/${this.project}/regions/${region}`);
+    const live = [...this.store.values()].filter(
+      (s) => regionOf(s.zone) === region && s.json.status !== 'TERMINATED',
+    );
+    const cpus = live.reduce((n, s) => n + machineShape(s.json.machineType.split('/').at(-1)!).guestCpus, 0);
+    const limits = { CPUS: 24, INSTANCES: 24, IN_USE_ADDRESSES: 8, ...this.options.quotas };
+    return {
+      kind: 'compute#region',
+      id: String(1000 + [...new Set(ZONES.map(regionOf))].indexOf(region)),
+      name: region,
+      description: region,
+      status: 'UP',
+      zones: zones.map((z) => this.zoneUrl(z)),
+      quotas: [
+        { metric: 'CPUS', limit: limits.CPUS, usage: cpus },
+        { metric: 'INSTANCES', limit: limits.INSTANCES, usage: live.length },
+        {
+          metric: 'IN_USE_ADDRESSES',
+          limit: limits.IN_USE_ADDRESSES,
+          usage: live.filter((s) =>
+            s.json.networkInterfaces.some((n) => n.accessConfigs?.some((a) => a.natIP)),
+          ).length,
+        },
+      ],
+      selfLink: `${BASE}projects/${this.project}/regions/${region}`,
     };
   }
 

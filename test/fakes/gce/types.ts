@@ -22,6 +22,8 @@ export interface FakeGceOptions {
   projectImages?: { name: string; family?: string; diskSizeGb?: number }[];
   /** Require this exact bearer token (default: any non-empty token). */
   accessToken?: string;
+  /** Regional quota limits reported by regions.get (default CPUS 24, INSTANCES 24, IN_USE_ADDRESSES 8). */
+  quotas?: Partial<Record<'CPUS' | 'INSTANCES' | 'IN_USE_ADDRESSES', number>>;
 }
 
 /** An Instance resource as the API returns it (JSON). */

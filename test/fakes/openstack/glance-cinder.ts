@@ -136,6 +136,32 @@ export function glanceCinderRoutes(): Route[] {
       }),
     },
     {
+      // Cinder's absolute limits (openstack limits show --absolute reads them beside Nova's).
+      name: 'volume.limits.show',
+      method: 'GET',
+      pattern: /^\/v3\/([^/]+)\/limits$/,
+      handle: (ctx) => {
+        const all = volumes(ctx);
+        return ok({
+          limits: {
+            rate: [],
+            absolute: {
+              maxTotalVolumes: -1,
+              totalVolumesUsed: all.length,
+              maxTotalVolumeGigabytes: -1,
+              totalGigabytesUsed: all.reduce((sum, v) => sum + v.size, 0),
+              maxTotalSnapshots: -1,
+              totalSnapshotsUsed: 0,
+              maxTotalBackups: -1,
+              totalBackupsUsed: 0,
+              maxTotalBackupGigabytes: -1,
+              totalBackupGigabytesUsed: 0,
+            },
+          },
+        });
+      },
+    },
+    {
       name: 'volume.volumes.list_detail',
       method: 'GET',
       pattern: /^\/v3\/([^/]+)\/volumes\/detail$/,

@@ -428,6 +428,34 @@ export function novaRoutes(maxVersion: () => string): Route[] {
       },
     },
     {
+      // Absolute limits as Nova reports them at microversion >= 2.57 (-1: unlimited).
+      name: 'compute.limits.show',
+      method: 'GET',
+      pattern: /^\/v2\.1\/limits$/,
+      handle: (ctx) => {
+        const quota = ctx.cloud.options.quota ?? {};
+        const live = [...ctx.cloud.servers.values()].filter((x) => !x.deleting);
+        return ok({
+          limits: {
+            rate: [],
+            absolute: {
+              maxTotalInstances: quota.instances ?? -1,
+              totalInstancesUsed: live.length,
+              maxTotalCores: quota.cores ?? -1,
+              totalCoresUsed: live.reduce((sum, x) => sum + x.request.flavor.vcpus, 0),
+              maxTotalRAMSize: -1,
+              totalRAMUsed: live.reduce((sum, x) => sum + x.request.flavor.ram, 0),
+              maxServerMeta: 128,
+              maxTotalKeypairs: 100,
+              maxServerGroups: 10,
+              maxServerGroupMembers: 10,
+              totalServerGroupsUsed: ctx.cloud.serverGroups.size,
+            },
+          },
+        });
+      },
+    },
+    {
       name: 'compute.availability_zones.list',
       method: 'GET',
       pattern: /^\/v2\.1\/os-availability-zone$/,

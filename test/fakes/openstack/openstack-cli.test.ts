@@ -130,6 +130,16 @@ describe('the openstack CLI against the fake', () => {
     expect(dup.stderr).toMatch(/409.*Key pair 'clikey' already exists/);
   });
 
+  it('shows the absolute limits herd checks before a start (instances, cores)', {
+    timeout: 60_000,
+  }, async () => {
+    const limits = (await openstack('limits', 'show', '--absolute')) as { Name: string; Value: number }[];
+    const value = (name: string) => limits.find((l) => l.Name === name)?.Value;
+    expect(value('maxTotalInstances')).toBe(-1);
+    expect(value('totalInstancesUsed')).toBe(0);
+    expect(value('totalCoresUsed')).toBe(0);
+  });
+
   it('creates security groups and rules, runs servers in them, adds floating IPs, and deletes it all', {
     timeout: 180_000,
   }, async () => {
