@@ -143,9 +143,12 @@ describe('site.yml with every recipe on one cluster', () => {
   });
 
   it('records finished jobs in accounting; the database password never leaves the master', async () => {
-    const submitted = await on(MASTER, asUser('alice', 'cd && sbatch --wait --wrap=id'));
+    const submitted = await on(MASTER, asUser('alice', 'cd && sbatch --wait --wrap=id; echo "exit $?"'));
     const job = /Submitted batch job (\d+)/.exec(submitted)?.[1];
     expect(job, submitted).toBeDefined();
+    const why = async () =>
+      `${submitted}\n${await on(MASTER, `scontrol show job ${job}; cat /home/alice/slurm-${job}.out; tail -n 20 /var/log/slurm/slurmctld.log`)}`;
+    if (!submitted.endsWith('exit 0')) expect.fail(await why());
     const record = await eventually(async () => {
       const out = await on(MASTER, `sacct --noheader --parsable2 -X -j ${job} --format=State,User`);
       return out.startsWith('COMPLETED') ? out : undefined;
