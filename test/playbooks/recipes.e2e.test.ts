@@ -248,7 +248,7 @@ describe('site.yml with every recipe on one cluster', () => {
   it('runs a Grid Engine job on a worker; qhost lists every worker', async () => {
     const qhost = await on(MASTER, 'qhost');
     for (const worker of WORKERS) expect(qhost).toMatch(new RegExp(`^${worker}\\s+\\S+\\s+\\d+`, 'm'));
-    await on(MASTER, asUser('alice', 'cd && qsub -sync y -b y -cwd -j y -o ge.out hostname'));
+    await on(MASTER, asUser('alice', 'cd && timeout 120 qsub -sync y -b y -cwd -j y -o ge.out hostname'));
     expect(WORKERS).toContain(await on(MASTER, 'cat /home/alice/ge.out'));
   });
 
