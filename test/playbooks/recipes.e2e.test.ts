@@ -146,8 +146,14 @@ describe('site.yml with every recipe on one cluster', () => {
     const submitted = await on(MASTER, asUser('alice', 'cd && sbatch --wait --wrap=id; echo "exit $?"'));
     const job = /Submitted batch job (\d+)/.exec(submitted)?.[1];
     expect(job, submitted).toBeDefined();
-    const why = async () =>
-      `${submitted}\n${await on(MASTER, `scontrol show job ${job}; cat /home/alice/slurm-${job}.out; tail -n 20 /var/log/slurm/slurmctld.log`)}`;
+    const why = async () => {
+      const host = /BatchHost=(\S+)/.exec(await on(MASTER, `scontrol show job ${job}`))?.[1] ?? COMPUTE;
+      const there = await on(
+        host,
+        `grep -E 'error|JobId=${job}' /var/log/slurm/slurmd.log | tail -n 20; ls -ld /home/alice; su - alice -c 'echo x > probe && ls -l probe' 2>&1`,
+      );
+      return `${submitted}\non ${host}:\n${there}`;
+    };
     if (!submitted.endsWith('exit 0')) expect.fail(await why());
     const record = await eventually(async () => {
       const out = await on(MASTER, `sacct --noheader --parsable2 -X -j ${job} --format=State,User`);
