@@ -143,7 +143,12 @@ describe('site.yml with every recipe on one cluster', () => {
   });
 
   it('records finished jobs in accounting; the database password never leaves the master', async () => {
-    const submitted = await on(MASTER, asUser('alice', 'cd && sbatch --wait --wrap=id; echo "exit $?"'));
+    // Separate stdout and stderr files: over sshfs (this kernel has no NFS) a file a job creates in /home belongs
+    // to root, so a second open of the same file to append stderr is refused (see playbooks/README.md).
+    const submitted = await on(
+      MASTER,
+      asUser('alice', 'cd && sbatch --wait -o slurm-%j.out -e slurm-%j.err --wrap=id; echo "exit $?"'),
+    );
     const job = /Submitted batch job (\d+)/.exec(submitted)?.[1];
     expect(job, submitted).toBeDefined();
     const why = async () => {
@@ -160,6 +165,9 @@ describe('site.yml with every recipe on one cluster', () => {
       return out.startsWith('COMPLETED') ? out : undefined;
     });
     expect(record).toBe('COMPLETED|alice');
+    expect(await on(MASTER, `cat /home/alice/slurm-${job}.out`)).toMatch(
+      /^uid=2001\(alice\) gid=2001\(alice\)/,
+    );
     expect(await on(MASTER, `sacct --noheader --parsable2 -X -u alice --format=JobID`)).toContain(job);
     expect(
       await on(MASTER, 'sacctmgr --noheader --parsable2 list user format=user,defaultaccount'),
