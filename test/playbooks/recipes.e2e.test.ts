@@ -168,7 +168,9 @@ describe('site.yml with every recipe on one cluster', () => {
     expect(await on(MASTER, `cat /home/alice/slurm-${job}.out`)).toMatch(
       /^uid=2001\(alice\) gid=2001\(alice\)/,
     );
-    expect(await on(MASTER, `sacct --noheader --parsable2 -X -u alice -S now-1days --format=JobID`)).toContain(job);
+    expect(
+      await on(MASTER, `sacct --noheader --parsable2 -X -u alice -S now-1days --format=JobID`),
+    ).toContain(job);
     expect(
       await on(MASTER, 'sacctmgr --noheader --parsable2 list user format=user,defaultaccount'),
     ).toContain('alice|users');
