@@ -169,7 +169,7 @@ describe('site.yml with every recipe on one cluster', () => {
       /^uid=2001\(alice\) gid=2001\(alice\)/,
     );
     expect(
-      await on(MASTER, `sacct --noheader --parsable2 -X -u alice -S now-1days --format=JobID`),
+      await on(MASTER, `sacct --noheader --parsable2 -X -u alice -S 2020-01-01 -E now+1days --format=JobID`),
     ).toContain(job);
     expect(
       await on(MASTER, 'sacctmgr --noheader --parsable2 list user format=user,defaultaccount'),
