@@ -69,6 +69,8 @@ export interface ClusterDeps {
   runSetup: SetupRunner;
   writeInventory: (state: ClusterState, template: Template) => Promise<void>;
   writeKnownHosts: (state: ClusterState) => Promise<void>;
+  /** Closes the cluster's SSH control masters and removes its run directory (at stop). */
+  closeConnections: (cluster: string) => Promise<void>;
   generateKeyPair: KeyGenerator;
   log: Logger;
   progress: Progress;

@@ -70,6 +70,7 @@ export async function stopCluster(options: StopOptions): Promise<StopResult> {
     }
     await provider.cleanup(name);
     deps.progress.step(`Terminate ${ids.length} node(s)`, 'done');
+    await deps.closeConnections(name);
     await deps.repo.remove(name);
     return { terminated: ids, strays };
   } finally {

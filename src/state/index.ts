@@ -3,7 +3,7 @@ export type { ClusterLock } from './lock.js';
 export { MIGRATED_RUN_ID, migrate } from './migrate.js';
 export { cloudNameFor, MAX_CLUSTER_NAME_LENGTH, validateClusterName } from './names.js';
 export { allocateNodeNames, nodeNumber } from './node-names.js';
-export { isSecretKey, redactTemplate } from './redact.js';
+export { isSecretKey, redactTemplate, restoreSecrets, type SecretSource, secretsOf } from './redact.js';
 export {
   type ListResult,
   type SaveOptions,

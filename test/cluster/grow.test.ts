@@ -66,6 +66,7 @@ async function deps(): Promise<ClusterDeps> {
     runSetup: async () => {},
     writeInventory: async () => {},
     writeKnownHosts: async () => {},
+    closeConnections: async () => {},
     generateKeyPair: async () => {},
     log: silentLogger,
     progress: silentProgress,

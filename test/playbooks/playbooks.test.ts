@@ -116,7 +116,6 @@ describe('playbooks/groups.json', () => {
   const catalogue = JSON.parse(read('groups.json')) as {
     groups: Record<string, string>;
     aliases: Record<string, string>;
-    elasticlusterOnly: string[];
   };
   /** Every `groups['NAME']` the plays and the shared role defaults read. */
   const referenced = new Set(
@@ -130,7 +129,6 @@ describe('playbooks/groups.json', () => {
     expect(listed).toEqual([...referenced].sort());
     for (const target of Object.values(catalogue.aliases))
       expect(Object.keys(catalogue.groups)).toContain(target);
-    for (const name of catalogue.elasticlusterOnly) expect(referenced.has(name), name).toBe(false);
   });
 
   it('has every group in the README catalogue', () => {

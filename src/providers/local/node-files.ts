@@ -125,7 +125,10 @@ async function authorizeLogin(root: string, user: string, publicKey: string): Pr
  * herd never connects to (or configures) a node whose user data is still running.
  */
 async function installUserdata(root: string, userdata: string): Promise<void> {
-  await mkdir(join(root, 'var/lib/herd'), { recursive: true, mode: 0o700 });
+  // Traversable by every user: the playbooks keep a non-root login user's Ansible temp files below it
+  // (common role). The script itself stays readable by root only.
+  await mkdir(join(root, 'var/lib/herd'), { recursive: true, mode: 0o755 });
+  await chmod(join(root, 'var/lib/herd'), 0o755);
   const script = userdata.startsWith('#!') ? userdata : `#!/bin/sh\n${userdata}`;
   await writeFile(join(root, 'var/lib/herd/userdata'), script.endsWith('\n') ? script : `${script}\n`, {
     mode: 0o700,
