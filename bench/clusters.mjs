@@ -1,5 +1,6 @@
 // Cluster benchmarks on real local nodes (root): cold and warm start of 1+2 nodes to a working Slurm, a
-// setup re-run on the unchanged cluster, and an 11-node start. Figures only; nothing is asserted.
+// setup re-run on the unchanged cluster, an 11-node start, and the setup cost of each bundled recipe.
+// Figures only; nothing is asserted.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,6 +73,74 @@ export async function benchClusters({ herd, work }) {
   } finally {
     stop(warmCache);
     rmSync(coldCache, { recursive: true, force: true });
+  }
+  return rows.map(({ stdout: _stdout, ...r }) => r);
+}
+
+/**
+ * Setup sections of the recipes measured by benchRecipes: groups per kind and variables, on 1 frontend +
+ * 2 compute nodes. Each builds on the Slurm baseline, as researchers' configs do.
+ */
+const RECIPES = {
+  slurm: { frontend: 'slurm_master', compute: 'slurm_worker', vars: [] },
+  accounting: {
+    frontend: 'slurm_master',
+    compute: 'slurm_worker',
+    vars: ['global_var_slurm_accounting=yes', 'global_var_cluster_users=alice,bob'],
+  },
+  gridengine: { frontend: 'gridengine_master', compute: 'gridengine_worker', vars: [] },
+  ganglia: { frontend: 'ganglia_master', compute: 'ganglia_monitor', vars: [] },
+  hpc: { frontend: 'slurm_master,hpc', compute: 'slurm_worker,hpc', vars: [] },
+  r: { frontend: 'slurm_master,r', compute: 'slurm_worker,r', vars: [] },
+  jupyterhub: {
+    frontend: 'slurm_master,jupyterhub',
+    compute: 'slurm_worker',
+    vars: ['global_var_cluster_users=alice,bob'],
+  },
+};
+
+function recipeConfig(bridge, subnet) {
+  const parts = [
+    `[cloud/local]\nprovider=local\nbridge=${bridge}\nsubnet=${subnet}\n[login/local]\nimage_user=root\n`,
+  ];
+  for (const [name, r] of Object.entries(RECIPES)) {
+    parts.push(
+      `[setup/${name}]\nprovider=ansible\nfrontend_groups=${r.frontend}\ncompute_groups=${r.compute}\n${r.vars.join('\n')}\n`,
+      `[cluster/${name}]\ncloud=local\nlogin=local\nsetup=${name}\nimage_id=debian-12-hpc\nfrontend_nodes=1\ncompute_nodes=2\nssh_to=frontend\n`,
+    );
+  }
+  return parts.join('\n');
+}
+
+/**
+ * Setup cost of each recipe on a 1+2 cluster of the warm debian-12-hpc image: the first `herd setup` (packages the
+ * image lacks come from the mirror, as on a cloud image) and a re-run on the unchanged cluster.
+ */
+export async function benchRecipes({ herd, work }) {
+  const rows = [];
+  const home = join(work, 'recipes');
+  mkdirSync(join(home, 'storage'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(home, 'config'), recipeConfig('hrc9', '10.134.9.0/24'));
+  const env = {
+    HOME: home,
+    HERD_CONFIG: join(home, 'config'),
+    HERD_STORAGE: join(home, 'storage'),
+    HERD_IMAGE_CACHE: process.env.HERD_IMAGE_CACHE || '/var/cache/herd-test-images',
+  };
+  const stop = (name) =>
+    spawnSync(process.execPath, [herd, 'stop', name, '--yes', '--force'], {
+      env: { ...process.env, ...env },
+    });
+  for (const name of Object.keys(RECIPES)) {
+    try {
+      timed(`${name}: start 1+2 --no-setup`, herd, ['start', name, '--no-setup'], env);
+      rows.push(timed(`recipe ${name}: first setup (1+2)`, herd, ['setup', name], env));
+      rows.push(timed(`recipe ${name}: setup re-run, unchanged`, herd, ['setup', name], env));
+    } catch (error) {
+      rows.push({ label: `recipe ${name}`, seconds: undefined, error: String(error).split('\n')[0] });
+    } finally {
+      stop(name);
+    }
   }
   return rows.map(({ stdout: _stdout, ...r }) => r);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // herd's benchmarks: figures for the notes, never assertions. `npm run bench` runs the CLI start-up
-// benchmarks and, as root, real local clusters (minutes); `npm run bench -- --quick` skips the clusters.
+// benchmarks and, as root, real local clusters (minutes); `npm run bench -- --quick` skips the clusters,
+// `--no-recipes` the per-recipe setup costs, `--recipes-only` everything else about clusters.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,8 +68,10 @@ try {
 
   // Real clusters need root and take minutes; --quick skips them.
   if (!args.has('--quick') && process.getuid?.() === 0) {
-    const { benchClusters } = await import('./clusters.mjs');
-    results.push(...(await benchClusters({ herd, work })));
+    const { benchClusters, benchRecipes } = await import('./clusters.mjs');
+    if (!args.has('--recipes-only')) results.push(...(await benchClusters({ herd, work })));
+    // Setup cost per bundled recipe (several minutes: packages come from the mirror); --no-recipes skips it.
+    if (!args.has('--no-recipes')) results.push(...(await benchRecipes({ herd, work })));
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -457,7 +457,7 @@ describe('free-form keys of cluster and kind sections', () => {
 describe('groups the bundled playbooks do not provide', () => {
   const playbooks = resolve(import.meta.dirname, '..', '..', 'playbooks');
   const text = (setupExtra: string) =>
-    `[cloud/l]\nprovider=local\n[login/u]\nimage_user=root\n[setup/s]\nfrontend_groups=slurm_master,ganglia_master,slurm_client\ncompute_groups=slurm_worker\n${setupExtra}[cluster/c]\ncloud=l\nlogin=u\nsetup=s\nfrontend_nodes=1\ncompute_nodes=1\n`;
+    `[cloud/l]\nprovider=local\n[login/u]\nimage_user=root\n[setup/s]\nfrontend_groups=slurm_master,ganglia_master,hadoop_master,slurm_client\ncompute_groups=slurm_worker\n${setupExtra}[cluster/c]\ncloud=l\nlogin=u\nsetup=s\nfrontend_nodes=1\ncompute_nodes=1\n`;
   const load = async (body: string) => {
     const dir = await tempDir();
     await writeFile(join(dir, 'config'), body);
@@ -472,14 +472,16 @@ describe('groups the bundled playbooks do not provide', () => {
     expect(getTemplate(config, 'c').kinds[0]!.groups).toEqual([
       'slurm_master',
       'ganglia_master',
+      'hadoop_master',
       'slurm_submit',
     ]);
     const messages = config.warnings.map((w) => w.message);
     expect(messages).toContainEqual(
       expect.stringMatching(
-        /^group "ganglia_master" is not provided by herd's bundled playbooks, so it gives nodes of kind "frontend" nothing beyond the base system; the bundled playbooks provide: slurm_master, slurm_worker, slurm_submit/,
+        /^group "hadoop_master" is not provided by herd's bundled playbooks, so it gives nodes of kind "frontend" nothing beyond the base system; the bundled playbooks provide: slurm_master, slurm_worker, slurm_submit, .*ganglia_master/,
       ),
     );
+    expect(messages.filter((m) => m.includes('"ganglia_master"'))).toEqual([]);
     expect(messages).toContain(
       `group "slurm_client" is called "slurm_submit" in herd's bundled playbooks; write slurm_submit instead`,
     );
@@ -490,6 +492,7 @@ describe('groups the bundled playbooks do not provide', () => {
     expect(getTemplate(config, 'c').kinds[0]!.groups).toEqual([
       'slurm_master',
       'ganglia_master',
+      'hadoop_master',
       'slurm_client',
     ]);
     expect(config.warnings).toEqual([]);

@@ -12,7 +12,8 @@
  * it again after editing a file). A difference is one header line with its reason:
  * `# herd-refuses: NAME /error/ why` (ElastiCluster keeps a template that cannot work; herd's error
  * must match) or `# herd-accepts: NAME why` (ElastiCluster drops or crashes on it). Other lines:
- * `# expect-warning: /re/` (a warning, as `file:line: [section] key: message`), `# expect-error:
+ * `# expect-warning: /re/` (a warning, as `file:line: [section] key: message`), `# expect-no-warning:
+ * /re/` (no warning matches: a group a bundled recipe now provides), `# expect-error:
  * NAME /re/`, `# expect-note: NAME /re/` (list-templates), `# expect-warning-count: N`, and
  * `# env: NAME=value` (the environment, for both loaders).
  */
@@ -47,6 +48,7 @@ interface CorpusFile {
   refuses: { name: string; error: RegExp; why: string }[];
   accepts: { name: string; why: string }[];
   warnings: RegExp[];
+  noWarnings: RegExp[];
   warningCount: number | undefined;
   errors: { name: string; error: RegExp }[];
   notes: { name: string; note: RegExp }[];
@@ -68,6 +70,11 @@ function namedRegExp(line: string): { name: string; re: RegExp; rest: string } {
   return { name: match[1]!, re: new RegExp(match[2]!), rest: match[3] ?? '' };
 }
 
+/** `/regex/` -> the RegExp. */
+function slashedRegExp(line: string): RegExp {
+  return new RegExp(line.replace(/^\/|\/$/g, ''));
+}
+
 function parseCorpusFile(file: string, text: string): CorpusFile {
   const [valid] = headerLines(text, 'elasticluster-valid');
   if (valid === undefined) throw new Error(`${file}: no "# elasticluster-valid:" line`);
@@ -84,7 +91,8 @@ function parseCorpusFile(file: string, text: string): CorpusFile {
       const [name, ...why] = l.split(/\s+/);
       return { name: name!, why: why.join(' ') };
     }),
-    warnings: headerLines(text, 'expect-warning').map((l) => new RegExp(l.replace(/^\/|\/$/g, ''))),
+    warnings: headerLines(text, 'expect-warning').map(slashedRegExp),
+    noWarnings: headerLines(text, 'expect-no-warning').map(slashedRegExp),
     warningCount: count === undefined ? undefined : Number(count),
     errors: headerLines(text, 'expect-error').map((l) => {
       const { name, re } = namedRegExp(l);
@@ -163,6 +171,7 @@ describe.each(corpus)('$file', (c) => {
         `${re} in\n${warnings.join('\n')}`,
       ).toBe(true);
     }
+    for (const re of c.noWarnings) expect(warnings.filter((w) => re.test(w))).toEqual([]);
     if (c.warningCount !== undefined) expect(warnings).toHaveLength(c.warningCount);
     const rows = summarizeTemplates(config);
     for (const { name, note } of c.notes) {

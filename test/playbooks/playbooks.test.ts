@@ -3,6 +3,10 @@
  * ansible.builtin modules (no collection is installed with ansible-core), and no command or shell task can
  * report a change on a re-run of an unchanged cluster.
  */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +57,7 @@ const TASK_KEYWORDS = new Set([
   'delay',
   'no_log',
   'become',
+  'become_user',
   'delegate_to',
   'delegate_facts',
   'run_once',
@@ -103,5 +108,71 @@ describe('bundled playbooks', () => {
   it('names every task, so that a failed run says which step broke', async () => {
     const unnamed = (await listTasks()).filter(({ task }) => !task['name']).map(({ file }) => file);
     expect(unnamed).toEqual([]);
+  });
+});
+
+describe('playbooks/groups.json', () => {
+  const read = (path: string) => readFileSync(join(PLAYBOOKS, path), 'utf8');
+  const catalogue = JSON.parse(read('groups.json')) as {
+    groups: Record<string, string>;
+    aliases: Record<string, string>;
+  };
+  /** Every `groups['NAME']` the plays and the shared role defaults read. */
+  const referenced = new Set(
+    [read('site.yml'), read('roles/herd_vars/defaults/main.yml')].flatMap((text) =>
+      [...text.matchAll(/groups\['([a-z0-9_-]+)'\]/g)].map((m) => m[1]!),
+    ),
+  );
+
+  it('lists exactly the groups site.yml reads, each alias pointing at a listed group', () => {
+    const listed = [...Object.keys(catalogue.groups), ...Object.keys(catalogue.aliases)].sort();
+    expect(listed).toEqual([...referenced].sort());
+    for (const target of Object.values(catalogue.aliases))
+      expect(Object.keys(catalogue.groups)).toContain(target);
+  });
+
+  it('has every group in the README catalogue', () => {
+    const readme = read('README.md');
+    for (const name of [...Object.keys(catalogue.groups), ...Object.keys(catalogue.aliases)]) {
+      expect(readme, name).toContain(`\`${name}\``);
+    }
+  });
+});
+
+describe('cluster_users', () => {
+  /** herd_users as Ansible computes it from cluster_users (role herd_vars, on this machine). */
+  async function parseUsers(value: string): Promise<unknown> {
+    const dir = await mkdtemp(join(tmpdir(), 'herd-users-'));
+    try {
+      const playbook = join(dir, 'users.yml');
+      await writeFile(
+        playbook,
+        [
+          '- hosts: localhost',
+          '  gather_facts: false',
+          '  roles: [herd_vars]',
+          '  tasks:',
+          '    - ansible.builtin.debug:',
+          '        msg: "USERS{{ herd_users | to_json }}USERS"',
+        ].join('\n'),
+      );
+      const { stdout } = await execa(
+        'ansible-playbook',
+        ['-i', 'localhost,', '-c', 'local', playbook, '-e', JSON.stringify({ cluster_users: value })],
+        { env: { ANSIBLE_ROLES_PATH: join(PLAYBOOKS, 'roles'), ANSIBLE_NOCOLOR: '1' } },
+      );
+      return JSON.parse(/USERS(.*)USERS/.exec(stdout)![1]!.replace(/\\"/g, '"'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('reads a comma list of name or name:uid, numbering users without a uid from the base', async () => {
+    expect(await parseUsers('alice:2001, bob ,carol:3000')).toEqual([
+      { name: 'alice', uid: 2001 },
+      { name: 'bob', uid: 2002 },
+      { name: 'carol', uid: 3000 },
+    ]);
+    expect(await parseUsers('')).toEqual([]);
   });
 });

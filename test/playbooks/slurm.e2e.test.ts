@@ -120,12 +120,25 @@ describe.each(cases)('site.yml on $image nodes', ({ image, groups, resize }) => 
   if (resize) {
     it('grows by a worker, then drains and drops it', async () => {
       const added = 'worker003';
+      const addresses = await readAddresses();
+      const slurmdPids = () =>
+        Promise.all(
+          WORKERS.map((w) => onNode(addresses.get(w)!, 'systemctl show -p MainPID --value slurmd')),
+        );
+      const pidsBefore = await slurmdPids();
       await startNodes(image, [added]);
       inventory = await writeInventory({ slurm_master: [MASTER], slurm_worker: [...WORKERS, added] });
       const grow = await runPlaybook('site.yml', inventory);
       console.log(`[playbooks] ${image}: site.yml after adding ${added} took ${grow.seconds.toFixed(1)} s`);
       expectSuccess(grow);
       expect((await nodeStates(masterIp))['idle']?.sort()).toEqual([...WORKERS, added]);
+      // Configless: the workers already there fetched the new configuration without a restart, and a job spans
+      // old and new nodes.
+      expect(await slurmdPids()).toEqual(pidsBefore);
+      expect((await onNode(masterIp, 'timeout 60 srun -N3 hostname')).split('\n').sort()).toEqual([
+        ...WORKERS,
+        added,
+      ]);
 
       // A job still running on the node: the drain must wait for it.
       const job = await onNode(masterIp, `sbatch --parsable --nodelist=${added} --wrap='sleep 8'`);

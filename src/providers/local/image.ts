@@ -31,7 +31,8 @@ const BASE_PACKAGES = [
   'ca-certificates',
   'procps',
 ];
-// acl, procps and rsync are what the bundled playbooks' common role installs: baked in, setup needs no apt.
+// acl, procps and rsync are what the bundled playbooks' common role installs, logrotate what their slurm role
+// installs: baked in, setup needs no apt.
 const HPC_PACKAGES = [
   'munge',
   'slurmctld',
@@ -42,6 +43,7 @@ const HPC_PACKAGES = [
   'nfs-common',
   'acl',
   'rsync',
+  'logrotate',
 ];
 /** Daemons the hpc image carries disabled: the playbooks configure and enable them. */
 const HPC_DISABLED = ['slurmctld', 'slurmd'];
