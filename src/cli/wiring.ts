@@ -6,7 +6,7 @@
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterDeps, SetupRunner, SshWaiter } from '../cluster/deps.js';
-import type { CloudSection, LoadedConfig } from '../config/types.js';
+import type { CloudSection, LoadedConfig, SetupSection } from '../config/types.js';
 import { formatProblem } from '../errors.js';
 import type { StateRepository } from '../state/index.js';
 import type { ClusterState } from '../state/types.js';
@@ -59,6 +59,25 @@ export async function liveCloud(ctx: CliContext, state: ClusterState): Promise<C
   }
   ctx.log.debug(
     `Using the cloud settings saved with cluster "${state.name}" ([cloud/${snapshot.name}] not in the config).`,
+  );
+  return snapshot;
+}
+
+/**
+ * The setup section to run an existing cluster's setup with: the config's section of that name. The
+ * state file's snapshot holds no `ansible_command` (a command is never taken from a state file), so
+ * without the section in the config, setup runs the default ansible-playbook.
+ */
+export async function liveSetup(ctx: CliContext, state: ClusterState): Promise<SetupSection> {
+  const snapshot = state.template.setup;
+  try {
+    const { config } = await loadConfigFor(ctx, { quiet: true });
+    for (const t of config.templates.values()) if (t.setup.name === snapshot.name) return t.setup;
+  } catch {
+    // No usable config: the snapshot names the playbook and its variables.
+  }
+  ctx.log.debug(
+    `Using the setup settings saved with cluster "${state.name}" ([setup/${snapshot.name}] not in the config; ansible_command is not saved).`,
   );
   return snapshot;
 }
@@ -123,6 +142,7 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
     await setup.runAnsible({
       ...invocation,
       cluster: request.state.name,
+      pidFile: repo.ansiblePidFile(request.state.name),
       ...(request.onLine ? { onLine: request.onLine } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
     });
@@ -142,6 +162,9 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       ),
     generateKeyPair: async (privatePath, comment) => {
       await keys.generateKeyPair(privatePath, comment.replace(/^herd-/, ''));
+    },
+    stopOrphanedSetup: async (cluster) => {
+      await setup.stopOrphanedAnsible(repo.ansiblePidFile(cluster));
     },
     log: ctx.log,
     progress: createProgress({ json: options.json, verbosity: ctx.verbosity }),

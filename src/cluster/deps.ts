@@ -70,6 +70,8 @@ export interface ClusterDeps {
   writeInventory: (state: ClusterState, template: Template) => Promise<void>;
   writeKnownHosts: (state: ClusterState) => Promise<void>;
   generateKeyPair: KeyGenerator;
+  /** Stops the ansible-playbook an earlier herd run of the cluster left running when it was killed. */
+  stopOrphanedSetup: (cluster: string) => Promise<void>;
   log: Logger;
   progress: Progress;
   verbosity: number;

@@ -1,7 +1,7 @@
 /** `herd resize` and `herd remove-node`: grow with the start pipeline, shrink by draining then terminating. */
 import { join } from 'node:path';
 import type { NodeCount } from '../cli/node-counts.js';
-import type { CloudSection, Template } from '../config/types.js';
+import type { CloudSection, SetupSection, Template } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { Provider } from '../providers/types.js';
 import { nodeNumber, redactTemplate } from '../state/index.js';
@@ -10,7 +10,8 @@ import { configureCluster } from './configure.js';
 import type { ClusterDeps } from './deps.js';
 import { type GrowResult, growCluster } from './grow.js';
 import { ensureKeyPair } from './keys.js';
-import { isLive, newRunId } from './records.js';
+import { clusterRef, isLive, newRunId } from './records.js';
+import { terminateRecorded } from './terminate.js';
 
 /** Ansible groups whose members are Slurm compute nodes (they must be drained before removal). */
 const SLURM_WORKER_GROUPS = new Set(['slurm_worker', 'slurm_workers', 'slurm_clients']);
@@ -21,6 +22,8 @@ export interface ResizeOptions {
   readonly name: string;
   /** Live cloud settings (secrets), or the snapshot's. */
   readonly cloud: CloudSection;
+  /** The configuration's setup section (ansible_command is never taken from state). */
+  readonly setupSection: SetupSection;
   readonly add: readonly NodeCount[];
   readonly remove: readonly NodeCount[];
   /** Explicit node names to remove (`remove-node`). */
@@ -43,7 +46,7 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
   const lock = await deps.repo.lock(name);
   try {
     const state = await deps.repo.load(name);
-    const template: Template = { ...state.template, cloud: options.cloud };
+    const template: Template = { ...state.template, cloud: options.cloud, setup: options.setupSection };
     const victims = pickVictims(state, options.remove, options.removeNames ?? []);
     for (const { kind } of options.add) {
       if (!template.kinds.some((k) => k.name === kind)) {
@@ -57,12 +60,12 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
 
     let grow: GrowResult | undefined;
     if (options.add.length > 0) {
-      const keys = await ensureKeyPair(template, state.paths, deps.generateKeyPair, name);
+      const keys = await ensureKeyPair(template, deps.repo.pathsFor(name), deps.generateKeyPair, name);
       const desired = new Map<string, number>();
       for (const { kind, count } of options.add) {
         desired.set(kind, state.nodes.filter((n) => n.kind === kind && isLive(n)).length + count);
       }
-      await provider.prepare(name, {
+      await provider.prepare(clusterRef(state), {
         user: template.login.imageUser,
         publicKey: keys.publicKey,
         keyName: template.login.userKeyName,
@@ -165,10 +168,7 @@ async function removeNodes(
     }
     deps.progress.step(title, 'done');
   }
-  for (const v of victims) v.state = 'terminating';
-  await deps.repo.save(state);
-  const ids = victims.flatMap((v) => (v.instanceId ? [v.instanceId] : []));
-  if (ids.length > 0) await provider.terminateNodes(state.name, ids);
+  await terminateRecorded(deps, state, provider, victims);
   state.nodes = state.nodes.filter((n) => !victims.includes(n));
   for (const v of victims) deps.progress.node(v.name, 'removed');
   await deps.repo.save(state);

@@ -8,6 +8,7 @@ import { AbortError, AnsibleError, HostRequirementError } from '../errors.js';
 import { ensureControlPathDir } from '../ssh/openssh.js';
 import type { AnsibleInvocation } from './ansible.js';
 import { type AnsibleOutputSummary, createAnsibleOutputParser, failedHostsOf } from './ansible-output.js';
+import { clearAnsiblePid, recordAnsiblePid, stopOrphanedAnsible } from './ansible-pid.js';
 
 /** Options of {@link runAnsible}. */
 export interface RunAnsibleOptions extends AnsibleInvocation {
@@ -18,11 +19,17 @@ export interface RunAnsibleOptions extends AnsibleInvocation {
   cluster?: string;
   /** Control socket directory to create first (must match the one in ANSIBLE_SSH_ARGS). */
   controlDir?: string;
+  /**
+   * Where the PID of the run is kept while it runs; a run left there by a killed herd is stopped
+   * first (see ansible-pid.ts).
+   */
+  pidFile?: string;
 }
 
 /** Runs ansible-playbook to completion; resolves on exit code 0. */
 export async function runAnsible(options: RunAnsibleOptions): Promise<void> {
   if (options.signal?.aborted) throw new AbortError('Ansible was interrupted.');
+  if (options.pidFile) await stopOrphanedAnsible(options.pidFile);
   await ensureControlPathDir(options.controlDir);
   const parser = createAnsibleOutputParser();
   // Its own process group, so an abort reaches Ansible's workers and the module processes too
@@ -36,6 +43,7 @@ export async function runAnsible(options: RunAnsibleOptions): Promise<void> {
     detached: true,
   });
   const group = subprocess.pid;
+  if (options.pidFile && group !== undefined) await recordAnsiblePid(options.pidFile, group);
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     signalGroup(group, 'SIGINT');
@@ -60,6 +68,7 @@ export async function runAnsible(options: RunAnsibleOptions): Promise<void> {
     clearTimeout(killTimer);
     options.signal?.removeEventListener('abort', onAbort);
     process.removeListener('exit', onExit);
+    if (options.pidFile) await clearAnsiblePid(options.pidFile);
   }
   if (options.signal?.aborted) {
     // Whatever of the group survived SIGINT (a module mid-task) goes now.

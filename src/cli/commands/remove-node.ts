@@ -3,7 +3,7 @@ import { printLines } from '../../ui/output.js';
 import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
-import { buildDeps, liveCloud, openRepo } from '../wiring.js';
+import { buildDeps, liveCloud, liveSetup, openRepo } from '../wiring.js';
 
 interface Args extends GlobalArgs {
   cluster: string;
@@ -38,11 +38,13 @@ export const removeNodeCommand: CommandModule<GlobalArgs, Args> = {
     }
     const deps = await buildDeps(ctx, { json: false });
     const cloud = await liveCloud(ctx, state);
+    const setupSection = await liveSetup(ctx, state);
     await withInterrupts((signal) =>
       resizeCluster({
         deps,
         name: args.cluster,
         cloud,
+        setupSection,
         add: [],
         remove: [],
         removeNames: [args.node],

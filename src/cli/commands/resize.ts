@@ -6,7 +6,7 @@ import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
 import { parseNodeCounts } from '../node-counts.js';
-import { buildDeps, liveCloud, openRepo } from '../wiring.js';
+import { buildDeps, liveCloud, liveSetup, openRepo } from '../wiring.js';
 
 interface Args extends GlobalArgs {
   cluster: string;
@@ -65,8 +65,18 @@ export const resizeCommand: CommandModule<GlobalArgs, Args> = {
     }
     const deps = await buildDeps(ctx, { json: args.json === true });
     const cloud = await liveCloud(ctx, state);
+    const setupSection = await liveSetup(ctx, state);
     const result = await withInterrupts((signal) =>
-      resizeCluster({ deps, name: args.cluster, cloud, add, remove, setup: args.setup !== false, signal }),
+      resizeCluster({
+        deps,
+        name: args.cluster,
+        cloud,
+        setupSection,
+        add,
+        remove,
+        setup: args.setup !== false,
+        signal,
+      }),
     );
     if (args.json) printJson({ ...result.state, removed: result.removed, setupRan: result.setupRan });
     else {
