@@ -65,6 +65,12 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
       for (const { kind, count } of options.add) {
         desired.set(kind, state.nodes.filter((n) => n.kind === kind && isLive(n)).length + count);
       }
+      // The new size is part of the intent (saved with it below): a resize cut short is finished by
+      // `herd start NAME`, which creates or replaces nodes up to the recorded counts.
+      state.template = redactTemplate({
+        ...template,
+        kinds: template.kinds.map((k) => ({ ...k, count: desired.get(k.name) ?? k.count })),
+      });
       await provider.prepare(clusterRef(state), {
         user: template.login.imageUser,
         publicKey: keys.publicKey,
