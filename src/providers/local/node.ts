@@ -177,7 +177,7 @@ export async function launchNode(
       'LocalMachineNameInUse',
       `Processes of another "${record.machine}" node are still running on this host.`,
       {
-        hint: 'Stop the other cluster of that name first (herd stop NAME), or use another cluster name.',
+        hint: 'Stop the other cluster of that name first (herd stop NAME), or use another cluster name (a cluster created before cluster ids has machine names without an id).',
       },
     );
   }
