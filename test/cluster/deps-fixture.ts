@@ -1,8 +1,9 @@
-/** ClusterDeps for orchestration tests: a state repository in a temp dir, SSH that always answers. */
+/** Doubles for orchestration tests: ClusterDeps with a state repository in a temp dir, a cloud stub. */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ClusterDeps, silentProgress } from '../../src/cluster/deps.js';
+import type { Provider } from '../../src/providers/types.js';
 import { StateRepository } from '../../src/state/index.js';
 import { silentLogger } from '../../src/ui/log.js';
 
@@ -39,4 +40,20 @@ export async function testDeps(
     ...overrides,
   };
   return { deps, dir };
+}
+
+/** A provider that has nothing and does nothing; `overrides` give it what a test needs. */
+export function stubProvider(overrides: Partial<Provider> = {}): Provider {
+  return {
+    name: 'ec2_boto',
+    prepare: async () => {},
+    createNodes: async () => ({ created: [], failed: [] }),
+    describeNodes: async () => [],
+    findNodes: async () => [],
+    terminateNodes: async () => {},
+    stopNodes: async () => {},
+    startNodes: async () => {},
+    cleanup: async () => {},
+    ...overrides,
+  };
 }

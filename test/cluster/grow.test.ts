@@ -5,7 +5,7 @@ import { growCluster } from '../../src/cluster/grow.js';
 import { ProviderError } from '../../src/errors.js';
 import type { CreateNodesRequest, Provider } from '../../src/providers/types.js';
 import { clusterState, template } from '../ssh/fixtures.js';
-import { testDeps } from './deps-fixture.js';
+import { stubProvider, testDeps } from './deps-fixture.js';
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -14,9 +14,7 @@ afterEach(async () => {
 
 /** A cloud where every frontend comes up and every compute node fails with a hint naming a key. */
 function halfBrokenCloud(requests: CreateNodesRequest[]): Provider {
-  return {
-    name: 'ec2_boto',
-    prepare: async () => {},
+  return stubProvider({
     createNodes: async (request) => {
       requests.push(request);
       if (request.kind === 'compute') {
@@ -40,13 +38,7 @@ function halfBrokenCloud(requests: CreateNodesRequest[]): Provider {
         failed: [],
       };
     },
-    describeNodes: async () => [],
-    findNodes: async () => [],
-    terminateNodes: async () => {},
-    stopNodes: async () => {},
-    startNodes: async () => {},
-    cleanup: async () => {},
-  };
+  });
 }
 
 async function deps(): Promise<ClusterDeps> {

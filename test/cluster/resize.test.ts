@@ -2,10 +2,9 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resizeCluster } from '../../src/cluster/resize.js';
-import type { Provider } from '../../src/providers/types.js';
 import type { ClusterState } from '../../src/state/types.js';
 import { clusterState, node } from '../ssh/fixtures.js';
-import { testDeps } from './deps-fixture.js';
+import { stubProvider, testDeps } from './deps-fixture.js';
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -23,21 +22,13 @@ describe('resize -a', () => {
     });
     dir = made.dir;
     const { deps } = made;
-    const provider: Provider = {
-      name: 'ec2_boto',
-      prepare: async () => {},
+    const provider = stubProvider({
       // What a crash right at the create call leaves on disk.
       createNodes: async () => {
         seen = await deps.repo.load('mycluster');
         throw new Error('killed');
       },
-      describeNodes: async () => [],
-      findNodes: async () => [],
-      terminateNodes: async () => {},
-      stopNodes: async () => {},
-      startNodes: async () => {},
-      cleanup: async () => {},
-    };
+    });
     const state = clusterState([
       node('frontend001', '192.0.2.10', { instanceId: 'i-f' }),
       node('compute001', '192.0.2.11', { instanceId: 'i-c' }),

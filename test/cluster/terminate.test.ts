@@ -12,7 +12,7 @@ import { ProviderError } from '../../src/errors.js';
 import type { NodeStatus, Provider } from '../../src/providers/types.js';
 import type { ClusterState } from '../../src/state/types.js';
 import { clusterState, node, template } from '../ssh/fixtures.js';
-import { testDeps } from './deps-fixture.js';
+import { stubProvider, testDeps } from './deps-fixture.js';
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -22,9 +22,7 @@ afterEach(async () => {
 /** A cloud that knows `statuses` by instance id and whose terminate fails (when `failTerminate`). */
 function cloud(statuses: NodeStatus[], calls: string[], failTerminate: boolean): Provider {
   const byId = new Map(statuses.map((s) => [s.instanceId, s]));
-  return {
-    name: 'ec2_boto',
-    prepare: async () => {},
+  return stubProvider({
     createNodes: async (request) => {
       calls.push(`create ${request.nodes.map((n) => n.name).join(',')}`);
       return {
@@ -56,10 +54,7 @@ function cloud(statuses: NodeStatus[], calls: string[], failTerminate: boolean):
       calls.push(`terminate ${[...ids].join(',')}`);
       if (failTerminate) throw new ProviderError('Ec2RequestFailed', 'EC2 said: RequestLimitExceeded');
     },
-    stopNodes: async () => {},
-    startNodes: async () => {},
-    cleanup: async () => {},
-  };
+  });
 }
 
 const running = (id: string, name: string, ip: string): NodeStatus => ({
