@@ -1,6 +1,7 @@
 // Cloud orchestration benchmarks: herd's real pipeline (dist/cluster/start.js and stop.js: state saved
 // before every call, one create per kind, polling, adoption, stop by id and by tag) against moto_server
-// (a real EC2 API server) and the fake Compute Engine API (test/fakes/gce; both test doubles compiled here with tsc), for
+// (a real EC2 API server), the fake Compute Engine API (test/fakes/gce) and the fake OpenStack cloud
+// (test/fakes/openstack; the test doubles compiled here with tsc), for
 // 1, 10 and 100 compute nodes plus a frontend. SSH and Ansible are stubs that answer at once, so the
 // figures are API calls by action and herd's own time, without cloud boot or SSH. Figures only.
 import { execFileSync } from 'node:child_process';
@@ -67,7 +68,7 @@ function countingProxy(target) {
  * test/fakes/gce; both import only node: modules) into `outDir` and imports them.
  */
 async function loadTestDoubles(outDir) {
-  const entries = ['helpers/moto.ts', 'fakes/gce/index.ts'];
+  const entries = ['helpers/moto.ts', 'fakes/gce/index.ts', 'fakes/openstack/index.ts'];
   execFileSync(
     process.execPath,
     [
@@ -91,10 +92,10 @@ async function loadTestDoubles(outDir) {
   );
   // The compiled files are ESM: mark the directory as such.
   writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
-  const [moto, gce] = await Promise.all(
+  const [moto, gce, openstack] = await Promise.all(
     entries.map((entry) => import(pathToFileURL(join(outDir, entry.replace(/\.ts$/, '.js'))).href)),
   );
-  return { ...moto, ...gce };
+  return { ...moto, ...gce, ...openstack };
 }
 
 const dist = (p) => import(pathToFileURL(join(root, 'dist', p)).href);
@@ -134,6 +135,7 @@ async function pipeline(dir, configText) {
     runSetup: async () => {},
     writeInventory: async () => {},
     writeKnownHosts: async () => {},
+    closeConnections: async () => {},
     generateKeyPair: async (path, comment) => {
       await keys.generateKeyPair(path, comment);
     },
@@ -221,6 +223,32 @@ ssh_to=frontend
 `;
 }
 
+function openstackConfig(authUrl) {
+  return `[cloud/os]
+provider=openstack
+auth_url=${authUrl}
+username=herd
+password=secret
+project_name=herd-project
+[login/u]
+image_user=debian
+[setup/s]
+provider=ansible
+frontend_groups=slurm_master
+compute_groups=slurm_worker
+[cluster/bench]
+cloud=os
+login=u
+setup=s
+image_id=debian-12
+flavor=m1.small
+network_ids=private
+frontend_nodes=1
+compute_nodes=1
+ssh_to=frontend
+`;
+}
+
 /** EC2 through moto: calls by action, wall time, time waiting for moto, herd's own CPU time. */
 async function benchEc2({ work, doubles }) {
   if (!doubles.findMotoServer()) return [{ label: 'ec2 (moto)', skipped: 'moto_server is not installed' }];
@@ -297,8 +325,53 @@ async function benchGce({ work, doubles }) {
   return rows;
 }
 
+/**
+ * OpenStack through the fake cloud (Keystone, Nova, Neutron, Glance in this process): calls by
+ * operation, wall time and CPU time (herd's and the fake's). The fake places a server after 50 ms and
+ * lets it boot in 200 ms, so most of the wall time is the cloud's.
+ */
+async function benchOpenStack({ work, doubles }) {
+  const { startFakeOpenStack } = doubles;
+  const rows = [];
+  for (const n of SIZES) {
+    const fake = await startFakeOpenStack({
+      privateSubnet: '10.120.0.0/16',
+      schedulingDelayMs: 50,
+      spawnDelayMs: 200,
+      deleteDelayMs: 50,
+    });
+    try {
+      const run = await pipeline(join(work, `openstack-${n}`), openstackConfig(fake.authUrl));
+      const start = await run.start(n);
+      const startCalls = { ...fake.calls };
+      fake.resetCalls();
+      const stop = await run.stop();
+      rows.push({
+        label: `openstack (fake): start 1+${n}, SSH stubbed`,
+        medianMs: round(start.ms),
+        cpuMs: round(start.cpuMs),
+        ready: start.ready,
+        calls: startCalls,
+      });
+      rows.push({
+        label: `openstack (fake): stop 1+${n}`,
+        medianMs: round(stop.ms),
+        calls: { ...fake.calls },
+        left: fake.servers().length + fake.securityGroups().length - 1 + fake.keyPairs().length,
+      });
+    } finally {
+      await fake.stop();
+    }
+  }
+  return rows;
+}
+
 /** Every cloud orchestration benchmark, as rows for bench/run.mjs. */
 export async function benchCloud({ work }) {
   const doubles = await loadTestDoubles(mkdtempSync(join(work, 'test-doubles-')));
-  return [...(await benchEc2({ work, doubles })), ...(await benchGce({ work, doubles }))];
+  return [
+    ...(await benchEc2({ work, doubles })),
+    ...(await benchGce({ work, doubles })),
+    ...(await benchOpenStack({ work, doubles })),
+  ];
 }

@@ -16,6 +16,8 @@ declare -A NEED=(
   [ssh]=openssh-client
   [sftp]=openssh-client
   [ssh-keygen]=openssh-client
+  # A client nobody here wrote, to check the fake OpenStack API (test/fakes/openstack) against.
+  [openstack]=python3-openstackclient
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

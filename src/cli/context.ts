@@ -41,6 +41,8 @@ export interface GlobalArgs {
 /** Resolved global settings of one invocation. */
 export interface CliContext {
   configPath: string;
+  /** True when neither -c/--config nor HERD_CONFIG named the file: only then is a missing one created. */
+  configIsDefault: boolean;
   storageDir: string;
   verbosity: number;
   log: Logger;
@@ -50,8 +52,10 @@ export interface CliContext {
 export function contextFrom(args: GlobalArgs, env: NodeJS.ProcessEnv = process.env): CliContext {
   const defaults = defaultPaths(env);
   const verbosity = args.verbose ?? 0;
+  const chosen = args.config || env['HERD_CONFIG'];
   return {
-    configPath: args.config || env['HERD_CONFIG'] || defaults.config,
+    configPath: chosen || defaults.config,
+    configIsDefault: !chosen,
     storageDir: args.storage || env['HERD_STORAGE'] || defaults.storage,
     verbosity,
     log: createStderrLogger(verbosity),

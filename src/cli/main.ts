@@ -49,8 +49,14 @@ export async function run(argv: readonly string[]): Promise<number> {
     await parser.parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Success;
   } catch (error) {
-    return report(error, debug);
+    return report(error, { debug, json: wantsJson(argv) });
   }
+}
+
+/** Whether herd's own options (before a `--`) ask for JSON output. */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--json' || a === '--json=true');
 }
 
 /** Long options per command (yargs does not expose the failing command's options to `fail`). */
@@ -86,19 +92,31 @@ function withOptionSuggestion(message: string, argv: readonly string[]): string 
   return hints.length > 0 ? `${message} (${hints.join(' ')})` : message;
 }
 
-/** Prints an error the way users should see it and returns its exit code. */
-function report(error: unknown, debug: boolean): number {
-  if (error instanceof HerdError) {
-    process.stderr.write(`herd: error: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
-    if (debug) process.stderr.write(`${describeCause(error)}\n`);
-    return error.exitCode;
-  }
+/** The code scripts see for an error that is not a HerdError (a bug in herd). */
+const INTERNAL_ERROR = 'InternalError';
+
+/**
+ * Prints an error the way users should see it (`herd: error [Code]: message` and a hint on stderr;
+ * with `--json` also `{"error": {"code", "message", "hint"}}` on stdout) and returns its exit code.
+ */
+function report(error: unknown, options: { debug: boolean; json: boolean }): number {
+  const known = error instanceof HerdError ? error : undefined;
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`herd: internal error: ${message}\n`);
-  if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  else process.stderr.write('hint: run again with --debug for a stack trace, and report it as a bug.\n');
-  return ExitCode.Failure;
+  const code = known?.code ?? INTERNAL_ERROR;
+  const hint = known
+    ? known.hint
+    : options.debug
+      ? undefined
+      : 'run again with --debug for a stack trace, and report it as a bug.';
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ error: { code, message, hint: hint ?? null } }, null, 2)}\n`);
+  }
+  process.stderr.write(known ? `herd: error [${code}]: ${message}\n` : `herd: internal error: ${message}\n`);
+  if (hint) process.stderr.write(`hint: ${hint}\n`);
+  if (options.debug) {
+    process.stderr.write(`${known ? describeCause(known) : error instanceof Error ? error.stack : ''}\n`);
+  }
+  return known?.exitCode ?? ExitCode.Failure;
 }
 
 function describeCause(error: Error): string {

@@ -1,3 +1,4 @@
+import { kindNameProblem, MAX_NODES_PER_KIND } from '../config/kinds.js';
 import { UsageError } from '../errors.js';
 
 /** One `N:KIND` item of `--nodes`, `--add` or `--remove`. */
@@ -5,8 +6,6 @@ export interface NodeCount {
   kind: string;
   count: number;
 }
-
-const KIND = /^[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z-])?$/;
 
 /**
  * Parses `N:KIND[,N:KIND...]` (the value of `--nodes`, `-a`, `-r`). The single place where these values are
@@ -37,14 +36,14 @@ export function parseNodeCounts(value: string, flag: string): NodeCount[] {
     }
     const count = Number(match[1]);
     const kind = match[2]!;
-    if (!Number.isSafeInteger(count) || count > 10_000) {
-      throw new UsageError(`Invalid ${flag} value "${item}": ${match[1]} is too many nodes (at most 10000).`);
-    }
-    if (!KIND.test(kind)) {
+    if (!Number.isSafeInteger(count) || count > MAX_NODES_PER_KIND) {
       throw new UsageError(
-        `Invalid ${flag} value "${item}": kind "${kind}" must be letters, digits and hyphens, start with a letter and not end in a digit.`,
-        { hint: `Example: ${example}` },
+        `Invalid ${flag} value "${item}": ${match[1]} is too many nodes (at most ${MAX_NODES_PER_KIND}).`,
       );
+    }
+    const badKind = kindNameProblem(kind);
+    if (badKind) {
+      throw new UsageError(`Invalid ${flag} value "${item}": ${badKind}.`, { hint: `Example: ${example}` });
     }
     if (seen.has(kind)) {
       throw new UsageError(`Invalid ${flag} value "${value}": kind "${kind}" is given twice.`, {

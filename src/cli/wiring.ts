@@ -6,9 +6,10 @@
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterDeps, SetupRunner, SshWaiter } from '../cluster/deps.js';
-import type { CloudSection, LoadedConfig, SetupSection } from '../config/types.js';
+import type { LiveSettings } from '../config/live-settings.js';
+import type { CloudSection, LoadedConfig, Template } from '../config/types.js';
 import { formatProblem } from '../errors.js';
-import type { StateRepository } from '../state/index.js';
+import type { SecretSource, StateRepository } from '../state/index.js';
 import type { ClusterState } from '../state/types.js';
 import { createProgress } from '../ui/progress.js';
 import type { CliContext } from './context.js';
@@ -26,7 +27,8 @@ export async function openRepo(ctx: CliContext): Promise<StateRepository> {
  */
 export async function loadConfigFor(ctx: CliContext, options: { quiet: boolean }) {
   const config = await import('../config/index.js');
-  if (await config.ensureDefaultConfig(ctx.configPath, defaultConfigTemplate)) {
+  // Only the default path is created: a file named with -c or HERD_CONFIG that does not exist is a typo.
+  if (ctx.configIsDefault && (await config.ensureDefaultConfig(ctx.configPath, defaultConfigTemplate))) {
     ctx.log.info(
       `Created the default configuration ${ctx.configPath}; edit it to add your clouds and templates.`,
     );
@@ -44,42 +46,42 @@ export async function loadConfigFor(ctx: CliContext, options: { quiet: boolean }
 }
 
 /**
- * The cloud section to use for an existing cluster: the config's current one (it may carry credentials
- * the state file never stores), else the redacted snapshot from state.
+ * The cloud section and setup secrets of an existing cluster, from the current configuration: the
+ * config's cloud section (it carries the credentials the state file never stores), else the
+ * redacted snapshot from state. `forSetup` also reports what it means for the Ansible secrets.
  */
-export async function liveCloud(ctx: CliContext, state: ClusterState): Promise<CloudSection> {
-  const snapshot = state.template.cloud;
+export async function liveSettings(
+  ctx: CliContext,
+  state: ClusterState,
+  options: { forSetup: boolean },
+): Promise<{ cloud: CloudSection; secrets: SecretSource }> {
+  let live: LiveSettings;
   try {
     const { config } = await loadConfigFor(ctx, { quiet: true });
-    for (const t of config.templates.values()) {
-      if (t.cloud.name === snapshot.name && t.cloud.provider === snapshot.provider) return t.cloud;
-    }
-  } catch {
-    // No usable config: the snapshot still names the provider and its non-secret settings.
+    const { liveSettingsFrom } = await import('../config/live-settings.js');
+    live = liveSettingsFrom(config, state);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    const message = `No usable configuration (${why}); using the settings saved with cluster "${state.name}", which hold no credentials or secrets.`;
+    live = { cloud: undefined, secrets: {}, warnings: [], notes: [message], secretWarnings: [] };
   }
-  ctx.log.debug(
-    `Using the cloud settings saved with cluster "${state.name}" ([cloud/${snapshot.name}] not in the config).`,
-  );
-  return snapshot;
+  for (const warning of [...live.warnings, ...(options.forSetup ? live.secretWarnings : [])]) {
+    ctx.log.warn(warning);
+  }
+  for (const note of live.notes) ctx.log.debug(note);
+  return { cloud: live.cloud ?? state.template.cloud, secrets: live.secrets };
 }
 
-/**
- * The setup section to run an existing cluster's setup with: the config's section of that name. The
- * state file's snapshot holds no `ansible_command` (a command is never taken from a state file), so
- * without the section in the config, setup runs the default ansible-playbook.
- */
-export async function liveSetup(ctx: CliContext, state: ClusterState): Promise<SetupSection> {
-  const snapshot = state.template.setup;
-  try {
-    const { config } = await loadConfigFor(ctx, { quiet: true });
-    for (const t of config.templates.values()) if (t.setup.name === snapshot.name) return t.setup;
-  } catch {
-    // No usable config: the snapshot names the playbook and its variables.
-  }
-  ctx.log.debug(
-    `Using the setup settings saved with cluster "${state.name}" ([setup/${snapshot.name}] not in the config; ansible_command is not saved).`,
-  );
-  return snapshot;
+/** The cloud section to use for an existing cluster (see liveSettings). */
+export async function liveCloud(ctx: CliContext, state: ClusterState): Promise<CloudSection> {
+  return (await liveSettings(ctx, state, { forSetup: false })).cloud;
+}
+
+/** The cluster's template snapshot with the live cloud section and the secrets of its setup put back. */
+export async function liveTemplate(ctx: CliContext, state: ClusterState): Promise<Template> {
+  const live = await liveSettings(ctx, state, { forSetup: true });
+  const { restoreSecrets } = await import('../state/redact.js');
+  return restoreSecrets({ ...state.template, cloud: live.cloud }, live.secrets);
 }
 
 /** Arguments after `--` on the command line. */
@@ -90,15 +92,17 @@ export function passthroughArgs(args: object): string[] {
 
 /** Everything the orchestration functions need, wired to the real implementations. */
 export async function buildDeps(ctx: CliContext, options: { json: boolean }): Promise<ClusterDeps> {
-  const [{ createProvider }, ssh, keys, knownHosts, setup] = await Promise.all([
+  const [{ createProvider }, ssh, keys, knownHosts, setup, runDirs] = await Promise.all([
     import('../providers/index.js'),
     import('../ssh/wait-for-ssh.js'),
     import('../ssh/keys.js'),
     import('../ssh/known-hosts.js'),
     import('../setup/index.js'),
+    import('../ssh/run-dir.js'),
   ]);
   const repo = await openRepo(ctx);
   const { readFile } = await import('node:fs/promises');
+  const runDirOf = (state: ClusterState) => runDirs.runDirFor(repo.dir, state.name);
 
   const waitForSsh: SshWaiter = async (request) => {
     const privateKey = await readFile(request.privateKeyPath);
@@ -130,6 +134,7 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       ? { ...request.template, setup: { ...request.template.setup, playbookPath: request.playbook } }
       : request.template;
     const extraVars = request.extraVars ? ['--extra-vars', JSON.stringify(request.extraVars)] : [];
+    const runDir = runDirOf(request.state);
     const invocation = setup.buildAnsibleInvocation({
       state: request.state,
       template,
@@ -137,11 +142,19 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       verbosity: request.verbosity,
       env: process.env,
       bundledRolesDir: join(playbooksDir, 'roles'),
+      runDir,
     });
+    for (const warning of invocation.warnings) ctx.log.warn(warning);
+    if (!runDirs.controlSocketsFit(runDir)) {
+      ctx.log.warn(
+        `The path ${runDir} is too long for SSH control sockets (a Unix socket path holds at most 107 bytes), so Ansible connects without connection sharing (slower). Use a shorter storage directory (-s) or cluster name.`,
+      );
+    }
     ctx.log.debug(`Running: ${invocation.command} ${invocation.args.join(' ')}`, 2);
     await setup.runAnsible({
       ...invocation,
       cluster: request.state.name,
+      runDir,
       pidFile: repo.ansiblePidFile(request.state.name),
       ...(request.onLine ? { onLine: request.onLine } : {}),
       ...(request.signal ? { signal: request.signal } : {}),
@@ -154,7 +167,14 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
     waitForSsh,
     runSetup,
     writeInventory: (state, template) =>
-      setup.writeInventory(state.paths.inventory, setup.renderInventory(state, template)),
+      setup.writeInventory(
+        state.paths.inventory,
+        setup.renderInventory(state, template, {
+          runDir: runDirOf(state),
+          envSshArgs: process.env['ANSIBLE_SSH_ARGS'],
+        }),
+      ),
+    closeConnections: (cluster) => runDirs.removeRunDir(runDirs.runDirFor(repo.dir, cluster)),
     writeKnownHosts: (state) =>
       knownHosts.writeKnownHosts(
         state.paths.knownHosts,

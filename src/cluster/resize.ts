@@ -1,10 +1,10 @@
 /** `herd resize` and `herd remove-node`: grow with the start pipeline, shrink by draining then terminating. */
 import { join } from 'node:path';
 import type { NodeCount } from '../cli/node-counts.js';
-import type { CloudSection, SetupSection, Template } from '../config/types.js';
+import type { CloudSection, Template } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { Provider } from '../providers/types.js';
-import { nodeNumber, redactTemplate } from '../state/index.js';
+import { nodeNumber, redactTemplate, restoreSecrets, type SecretSource } from '../state/index.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
 import { configureCluster } from './configure.js';
 import type { ClusterDeps } from './deps.js';
@@ -22,8 +22,8 @@ export interface ResizeOptions {
   readonly name: string;
   /** Live cloud settings (secrets), or the snapshot's. */
   readonly cloud: CloudSection;
-  /** The configuration's setup section (ansible_command is never taken from state). */
-  readonly setupSection: SetupSection;
+  /** The setup's secrets from the configuration (state holds none). */
+  readonly secrets?: SecretSource | undefined;
   readonly add: readonly NodeCount[];
   readonly remove: readonly NodeCount[];
   /** Explicit node names to remove (`remove-node`). */
@@ -35,6 +35,8 @@ export interface ResizeOptions {
 /** What resize did. */
 export interface ResizeResult {
   readonly state: ClusterState;
+  /** False when every count was 0: nothing was asked of the cloud, nor of Ansible. */
+  readonly changed: boolean;
   readonly removed: readonly string[];
   readonly grow: GrowResult | undefined;
   readonly setupRan: boolean;
@@ -46,7 +48,10 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
   const lock = await deps.repo.lock(name);
   try {
     const state = await deps.repo.load(name);
-    const template: Template = { ...state.template, cloud: options.cloud, setup: options.setupSection };
+    const template: Template = restoreSecrets(
+      { ...state.template, cloud: options.cloud },
+      options.secrets ?? {},
+    );
     const victims = pickVictims(state, options.remove, options.removeNames ?? []);
     for (const { kind } of options.add) {
       if (!template.kinds.some((k) => k.name === kind)) {
@@ -55,14 +60,19 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
         );
       }
     }
+    // `-a 0:compute` adds nothing: no key pair, no cloud call, no setup run.
+    const add = options.add.filter((a) => a.count > 0);
+    if (add.length === 0 && victims.length === 0) {
+      return { state, changed: false, removed: [], grow: undefined, setupRan: false };
+    }
     const provider = await deps.createProvider(template.cloud, { storageDir: deps.repo.dir, log: deps.log });
     if (victims.length > 0) await removeNodes(deps, state, template, provider, victims, options.signal);
 
     let grow: GrowResult | undefined;
-    if (options.add.length > 0) {
+    if (add.length > 0) {
       const keys = await ensureKeyPair(template, deps.repo.pathsFor(name), deps.generateKeyPair, name);
       const desired = new Map<string, number>();
-      for (const { kind, count } of options.add) {
+      for (const { kind, count } of add) {
         desired.set(kind, state.nodes.filter((n) => n.kind === kind && isLive(n)).length + count);
       }
       // The new size is part of the intent (saved with it below): a resize cut short is finished by
@@ -101,7 +111,7 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
       await configureCluster({ deps, state, template, signal: options.signal });
       setupRan = true;
     }
-    return { state, removed: victims.map((v) => v.name), grow, setupRan };
+    return { state, changed: true, removed: victims.map((v) => v.name), grow, setupRan };
   } finally {
     await deps.progress.close();
     await lock.release();

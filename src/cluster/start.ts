@@ -2,6 +2,7 @@
 import type { NodeCount } from '../cli/node-counts.js';
 import type { Template } from '../config/types.js';
 import { UsageError } from '../errors.js';
+import { assertCanStart } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
 import { newClusterId, redactTemplate, validateClusterName } from '../state/index.js';
 import { type ClusterState, STATE_VERSION } from '../state/types.js';
@@ -38,6 +39,7 @@ export interface StartResult {
 export async function startCluster(options: StartOptions): Promise<StartResult> {
   const { deps, name } = options;
   validateClusterName(name);
+  assertCanStart(options.template.cloud);
   const lock = await deps.repo.lock(name);
   try {
     const existing = await deps.repo.tryLoad(name);

@@ -103,6 +103,7 @@ export async function stopCluster(options: StopOptions): Promise<StopResult> {
     }
     await provider.cleanup(ref);
     deps.progress.step(`Terminate ${ids.length} node(s)`, 'done');
+    await deps.closeConnections(name);
     await deps.repo.remove(name);
     return { terminated: ids, strays: strayIds, cancelled: false };
   } finally {

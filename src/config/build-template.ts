@@ -7,7 +7,6 @@ import { checkTemplate } from './cross-checks.js';
 import type { IniEntry } from './ini-reader.js';
 import {
   canonicalEntries,
-  explainOtherProviders,
   providerOf,
   type ResolveContext,
   type Resolved,
@@ -18,11 +17,13 @@ import {
   anyProviderNodeSchema,
   CLOUD_SCHEMAS,
   CLUSTER_KEYS,
+  CLUSTER_PATTERNS,
   clusterSchema,
   LOGIN_SCHEMA,
   NODE_KEYS,
   nodeSchema,
 } from './schema/index.js';
+import { isSecretKey } from './secret-keys.js';
 import type { Section } from './sections.js';
 import { didYouMean } from './suggest.js';
 import type {
@@ -65,6 +66,15 @@ export interface ClusterFacts {
   cloud: CloudSection | undefined;
   setup: ResolvedSetup | undefined;
   setupSection: Section | undefined;
+  /** Keys of the cluster section no schema names (accepted with a warning). */
+  extras: ReadonlyMap<string, IniEntry>;
+}
+
+/** A `[cluster/NAME/KIND]` section: its validated node settings and the keys no schema names. */
+export interface KindOverride {
+  section: Section;
+  values: NodeSettings;
+  extras: ReadonlyMap<string, IniEntry>;
 }
 
 const REFERENCES = ['cloud', 'login', 'setup'] as const;
@@ -100,20 +110,42 @@ function renameBareKinds(
   return out;
 }
 
-function explainMisplaced(key: string, provider: ProviderName | undefined): string | undefined {
-  if (provider) {
-    const other = explainOtherProviders(key, provider, NODE_KEYS);
-    if (other) return other;
-  }
+function explainMisplaced(key: string): string | undefined {
   if (Object.values(CLOUD_SCHEMAS).some((s) => Object.hasOwn(s.properties, key) && key !== 'provider')) {
-    return 'is a cloud setting; move it to the [cloud/NAME] section this cluster uses';
+    return 'is a cloud setting and has no effect here; move it to the [cloud/NAME] section this cluster uses';
   }
   if (Object.hasOwn(LOGIN_SCHEMA.properties, key) && key !== 'image_userdata') {
-    return 'is a login setting; move it to the [login/NAME] section this cluster uses';
+    return 'is a login setting and has no effect here; move it to the [login/NAME] section this cluster uses';
   }
   if (key.endsWith('_groups'))
     return 'sets Ansible groups, which belong in the [setup/NAME] section; move it there';
   return undefined;
+}
+
+/** Why a key of `[cluster/NAME]` is out of place in `[cluster/NAME/KIND]`, or undefined. */
+function explainInNodeSection(key: string): string | undefined {
+  const clusterOnly =
+    Object.hasOwn(CLUSTER_KEYS, key) || Object.keys(CLUSTER_PATTERNS).some((p) => new RegExp(p).test(key));
+  return clusterOnly ? 'can be set only in [cluster/NAME], not per kind' : explainMisplaced(key);
+}
+
+/**
+ * What becomes of a key of `[cluster/NAME]` that herd does not know. ElastiCluster keeps such keys
+ * and hands them to the playbooks inside the `elasticluster` variable (its extra-vars file); herd
+ * does the same, except for keys that belong in another section or look like secrets.
+ */
+function extraKeyFate(key: string): { pass: boolean; note: string } {
+  if (explainMisplaced(key)) return { pass: false, note: 'herd ignores it' };
+  if (isSecretKey(key)) {
+    return {
+      pass: false,
+      note: 'herd ignores it (it looks like a secret, and herd never hands secrets to Ansible)',
+    };
+  }
+  return {
+    pass: true,
+    note: `herd passes it to Ansible as elasticluster.${key}, as ElastiCluster does (for a playbook variable write global_var_${key}=...)`,
+  };
 }
 
 /** Builds the template of one `[cluster/NAME]` section. */
@@ -163,30 +195,39 @@ export function buildTemplate(
     { ...cluster, entries },
     provider ? clusterSchema(provider) : anyProviderClusterSchema(),
     ctx.env,
-    { candidates: setupKinds.map((k) => `${k}_nodes`), explain: (key) => explainMisplaced(key, provider) },
+    {
+      mode: 'warn',
+      // `pvfs2-nodes=10` (ElastiCluster's own manual has it) means pvfs2_nodes.
+      candidates: [
+        ...setupKinds.map((k) => `${k}_nodes`),
+        ...[...entries.keys()].filter((k) => k.endsWith('-nodes')).map((k) => `${k.slice(0, -6)}_nodes`),
+      ],
+      explain: explainMisplaced,
+      fate: (key) => extraKeyFate(key).note,
+    },
   );
   problems.push(...validated.problems);
+  ctx.warnings.push(...validated.warnings);
   const values = validated.values;
+  const extra: Record<string, string> = {};
+  for (const [key, entry] of validated.extras) if (extraKeyFate(key).pass) extra[key] = entry.value;
 
-  const nodeKeys = provider ? NODE_KEYS[provider] : undefined;
-  const clusterNodeSettings: NodeSettings = {};
-  for (const [key, value] of Object.entries(values)) {
-    if (nodeKeys ? Object.hasOwn(nodeKeys, key) : Object.hasOwn(anyProviderNodeSchema().properties, key)) {
-      clusterNodeSettings[key] = value;
-    }
-  }
-  const overrides = new Map<string, { section: Section; values: NodeSettings }>();
+  // Node settings are the provider's node keys only: another cloud's keys were accepted with a warning.
+  const nodeKeys = provider ? NODE_KEYS[provider] : anyProviderNodeSchema().properties;
+  const nodeSettingsOf = (from: Readonly<Record<string, ConfigValue>>): NodeSettings =>
+    Object.fromEntries(Object.entries(from).filter(([key]) => Object.hasOwn(nodeKeys, key)));
+  const clusterNodeSettings = nodeSettingsOf(values);
+  const overrides = new Map<string, KindOverride>();
   for (const section of resolver.nodeSections(cluster.label)) {
     const result = ctx.validator.validate(
       section,
       provider ? nodeSchema(provider) : anyProviderNodeSchema(),
       ctx.env,
-      {
-        explain: (key) => explainMisplaced(key, provider),
-      },
+      { mode: 'warn', explain: explainInNodeSection },
     );
     problems.push(...section.problems, ...result.problems);
-    overrides.set(section.kind!, { section, values: result.values });
+    ctx.warnings.push(...result.warnings);
+    overrides.set(section.kind!, { section, values: nodeSettingsOf(result.values), extras: result.extras });
   }
 
   const facts: ClusterFacts = {
@@ -198,9 +239,11 @@ export function buildTemplate(
     cloud: cloud?.value,
     setup: setup?.value,
     setupSection: referenced.setup,
+    extras: validated.extras,
   };
   const checked = checkTemplate(facts, clusterNodeSettings, overrides);
   problems.push(...checked.problems);
+  ctx.warnings.push(...checked.warnings);
 
   if (problems.length || !cloud?.value || !login?.value || !setup?.value) {
     const counts = Object.fromEntries(checked.kinds.map((k) => [k.name, k.count]));
@@ -228,6 +271,7 @@ export function buildTemplate(
         sshProxyCommand:
           values['ssh_proxy_command'] === undefined ? undefined : String(values['ssh_proxy_command']),
         sshAddress: values['ssh_address'] as ClusterSettings['sshAddress'],
+        ...(Object.keys(extra).length ? { extra } : {}),
       },
       kinds: checked.kinds,
     },

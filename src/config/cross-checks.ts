@@ -3,45 +3,41 @@
  * a template. Runs after each section passed its own schema.
  */
 import type { ConfigProblem } from '../errors.js';
-import type { ClusterFacts } from './build-template.js';
+import { checkAnsibleVariable } from './ansible-checks.js';
+import type { ClusterFacts, KindOverride } from './build-template.js';
 import type { IniEntry } from './ini-reader.js';
-import { NEEDS_IMAGE_AND_FLAVOR } from './schema/index.js';
+import { kindNameProblem } from './kinds.js';
+import { NEEDS_IMAGE_AND_FLAVOR, SETUP_SCHEMA } from './schema/index.js';
 import type { Section } from './sections.js';
 import { didYouMean } from './suggest.js';
 import type { KindSpec, NodeSettings } from './types.js';
-
-// A node is named <kind><NNN> and its host name <cluster>-<node>: a trailing digit would be ambiguous.
-const KIND_NAME = /^(?:[A-Za-z]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z-])$/;
-const MAX_KIND_LENGTH = 40;
+import { keySchemaOf, misspeltAs } from './validate.js';
 
 /** Kinds, merged variables and every cross-section problem of one template. */
 export interface CheckedTemplate {
   kinds: KindSpec[];
   globalVars: Record<string, string>;
   problems: ConfigProblem[];
-}
-
-/** Why a kind name is not valid, or undefined. */
-export function kindNameProblem(kind: string): string | undefined {
-  if (kind === 'global') return '"global" is reserved for global_var_*; choose another kind name';
-  if (kind.length > MAX_KIND_LENGTH)
-    return `kind name "${kind}" is longer than ${MAX_KIND_LENGTH} characters`;
-  if (!KIND_NAME.test(kind)) {
-    return `kind name "${kind}" is not valid: use letters, digits and "-", start with a letter or digit and do not end in a digit (node names append a number), e.g. compute`;
-  }
-  return undefined;
+  warnings: ConfigProblem[];
 }
 
 /** Runs the cross-checks of one template and builds its kinds. */
 export function checkTemplate(
   facts: ClusterFacts,
   clusterNodeSettings: NodeSettings,
-  overrides: ReadonlyMap<string, { section: Section; values: NodeSettings }>,
+  overrides: ReadonlyMap<string, KindOverride>,
 ): CheckedTemplate {
   const { section: cluster, entries, values, setup, setupSection } = facts;
   const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
   const at = (where: IniEntry | Section, key: string | undefined, message: string, section = cluster.name) =>
     problems.push({ file: where.file, line: where.line, section, key, message });
+  const checkVariable = (entry: IniEntry, name: string) => {
+    const checked = checkAnsibleVariable(name, entry.value);
+    const where = { file: entry.file, line: entry.line, section: cluster.name, key: entry.key };
+    if (checked.warning) warnings.push({ ...where, message: checked.warning });
+    if (checked.error) at(entry, entry.key, checked.error);
+  };
 
   const counts = new Map<string, { count: number; entry: IniEntry }>();
   const clusterGlobals: Record<string, string> = {};
@@ -54,11 +50,13 @@ export function checkTemplate(
       else if (typeof values[key] === 'number') counts.set(kind, { count: values[key], entry });
     } else if (key.startsWith('global_var_')) {
       clusterGlobals[key.slice('global_var_'.length)] = entry.value;
+      checkVariable(entry, key.slice('global_var_'.length));
     } else if (key.includes('_var_')) {
       const split = key.indexOf('_var_');
       const vars = clusterKindVars.get(key.slice(0, split)) ?? {};
       vars[key.slice(split + '_var_'.length)] = entry.value;
       clusterKindVars.set(key.slice(0, split), vars);
+      checkVariable(entry, key.slice(split + '_var_'.length));
     }
   }
   const kindNames = [...counts.keys()];
@@ -104,11 +102,13 @@ export function checkTemplate(
       );
     }
     if (setupSection && !setupSection.entries.has(`${kind}_groups`)) {
+      const groupsKey = `${kind}_groups`;
       const known = [...setupSection.entries.keys()].filter((k) => k.endsWith('_groups'));
+      const typo = misspeltAs(groupsKey, setupSection, (k) => !keySchemaOf(SETUP_SCHEMA, k));
       at(
         entry,
         entry.key,
-        `kind "${kind}" has no ${kind}_groups in [${setupSection.name}] (${setupSection.file}:${setupSection.line})${didYouMean(`${kind}_groups`, known)}; add ${kind}_groups=GROUP[,GROUP...] there`,
+        `kind "${kind}" has no ${groupsKey} in [${setupSection.name}] (${setupSection.file}:${setupSection.line})${typo ? '' : didYouMean(groupsKey, known)}; add ${groupsKey}=GROUP[,GROUP...] there${typo}`,
       );
     }
     const override = overrides.get(kind);
@@ -116,10 +116,13 @@ export function checkTemplate(
     if (facts.provider && NEEDS_IMAGE_AND_FLAVOR.includes(facts.provider)) {
       for (const key of ['image_id', 'flavor']) {
         if (settings[key] === undefined) {
+          const typo =
+            (override && misspeltAs(key, { entries: override.extras }, () => true)) ||
+            misspeltAs(key, { entries: facts.extras }, () => true);
           at(
             cluster,
             key,
-            `kind "${kind}" has no ${key}; set ${key} in [${cluster.name}] or [${cluster.name}/${kind}]`,
+            `kind "${kind}" has no ${key}; set ${key} in [${cluster.name}] or [${cluster.name}/${kind}]${typo}`,
           );
         }
       }
@@ -155,5 +158,5 @@ export function checkTemplate(
       );
     }
   }
-  return { kinds, globalVars, problems };
+  return { kinds, globalVars, problems, warnings };
 }

@@ -7,7 +7,8 @@
  * or `#` (`image_userdata=#!/bin/sh` becomes empty), does not accept `key: value` nor indented
  * continuation lines (they become keys set to `true`), and gives no line numbers. ConfigParser's
  * rules are short enough to follow here directly:
- * - `[name]` starts a section; `key = value` or `key: value` (the first `=` or `:` separates);
+ * - `[name]` starts a section (a `#` or `;` comment may follow it); `key = value` or `key: value`
+ *   (the first `=` or `:` separates);
  *   key and value are trimmed; keys are case-sensitive.
  * - Lines whose first non-blank character is `#` or `;` are comments; blank lines are skipped.
  * - An indented line continues the previous value (joined with a newline).
@@ -40,6 +41,7 @@ export interface IniFile {
 }
 
 const INLINE_COMMENT = /\s;.*$/;
+const HEADER_COMMENT = /\]\s+[#;].*$/;
 
 /** Splits INI text into blocks of entries, reporting malformed lines with their file and line. */
 export function readIni(text: string, file: string): IniFile {
@@ -69,7 +71,9 @@ export function readIni(text: string, file: string): IniFile {
     }
     if (trimmed.startsWith('[')) {
       last = undefined;
-      if (!trimmed.endsWith(']') || trimmed.length < 3) {
+      // `[cluster/slurm/compute]  # comment`: ConfigParser reads the name up to the last `]`.
+      const header = trimmed.replace(HEADER_COMMENT, ']');
+      if (!header.endsWith(']') || header.length < 3) {
         block = undefined;
         problems.push({
           file,
@@ -78,7 +82,7 @@ export function readIni(text: string, file: string): IniFile {
         });
         continue;
       }
-      block = { name: trimmed.slice(1, -1).trim(), file, line, entries: [] };
+      block = { name: header.slice(1, -1).trim(), file, line, entries: [] };
       blocks.push(block);
       continue;
     }

@@ -2,9 +2,16 @@
  * Value interpolation, in ElastiCluster's order: first ConfigParser's `%(name)s` (from the same
  * section, then the built-in names; `%%` is a literal `%`), then `$VAR` / `${VAR}` from the
  * environment (an unset variable stays literal, with a warning).
+ *
+ * Secret values (see secret-keys.ts) are used as written: only `%%` becomes `%` (so a file written
+ * for ConfigParser keeps its meaning), and a whole value `$NAME` or `${NAME}` is read from the
+ * environment. Nothing else in them is expanded, so `%` and `$` inside a password neither fail
+ * nor change it, and no message ever quotes a secret value.
  */
 import type { ConfigProblem } from '../errors.js';
 import type { IniEntry } from './ini-reader.js';
+import { ONLY_A_VARIABLE } from './secret-files.js';
+import { isSecretKey } from './secret-keys.js';
 import type { Section } from './sections.js';
 import { didYouMean } from './suggest.js';
 
@@ -91,6 +98,12 @@ export function interpolateSection(section: Section, context: InterpolationConte
   const warnings: ConfigProblem[] = [];
   const results = new Map<string, IniEntry>();
   for (const [key, entry] of section.entries) {
+    if (isSecretKey(key)) {
+      const secret = secretValue(entry, context);
+      if (secret.warning) warnings.push({ ...where(entry, section), message: secret.warning });
+      results.set(key, { ...entry, value: secret.value });
+      continue;
+    }
     try {
       const percent = expandPercent(entry.value, section, context, [key]);
       const env = expandEnv(entry, percent, section, context);
@@ -110,4 +123,32 @@ export function interpolateSection(section: Section, context: InterpolationConte
   }
   section.entries = results;
   return warnings;
+}
+
+function where(entry: IniEntry, section: Section): Omit<ConfigProblem, 'message'> {
+  return { file: entry.file, line: entry.line, section: section.name, key: entry.key };
+}
+
+/** The value of a secret key: `%%` is `%`, a whole `$NAME` reads the environment, the rest is literal. */
+function secretValue(entry: IniEntry, context: InterpolationContext): { value: string; warning?: string } {
+  const variable = ONLY_A_VARIABLE.exec(entry.value);
+  if (variable) {
+    const set = context.env[(variable[1] ?? variable[2])!];
+    if (set !== undefined) return { value: set };
+    // The message must not name the variable: a password may look like one.
+    return {
+      value: entry.value,
+      warning:
+        'names an environment variable that is not set, so the value is used as written; export the variable or write the secret itself',
+    };
+  }
+  const value = entry.value.replaceAll('%%', '%');
+  if (/%\([^)]*\)s/.test(entry.value.replaceAll('%%', ''))) {
+    return {
+      value,
+      warning:
+        'secret values are not interpolated: a %(name)s in it is kept as written; write the secret itself (or $VARIABLE to read it from the environment)',
+    };
+  }
+  return { value };
 }

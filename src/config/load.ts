@@ -7,6 +7,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { buildTemplate, type SectionResolver } from './build-template.js';
+import { bundledGroups } from './bundled-groups.js';
+import { describeFileError } from './file-errors.js';
 import { type IniBlock, readIni } from './ini-reader.js';
 import { interpolateSection } from './interpolate.js';
 import {
@@ -18,7 +20,14 @@ import {
 } from './resolve-sections.js';
 import { secretFileWarnings } from './secret-files.js';
 import { mergeBlocks, type Section } from './sections.js';
-import type { InvalidTemplate, LoadedConfig, Template } from './types.js';
+import type {
+  CloudSection,
+  InvalidTemplate,
+  LoadedConfig,
+  ResolvedSection,
+  SetupSectionWithVars,
+  Template,
+} from './types.js';
 import { getValidator } from './validate.js';
 
 /** Inputs of `loadConfig`. */
@@ -48,13 +57,13 @@ async function readSources(configPath: string): Promise<{ file: string; text: st
           file: configPath,
           message: missing
             ? 'configuration file does not exist'
-            : `cannot read it: ${(error as Error).message}`,
+            : `cannot read the configuration file: ${describeFileError(error)}`,
         },
       ],
       {
         cause: error,
         hint: missing
-          ? 'Create it (run `herd list-templates` once to get the commented default), or pass another file with -c/--config or HERD_CONFIG.'
+          ? 'Check the path given with -c/--config or HERD_CONFIG (herd creates only the default ~/.herd/config, on first use without either), or create the file.'
           : 'Fix its permissions or pass another file with -c/--config.',
       },
     );
@@ -67,7 +76,7 @@ async function readSources(configPath: string): Promise<{ file: string; text: st
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT' && errnoCode(error) !== 'ENOTDIR') {
-      throw new ConfigError([{ file: dir, message: `cannot list it: ${(error as Error).message}` }], {
+      throw new ConfigError([{ file: dir, message: `cannot list it: ${describeFileError(error)}` }], {
         cause: error,
       });
     }
@@ -78,7 +87,7 @@ async function readSources(configPath: string): Promise<{ file: string; text: st
       try {
         return { file, text: await readFile(file, 'utf8') };
       } catch (error) {
-        throw new ConfigError([{ file, message: `cannot read it: ${(error as Error).message}` }], {
+        throw new ConfigError([{ file, message: `cannot read it: ${describeFileError(error)}` }], {
           cause: error,
         });
       }
@@ -126,10 +135,20 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     parseProblems.push(...parsed.problems);
   }
   const table = mergeBlocks(blocks, parseProblems);
-  const warnings: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [...table.warnings];
   const interpolation = {
-    builtins: { herd_playbooks: options.playbooksDir, elasticluster_playbooks: options.playbooksDir },
-    env: options.env,
+    // ElastiCluster's names for its playbooks directory: %(elasticluster_playbooks)s, %(ansible_pb_dir)s,
+    // and (as it exports them while reading) $elasticluster_playbooks and $ansible_pb_dir.
+    builtins: {
+      herd_playbooks: options.playbooksDir,
+      elasticluster_playbooks: options.playbooksDir,
+      ansible_pb_dir: options.playbooksDir,
+    },
+    env: {
+      elasticluster_playbooks: options.playbooksDir,
+      ansible_pb_dir: options.playbooksDir,
+      ...options.env,
+    },
   };
   for (const section of table.sections.values()) warnings.push(...interpolateSection(section, interpolation));
   warnings.push(...(await secretFileWarnings(table.sections.values())));
@@ -139,6 +158,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     env: options.env,
     home: options.env['HOME'] || homedir(),
     playbooksDir: options.playbooksDir,
+    bundledGroups: await bundledGroups(options.playbooksDir),
     warnings,
   };
   const resolved = new Map<Section, Resolved<unknown>>();
@@ -166,6 +186,12 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
       if (!resolved.has(section)) errors.push(...resolver[section.type](section).problems);
     }
   }
+  const clouds = new Map<string, ResolvedSection<CloudSection>>();
+  const setups = new Map<string, ResolvedSection<SetupSectionWithVars>>();
+  for (const section of table.sections.values()) {
+    if (section.type === 'cloud') clouds.set(section.label, resolver.cloud(section));
+    if (section.type === 'setup') setups.set(section.label, resolver.setup(section));
+  }
   return {
     files: sources.map((s) => s.file),
     templates,
@@ -173,6 +199,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     errors,
     warnings: dedupe(warnings),
     notes: table.notes,
+    clouds,
+    setups,
   };
 }
 

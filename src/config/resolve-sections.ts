@@ -3,7 +3,10 @@
  * ElastiCluster spellings (with warnings), validates against the schema, resolves paths.
  * Each section is resolved once per load, however many templates reference it.
  */
+import { join } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
+import { checkAnsibleArgs, checkAnsibleVariable } from './ansible-checks.js';
+import type { BundledGroups } from './bundled-groups.js';
 import type { IniEntry } from './ini-reader.js';
 import { resolveConfigPath } from './paths.js';
 import {
@@ -22,7 +25,7 @@ import type { Section } from './sections.js';
 import { splitShellWords } from './shell-words.js';
 import { didYouMean } from './suggest.js';
 import type { CloudSection, ConfigValue, LoginSection, ProviderName, SetupSection } from './types.js';
-import type { SchemaValidator } from './validate.js';
+import { keySchemaOf, type SchemaValidator } from './validate.js';
 
 /** What resolving needs from the loader. */
 export interface ResolveContext {
@@ -32,6 +35,8 @@ export interface ResolveContext {
   home: string;
   /** Absolute path of the bundled playbooks. */
   playbooksDir: string;
+  /** The groups the bundled playbooks provide (undefined: not known, nothing is checked). */
+  bundledGroups: BundledGroups | undefined;
   /** Deprecation warnings are appended here. */
   warnings: ConfigProblem[];
 }
@@ -51,7 +56,8 @@ export interface ResolvedSetup extends SetupSection {
 }
 
 /** Human list of the supported providers and their aliases. */
-export const SUPPORTED_PROVIDERS = 'local, ec2_boto (alias ec2), google (alias gce), openstack';
+export const SUPPORTED_PROVIDERS =
+  'local, ec2_boto (alias ec2), google (alias gce), openstack, azure, libcloud, opennebula';
 
 function warn(context: ResolveContext, section: Section, entry: IniEntry, message: string): void {
   context.warnings.push({
@@ -134,12 +140,13 @@ export function resolveCloud(section: Section, context: ResolveContext): Resolve
   const entries = canonicalEntries(section, context);
   const provider = providerOf({ ...section, entries });
   if (typeof provider !== 'string') return { value: undefined, problems: [...section.problems, provider] };
-  const { values, problems } = context.validator.validate(
+  const { values, problems, warnings } = context.validator.validate(
     { ...section, entries },
     CLOUD_SCHEMAS[provider],
     context.env,
     { explain: (key) => explainOtherProviders(key, provider, cloudKeysByProvider()) },
   );
+  context.warnings.push(...warnings);
   const all = [...section.problems, ...problems];
   const { provider: _written, ...settings } = values;
   return { value: all.length ? undefined : { name: section.label, provider, settings }, problems: all };
@@ -147,18 +154,16 @@ export function resolveCloud(section: Section, context: ResolveContext): Resolve
 
 /** The keys of each provider's cloud section, for "only valid for ..." messages. */
 export function cloudKeysByProvider(): Record<ProviderName, Readonly<Record<string, unknown>>> {
-  return {
-    local: CLOUD_SCHEMAS.local.properties,
-    ec2_boto: CLOUD_SCHEMAS.ec2_boto.properties,
-    google: CLOUD_SCHEMAS.google.properties,
-    openstack: CLOUD_SCHEMAS.openstack.properties,
-  };
+  return Object.fromEntries(PROVIDERS.map((p) => [p, CLOUD_SCHEMAS[p].properties])) as Record<
+    ProviderName,
+    Readonly<Record<string, unknown>>
+  >;
 }
 
 /** Validates a `[login/N]` section; key paths become absolute. */
 export function resolveLogin(section: Section, context: ResolveContext): Resolved<LoginSection> {
   const entries = canonicalEntries(section, context);
-  const { values, problems } = context.validator.validate(
+  const { values, problems, warnings } = context.validator.validate(
     { ...section, entries },
     LOGIN_SCHEMA,
     context.env,
@@ -169,6 +174,7 @@ export function resolveLogin(section: Section, context: ResolveContext): Resolve
           : undefined,
     },
   );
+  context.warnings.push(...warnings);
   const all = [...section.problems, ...problems];
   if (all.length) return { value: undefined, problems: all };
   const path = (key: string) => {
@@ -204,36 +210,75 @@ const GROUP_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 /** Validates a `[setup/N]` section and sorts its keys into groups, variables and ansible settings. */
 export function resolveSetup(section: Section, context: ResolveContext): Resolved<ResolvedSetup> {
   const entries = canonicalEntries(section, context);
-  const { problems } = context.validator.validate({ ...section, entries }, SETUP_SCHEMA, context.env, {
-    explain: (key) =>
-      key.endsWith('_nodes')
-        ? `sets a node count, which belongs in the [cluster/NAME] section; move it there`
-        : undefined,
-  });
+  // ElastiCluster hands every key of a setup section to its setup provider, which ignores what it
+  // does not know: an unknown key is accepted, with a warning.
+  const { problems, warnings } = context.validator.validate(
+    { ...section, entries },
+    SETUP_SCHEMA,
+    context.env,
+    {
+      mode: 'warn',
+      explain: (key) =>
+        key.endsWith('_nodes')
+          ? `sets a node count, which belongs in the [cluster/NAME] section; move it there`
+          : undefined,
+    },
+  );
+  context.warnings.push(...warnings);
   const all = [...section.problems, ...problems];
   const problem = (entry: IniEntry, message: string) =>
     all.push({ file: entry.file, line: entry.line, section: section.name, key: entry.key, message });
+
+  const playbook = entries.get('playbook_path');
+  const playbookPath = playbook
+    ? resolveConfigPath(playbook.value, playbook.file, context.home)
+    : join(context.playbooksDir, 'site.yml');
+  const bundled = usesBundledPlaybooks(playbookPath, context.playbooksDir)
+    ? context.bundledGroups
+    : undefined;
 
   const groups = new Map<string, { groups: string[]; entry: IniEntry }>();
   const kindVars = new Map<string, Record<string, string>>();
   const globalVars: Record<string, string> = {};
   const ansibleSettings: Record<string, ConfigValue> = {};
   let ansibleExtraArgs: string[] = [];
+  const checkArgs = (entry: IniEntry, words: readonly string[]) => {
+    const checked = checkAnsibleArgs(words);
+    for (const message of checked.warnings) warn(context, section, entry, message);
+    for (const message of checked.errors) problem(entry, message);
+  };
+  const checkVariable = (entry: IniEntry, name: string) => {
+    const checked = checkAnsibleVariable(name, entry.value);
+    if (checked.warning) warn(context, section, entry, checked.warning);
+    if (checked.error) problem(entry, checked.error);
+  };
   for (const [key, entry] of entries) {
+    if (!keySchemaOf(SETUP_SCHEMA, key)) continue;
     if (key === 'ansible_extra_args') {
       const words = splitShellWords(entry.value);
       if (typeof words === 'string') problem(entry, words);
-      else ansibleExtraArgs = words;
+      else {
+        ansibleExtraArgs = words;
+        checkArgs(entry, words);
+      }
     } else if (key.startsWith('global_var_')) {
       globalVars[key.slice('global_var_'.length)] = entry.value;
+      checkVariable(entry, key.slice('global_var_'.length));
     } else if (key.startsWith('ansible_')) {
-      if (key !== 'ansible_command') ansibleSettings[key] = entry.value;
+      if (key !== 'ansible_command') {
+        ansibleSettings[key] = entry.value;
+        checkVariable(entry, key);
+      } else {
+        const words = splitShellWords(entry.value);
+        if (typeof words !== 'string') checkArgs(entry, words.slice(1));
+      }
     } else if (key.includes('_var_')) {
       const at = key.indexOf('_var_');
       const kind = key.slice(0, at);
       const vars = kindVars.get(kind) ?? {};
       vars[key.slice(at + '_var_'.length)] = entry.value;
       kindVars.set(kind, vars);
+      checkVariable(entry, key.slice(at + '_var_'.length));
     } else if (key.endsWith('_groups')) {
       groups.set(key.slice(0, -'_groups'.length), { groups: parseGroups(entry), entry });
     }
@@ -247,9 +292,26 @@ export function resolveSetup(section: Section, context: ResolveContext): Resolve
         problem(entry, `"${written}" is not a valid Ansible group name; use letters, digits and "_"`);
         continue;
       }
-      const name = RENAMED_GROUPS[written] ?? written;
+      let name = RENAMED_GROUPS[written] ?? written;
       if (name !== written) {
         warn(context, section, entry, `group "${written}" is now called "${name}"; write ${name} instead`);
+      }
+      const alias = bundled?.aliases.get(name);
+      if (alias !== undefined && alias !== name) {
+        warn(
+          context,
+          section,
+          entry,
+          `group "${name}" is called "${alias}" in herd's bundled playbooks; write ${alias} instead`,
+        );
+        name = alias;
+      } else if (bundled && !bundled.groups.has(name)) {
+        warn(
+          context,
+          section,
+          entry,
+          unknownGroupMessage(name, entry.key.slice(0, -'_groups'.length), bundled),
+        );
       }
       if (!names.includes(name)) names.push(name);
     }
@@ -260,14 +322,11 @@ export function resolveSetup(section: Section, context: ResolveContext): Resolve
   }
 
   if (all.length) return { value: undefined, problems: all };
-  const playbook = entries.get('playbook_path');
   return {
     value: {
       name: section.label,
       provider: 'ansible',
-      playbookPath: playbook
-        ? resolveConfigPath(playbook.value, playbook.file, context.home)
-        : `${context.playbooksDir}/site.yml`,
+      playbookPath,
       ansibleCommand: entries.get('ansible_command')?.value,
       ansibleExtraArgs,
       ansibleSettings,
@@ -277,4 +336,18 @@ export function resolveSetup(section: Section, context: ResolveContext): Resolve
     },
     problems: [],
   };
+}
+
+/** True when the setup runs herd's own playbook (`site.yml`, or `main.yml`, ElastiCluster's name for it). */
+export function usesBundledPlaybooks(playbookPath: string, playbooksDir: string): boolean {
+  return [join(playbooksDir, 'site.yml'), join(playbooksDir, 'main.yml')].includes(playbookPath);
+}
+
+/**
+ * Why a group the bundled playbooks do not provide does nothing: ElastiCluster ignored such a group
+ * silently, and the nodes came up with the base system only.
+ */
+function unknownGroupMessage(group: string, kind: string, bundled: BundledGroups): string {
+  const provided = [...bundled.groups.keys()];
+  return `group "${group}" is not provided by herd's bundled playbooks${didYouMean(group, [...provided, ...bundled.aliases.keys()])}, so it gives nodes of kind "${kind}" nothing beyond the base system; the bundled playbooks provide: ${provided.join(', ')}. Fix the name, remove it, or set playbook_path to a playbook that uses it`;
 }

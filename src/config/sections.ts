@@ -34,8 +34,17 @@ export interface Section {
 export interface SectionTable {
   sections: Map<string, Section>;
   errors: ConfigProblem[];
+  /** Sections herd accepts and ignores (ElastiCluster's `[storage]`). */
+  warnings: ConfigProblem[];
   notes: ConfigProblem[];
 }
+
+/**
+ * ElastiCluster's `[storage]` section (storage_path, storage_type) says where its own state files
+ * go; herd keeps its state elsewhere, in its own format.
+ */
+const STORAGE_SECTION =
+  "is ElastiCluster's state directory setting, which herd ignores: herd keeps its own state in -s/--storage (HERD_STORAGE, default ~/.herd/storage)";
 
 /** Classifies a section name, or explains why it is not valid. */
 function classify(name: string): { type: SectionType; label: string; kind?: string } | string {
@@ -61,9 +70,14 @@ export function mergeBlocks(
 ): SectionTable {
   const sections = new Map<string, Section>();
   const errors: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
   const notes: ConfigProblem[] = [];
   const invalidNames = new Set<string>();
   for (const block of blocks) {
+    if (block.name === 'storage') {
+      warnings.push({ file: block.file, line: block.line, section: block.name, message: STORAGE_SECTION });
+      continue;
+    }
     let section = sections.get(block.name);
     if (!section) {
       if (invalidNames.has(block.name)) continue;
@@ -102,5 +116,5 @@ export function mergeBlocks(
     if (owner) owner.problems.push(problem);
     else errors.push(problem);
   }
-  return { sections, errors, notes };
+  return { sections, errors, warnings, notes };
 }

@@ -1,6 +1,7 @@
 /** Looking up templates for `start` and summarizing them for `list-templates`. */
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { globToRegExp } from './glob.js';
+import { PROVIDERS_WITHOUT_NODES } from './schema/index.js';
 import { closest } from './suggest.js';
 import type { LoadedConfig, Template } from './types.js';
 
@@ -14,6 +15,8 @@ export interface TemplateSummary {
   /** Node count per kind, in config order. */
   counts: Readonly<Record<string, number>>;
   valid: boolean;
+  /** Set when the template is valid but its provider cannot start nodes yet. */
+  note?: string;
   problems: readonly ConfigProblem[];
 }
 
@@ -57,6 +60,7 @@ export function summarizeTemplates(config: LoadedConfig, globs: readonly string[
       provider: t.cloud.provider,
       counts: Object.fromEntries(t.kinds.map((k) => [k.name, k.count])),
       valid: true,
+      ...noteFor(t),
       problems: [],
     });
   }
@@ -73,4 +77,11 @@ export function summarizeTemplates(config: LoadedConfig, globs: readonly string[
     });
   }
   return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function noteFor(t: Template): { note?: string } {
+  const cloud = PROVIDERS_WITHOUT_NODES[t.cloud.provider];
+  return cloud
+    ? { note: `valid, but herd cannot start nodes on ${cloud} yet (provider ${t.cloud.provider})` }
+    : {};
 }

@@ -5,7 +5,14 @@
 import type { ConfigProblem } from '../errors.js';
 
 /** Cloud provider names after alias resolution (`ec2` -> `ec2_boto`, `gce` -> `google`). */
-export type ProviderName = 'local' | 'ec2_boto' | 'google' | 'openstack';
+export type ProviderName =
+  | 'local'
+  | 'ec2_boto'
+  | 'google'
+  | 'openstack'
+  | 'azure'
+  | 'libcloud'
+  | 'opennebula';
 
 /** A scalar config value after coercion by the schema. */
 export type ConfigValue = string | number | boolean;
@@ -98,6 +105,11 @@ export interface ClusterSettings {
   sshProxyCommand: string | undefined;
   /** `ssh_address`: which addresses herd connects to (absent in old state files: auto, private first). */
   sshAddress?: 'auto' | 'private' | 'public';
+  /**
+   * Keys of `[cluster/NAME]` herd does not know (ElastiCluster allows any): Ansible gets them as the
+   * dict variable `elasticluster`, as ElastiCluster hands them to playbooks. Absent when there are none.
+   */
+  extra?: Readonly<Record<string, string>>;
 }
 
 /** A cluster template: the merge of `[cluster/NAME]` with its cloud, login and setup sections. */
@@ -122,6 +134,17 @@ export interface InvalidTemplate {
   problems: readonly ConfigProblem[];
 }
 
+/** A section resolved on its own, whatever the templates that use it: its value when valid, else its problems. */
+export interface ResolvedSection<T> {
+  value: T | undefined;
+  problems: readonly ConfigProblem[];
+}
+
+/** A setup section with its `<kind>_var_<name>` variables by kind. */
+export interface SetupSectionWithVars extends SetupSection {
+  kindVars: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
 /** The result of loading a configuration: every template, valid or not, and global notes. */
 export interface LoadedConfig {
   /** Files read, in the order they were applied. */
@@ -136,4 +159,11 @@ export interface LoadedConfig {
   warnings: readonly ConfigProblem[];
   /** For `-v`: where each overridden value came from. */
   notes: readonly ConfigProblem[];
+  /**
+   * Every `[cloud/NAME]` section by NAME, valid or not, independent of the templates that use it:
+   * commands on an existing cluster read its credentials from here.
+   */
+  clouds: ReadonlyMap<string, ResolvedSection<CloudSection>>;
+  /** Every `[setup/NAME]` section by NAME, for the secrets an existing cluster's setup needs again. */
+  setups: ReadonlyMap<string, ResolvedSection<SetupSectionWithVars>>;
 }

@@ -11,7 +11,8 @@ import type { IniEntry } from './ini-reader.js';
 import { importPrecompiled, newAjv, schemaKey } from './precompiled.js';
 import { formats } from './schema/formats.js';
 import type { KeySchema, SectionSchema } from './schema/index.js';
-import { didYouMean } from './suggest.js';
+import { isSecretKey } from './secret-keys.js';
+import { closest, didYouMean } from './suggest.js';
 import type { ConfigValue } from './types.js';
 
 /** The section being validated: its name, where it starts, and its (canonical) entries. */
@@ -22,12 +23,30 @@ export interface SectionInput {
   entries: ReadonlyMap<string, IniEntry>;
 }
 
-/** How to explain an unknown key, beyond the default "did you mean". */
+/** How to treat and explain a key that no schema names. */
 export interface UnknownKeyOptions {
   /** Extra spellings to suggest from (e.g. `compute_nodes` for kinds the setup knows). */
   candidates?: readonly string[];
-  /** A specific explanation (e.g. "only valid for provider ec2_boto"), or undefined. */
+  /** A specific explanation (e.g. "is a cloud setting; move it ..."), or undefined. */
   explain?: (key: string) => string | undefined;
+  /**
+   * `error` (default): an unknown key is a problem. `warn`: ElastiCluster accepts any key in this
+   * section, so an unknown key is set aside as an extra and reported as a warning.
+   */
+  mode?: 'error' | 'warn';
+  /** In `warn` mode, what becomes of an extra key, appended to its warning (e.g. where it is passed on). */
+  fate?: (key: string) => string;
+}
+
+/** What validating one section found. */
+export interface SectionResult {
+  /** Known keys, coerced, with defaults and environment fallbacks. */
+  values: Record<string, ConfigValue>;
+  problems: ConfigProblem[];
+  /** Unknown keys in `warn` mode, keys whose schema carries `warn`. */
+  warnings: ConfigProblem[];
+  /** Unknown keys set aside in `warn` mode, as written. */
+  extras: Map<string, IniEntry>;
 }
 
 /** Validates sections; compiled schemas are cached per process. */
@@ -37,8 +56,12 @@ export interface SchemaValidator {
     schema: SectionSchema,
     env: Readonly<Record<string, string | undefined>>,
     unknown?: UnknownKeyOptions,
-  ): { values: Record<string, ConfigValue>; problems: ConfigProblem[] };
+  ): SectionResult;
 }
+
+// Python 3's ConfigParser, as ElastiCluster uses it, keeps `# text` after a value as part of it.
+const INLINE_HASH =
+  '; a "#" after a value is part of the value, not a comment (only " ;" starts one): move the comment to a line of its own';
 
 const TRUE = new Set(['yes', 'true', 'on', '1']);
 const FALSE = new Set(['no', 'false', 'off', '0']);
@@ -77,8 +100,13 @@ function describeType(type: string): string {
   return 'is not a number; write e.g. 0.5';
 }
 
-function explainError(error: ErrorObject, value: unknown, keySchema: KeySchema | undefined): string {
-  const shown = `"${String(value)}"`;
+function explainError(
+  error: ErrorObject,
+  value: unknown,
+  keySchema: KeySchema | undefined,
+  secret: boolean,
+): string {
+  const shown = secret ? 'the value' : `"${String(value)}"`;
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'type':
@@ -96,6 +124,25 @@ function explainError(error: ErrorObject, value: unknown, keySchema: KeySchema |
     default:
       return `${shown} is not valid${keySchema?.hint ? `; ${keySchema.hint}` : ` (${error.message})`}`;
   }
+}
+
+/**
+ * `; "flavour" (file:line) looks like a misspelling of it: rename it to flavor` when the section
+ * has an unknown key whose closest known spelling is `key`, else an empty string: a missing key
+ * and the typo that left it missing are reported together.
+ */
+export function misspeltAs(
+  key: string,
+  section: { entries: ReadonlyMap<string, IniEntry> },
+  isUnknown: (key: string) => boolean,
+): string {
+  for (const [written, entry] of section.entries) {
+    if (isUnknown(written) && closest(written, [key]) === key) {
+      // The value is not shown: the misspelt key may hold a secret.
+      return `; "${written}" (${entry.file}:${entry.line}) looks like a misspelling of it: rename it to ${key}`;
+    }
+  }
+  return '';
 }
 
 function decodePointer(path: string): string {
@@ -130,7 +177,7 @@ export function createConfigAjv(code?: CodeOptions): Ajv {
     allowMatchingProperties: true,
     ...(code ? { code } : {}),
   });
-  ajv.addVocabulary(['hint', 'env']);
+  ajv.addVocabulary(['hint', 'env', 'warn', 'secret']);
   for (const [name, format] of Object.entries(formats)) ajv.addFormat(name, format);
   return ajv;
 }
@@ -157,53 +204,67 @@ export function createSchemaValidator(
   return {
     validate(section, schema, env, unknown = {}) {
       const check = checkOf(schema);
+      const known = [...Object.keys(schema.properties), ...(unknown.candidates ?? [])];
+      const problems: ConfigProblem[] = [];
+      const warnings: ConfigProblem[] = [];
+      const extras = new Map<string, IniEntry>();
+      const report = (list: ConfigProblem[], key: string, message: string) => {
+        const entry = section.entries.get(key);
+        list.push({
+          file: entry?.file ?? section.file,
+          line: entry?.line ?? section.line,
+          section: section.name,
+          key,
+          message,
+        });
+      };
+      const unknownMessage = (key: string) =>
+        unknown.explain?.(key) ?? `unknown key${didYouMean(key, known)}`;
+
       const data: Record<string, ConfigValue> = {};
-      for (const [key, entry] of section.entries)
-        data[key] = coerce(entry.value, keySchemaOf(schema, key)?.type);
+      for (const [key, entry] of section.entries) {
+        const keySchema = keySchemaOf(schema, key);
+        if (!keySchema && unknown.mode === 'warn') {
+          extras.set(key, entry);
+          report(warnings, key, `${unknownMessage(key)}; ${unknown.fate?.(key) ?? 'herd ignores it'}`);
+          continue;
+        }
+        if (keySchema?.warn) report(warnings, key, keySchema.warn);
+        data[key] = coerce(entry.value, keySchema?.type);
+      }
       for (const [key, keySchema] of Object.entries(schema.properties)) {
         const from = key in data ? undefined : keySchema.env?.find((name) => env[name] !== undefined);
         if (from) data[key] = coerce(env[from]!, keySchema.type);
       }
-      if (check(data)) return { values: data, problems: [] };
+      if (check(data)) return { values: data, problems, warnings, extras };
 
-      const problems: ConfigProblem[] = [];
       const reported = new Set<string>();
+      const at = (key: string, message: string) => {
+        if (reported.has(key)) return;
+        reported.add(key);
+        report(problems, key, message);
+      };
       for (const error of check.errors ?? []) {
         const params = error.params as Record<string, string>;
-        const at = (key: string, message: string) => {
-          if (reported.has(key)) return;
-          reported.add(key);
-          const entry = section.entries.get(key);
-          problems.push({
-            file: entry?.file ?? section.file,
-            line: entry?.line ?? section.line,
-            section: section.name,
-            key,
-            message,
-          });
-        };
         if (error.keyword === 'additionalProperties') {
           const key = params['additionalProperty']!;
-          const known = [...Object.keys(schema.properties), ...(unknown.candidates ?? [])];
-          at(
-            key,
-            unknown.explain?.(key) ?? `unknown key${didYouMean(key, known)}; fix the spelling or remove it`,
-          );
+          at(key, `${unknownMessage(key)}; fix the spelling or remove it`);
         } else if (error.keyword === 'required') {
           const key = params['missingProperty']!;
           const fallback = schema.properties[key]?.env;
           at(
             key,
-            `required key is missing; add ${key}=... to [${section.name}]${fallback ? ` or export ${fallback.join(' or ')}` : ''}`,
+            `required key is missing; add ${key}=... to [${section.name}]${fallback ? ` or export ${fallback.join(' or ')}` : ''}${misspeltAs(key, section, (k) => !keySchemaOf(schema, k))}`,
           );
         } else {
           const key = decodePointer(error.instancePath);
           const fromEnv = !section.entries.has(key);
-          const message = explainError(error, data[key], keySchemaOf(schema, key));
-          at(key, fromEnv ? `${message} (value from the environment)` : message);
+          const message = explainError(error, data[key], keySchemaOf(schema, key), isSecretKey(key));
+          const comment = !fromEnv && /\s#/.test(String(data[key])) ? INLINE_HASH : '';
+          at(key, fromEnv ? `${message} (value from the environment)` : `${message}${comment}`);
         }
       }
-      return { values: data, problems };
+      return { values: data, problems, warnings, extras };
     },
   };
 }

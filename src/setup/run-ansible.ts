@@ -2,23 +2,29 @@
  * Runs an Ansible invocation with execa: output lines go to `onLine` as they come (the UI shows
  * them at -v), a failed run becomes an AnsibleError that names the failing hosts and tasks, and an
  * abort sends SIGINT to Ansible's process group and SIGKILL 5 s later if it has not exited.
+ * The run's private files exist only while it runs, and its SSH control masters are closed at
+ * the end, whatever the outcome.
  */
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import { AbortError, AnsibleError, HostRequirementError } from '../errors.js';
-import { ensureControlPathDir } from '../ssh/openssh.js';
+import { extraVarsProblem, flagValue } from '../config/ansible-checks.js';
+import { AbortError, AnsibleError, HostRequirementError, UsageError } from '../errors.js';
+import { closeControlMasters, ensureRunDir } from '../ssh/run-dir.js';
 import type { AnsibleInvocation } from './ansible.js';
 import { type AnsibleOutputSummary, createAnsibleOutputParser, failedHostsOf } from './ansible-output.js';
 import { clearAnsiblePid, recordAnsiblePid, stopOrphanedAnsible } from './ansible-pid.js';
 
 /** Options of {@link runAnsible}. */
-export interface RunAnsibleOptions extends AnsibleInvocation {
+export interface RunAnsibleOptions extends Omit<AnsibleInvocation, 'files' | 'warnings'> {
+  /** Private files to write first and remove after the run (in runDir). */
+  files?: AnsibleInvocation['files'];
   /** Called with every line of output (stdout and stderr interleaved). */
   onLine?: (line: string) => void;
   signal?: AbortSignal;
   /** Cluster name, for the hint of a failure. */
   cluster?: string;
-  /** Control socket directory to create first (must match the one in ANSIBLE_SSH_ARGS). */
-  controlDir?: string;
+  /** The cluster's run directory (control sockets, the files of the invocation); checked first. */
+  runDir?: string;
   /**
    * Where the PID of the run is kept while it runs; a run left there by a killed herd is stopped
    * first (see ansible-pid.ts).
@@ -30,12 +36,41 @@ export interface RunAnsibleOptions extends AnsibleInvocation {
 export async function runAnsible(options: RunAnsibleOptions): Promise<void> {
   if (options.signal?.aborted) throw new AbortError('Ansible was interrupted.');
   if (options.pidFile) await stopOrphanedAnsible(options.pidFile);
-  await ensureControlPathDir(options.controlDir);
+  const files = options.files ?? [];
+  await refuseUnsafeVarsFiles(options.args, new Set(files.map((f) => f.path)));
+  if (options.runDir !== undefined) await ensureRunDir(options.runDir);
+  try {
+    for (const file of files) await writeFile(file.path, file.text, { mode: 0o600, flag: 'w' });
+    await runToEnd(options);
+  } finally {
+    await Promise.all(files.map((f) => rm(f.path, { force: true })));
+    if (options.runDir !== undefined) await closeControlMasters(options.runDir);
+  }
+}
+
+/** Extra vars the user keeps in files (`-e @FILE`) may not undo the pinning either (see ansible-checks.ts). */
+async function refuseUnsafeVarsFiles(args: readonly string[], ours: ReadonlySet<string>): Promise<void> {
+  for (let i = 0; i < args.length; i++) {
+    const extra = flagValue(args, i, '--extra-vars', '-e');
+    if (!extra?.value.startsWith('@') || ours.has(extra.value.slice(1))) continue;
+    i = extra.next - 1;
+    const path = extra.value.slice(1);
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    const problem = text === undefined ? undefined : extraVarsProblem(text);
+    if (problem) {
+      throw new UsageError(`Refusing to run ansible-playbook: the extra vars file ${path} ${problem}.`);
+    }
+  }
+}
+
+async function runToEnd(options: RunAnsibleOptions): Promise<void> {
   const parser = createAnsibleOutputParser();
   // Its own process group, so an abort reaches Ansible's workers and the module processes too
   // (SIGINT to the main process alone lets a running task finish first).
   const subprocess = execa(options.command, options.args, {
+    // Only what the invocation allowlisted: herd's environment may hold cloud credentials.
     env: options.env,
+    extendEnv: false,
     all: true,
     buffer: false,
     reject: false,

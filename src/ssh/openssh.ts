@@ -3,7 +3,8 @@
  * Ansible passes to it. Every connection checks the node's key against herd's own known_hosts,
  * looked up by node name through `HostKeyAlias`, with `StrictHostKeyChecking=yes`.
  */
-import { mkdir } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import { userNameProblem } from '../config/schema/login.js';
 import { ConfigError, UsageError } from '../errors.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
 
@@ -30,6 +31,21 @@ export function openSshTargetFor(state: ClusterState, node: NodeRecord): OpenSsh
       `Node ${node.name} of cluster ${state.name} has no reachable IP (state: ${node.state}).`,
       {
         hint: `Run \`herd start ${state.name}\` to bring it up, or pick another node with -n.`,
+      },
+    );
+  }
+  // State written by an older herd (or by hand) never gets to put an option where ssh reads a name.
+  if (isIP(node.preferredIp) === 0) {
+    throw new UsageError(`Node ${node.name} of cluster ${state.name} has no valid IP address in its state.`, {
+      hint: `Run \`herd list-nodes ${state.name} -u\` to read its addresses from the cloud again.`,
+    });
+  }
+  const userProblem = userNameProblem(state.template.login.imageUser);
+  if (userProblem) {
+    throw new UsageError(
+      `Cluster ${state.name} logs in as image_user "${state.template.login.imageUser}", which ${userProblem}.`,
+      {
+        hint: 'Fix image_user in the login section and run `herd setup` or `herd start` again.',
       },
     );
   }
@@ -66,26 +82,36 @@ export function expandProxyCommand(
   });
 }
 
-/** Options shared by ssh and sftp; `HostKeyAlias` makes the name-keyed known_hosts line match. */
 /**
  * Options that make OpenSSH accept only the host key herd pinned: herd's known_hosts alone, strict
- * checking, no IP-keyed entries and no key rotation behind herd's back. Shared by ssh, sftp and Ansible.
+ * checking, no IP-keyed entries, no key from DNS or a command, and no key rotation behind herd's
+ * back. Shared by ssh, sftp and Ansible, and always given before any option of the user's
+ * (OpenSSH keeps the first value of an option).
  */
 function pinnedKeyOptions(knownHostsPath: string): string[] {
   return [
     '-o',
     'IdentitiesOnly=yes',
     '-o',
-    `UserKnownHostsFile=${knownHostsPath}`,
+    `UserKnownHostsFile=${escapeTokens(knownHostsPath)}`,
     '-o',
     'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'KnownHostsCommand=none',
     '-o',
     'StrictHostKeyChecking=yes',
     '-o',
     'CheckHostIP=no',
     '-o',
     'UpdateHostKeys=no',
+    '-o',
+    'VerifyHostKeyDNS=no',
   ];
+}
+
+/** OpenSSH expands `%` tokens in file options (UserKnownHostsFile, ControlPath): keep a path literal. */
+function escapeTokens(path: string): string {
+  return path.replaceAll('%', '%%');
 }
 
 function commonOptions(target: OpenSshTarget): string[] {
@@ -105,21 +131,66 @@ function commonOptions(target: OpenSshTarget): string[] {
   return options;
 }
 
-/** `ssh` arguments: options, `-p PORT`, `user@ip`, then the user's args (a remote command). */
+/**
+ * `ssh` arguments: herd's options, `-l USER -p PORT`, the user's own ssh options, `--`, the IP, then
+ * the remote command. `--` and `-l` make sure neither the address nor the user is ever read as an
+ * option. The user's args are split as OpenSSH splits what follows a host name: leading options
+ * (with their values) stay options, the rest is the command.
+ */
 export function buildSshArgs(target: OpenSshTarget, extraArgs: readonly string[] = []): string[] {
+  const { options, command } = splitSshUserArgs(extraArgs);
   return [
     ...commonOptions(target),
+    '-l',
+    target.user,
     '-p',
     String(target.port ?? 22),
-    `${target.user}@${target.ip}`,
-    ...extraArgs,
+    ...options,
+    '--',
+    target.ip,
+    ...command,
   ];
 }
 
-/** `sftp` arguments: options, `-P PORT`, the user's args (sftp options), then `user@ip`. */
+/** `sftp` arguments: options, `User=`, `-P PORT`, the user's args (sftp options), `--`, then the host. */
 export function buildSftpArgs(target: OpenSshTarget, extraArgs: readonly string[] = []): string[] {
   const host = target.ip.includes(':') ? `[${target.ip}]` : target.ip;
-  return [...commonOptions(target), '-P', String(target.port ?? 22), ...extraArgs, `${target.user}@${host}`];
+  return [
+    ...commonOptions(target),
+    '-o',
+    `User=${target.user}`,
+    '-P',
+    String(target.port ?? 22),
+    ...extraArgs,
+    '--',
+    host,
+  ];
+}
+
+// OpenSSH 9's ssh options that take a value (its getopt string, the letters followed by ':').
+const SSH_OPTIONS_WITH_VALUE = new Set('bcDeEFiIJlLmOopQRSwW'.split(''));
+
+/**
+ * Splits what the user put after `herd ssh NAME --` into ssh options and the remote command, the
+ * way OpenSSH parses arguments after the host: options (and option values) until the first word
+ * that is not one, or until `--`.
+ */
+export function splitSshUserArgs(words: readonly string[]): { options: string[]; command: string[] } {
+  let i = 0;
+  while (i < words.length) {
+    const word = words[i]!;
+    if (word === '--') return { options: words.slice(0, i), command: words.slice(i + 1) };
+    if (!word.startsWith('-') || word === '-') break;
+    let next = i + 1;
+    for (let j = 1; j < word.length; j++) {
+      if (!SSH_OPTIONS_WITH_VALUE.has(word[j]!)) continue;
+      // A value glued to the letter (-p2222) ends the word; otherwise it is the next word.
+      if (j === word.length - 1) next = i + 2;
+      break;
+    }
+    i = next;
+  }
+  return { options: words.slice(0, Math.min(i, words.length)), command: words.slice(i) };
 }
 
 // Kinds ElastiCluster connects to when neither -n nor ssh_to says otherwise, in this order.
@@ -165,50 +236,64 @@ function describeChoices(nodes: readonly NodeRecord[]): string {
   return `Valid nodes: ${nodes.map((n) => n.name).join(', ')}. Valid kinds: ${kinds.join(', ')}.`;
 }
 
-/** Directory for OpenSSH control sockets: short, because a socket path may hold only 108 bytes. */
-export function controlPathDir(uid: number = process.getuid?.() ?? 0): string {
-  return `/tmp/herd-cp-${uid}`;
-}
-
-/** Creates the control socket directory, readable only by the user. */
-export async function ensureControlPathDir(dir: string = controlPathDir()): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+/** What one Ansible host's ssh arguments need from herd. */
+export interface AnsibleHostSsh {
+  knownHostsPath: string;
+  /** The node name, looked up in known_hosts through `HostKeyAlias`. */
+  node: string;
+  /** This node's control socket; undefined = no connection sharing. */
+  controlPath: string | undefined;
+  proxyCommand?: string | undefined;
 }
 
 /**
- * The value of `ANSIBLE_SSH_ARGS`: multiplexing plus the pinned known_hosts. The per-node
- * `HostKeyAlias` cannot go here (OpenSSH expands no token in it, and Ansible connects to the IP),
- * so the inventory sets it per host with {@link hostKeyAliasArgs}.
+ * herd's ssh arguments for one Ansible host (its `ansible_ssh_args`, which come first on every
+ * ssh command line Ansible builds): a control socket of this node alone, the pinned host key looked
+ * up by node name, and the proxy command. The user's own ssh arguments follow them.
+ */
+export function ansibleHostSshArgs(host: AnsibleHostSsh): string[] {
+  const sharing = host.controlPath
+    ? [
+        '-o',
+        'ControlMaster=auto',
+        '-o',
+        'ControlPersist=60s',
+        '-o',
+        `ControlPath=${escapeTokens(host.controlPath)}`,
+      ]
+    : ['-o', 'ControlMaster=no', '-o', 'ControlPath=none'];
+  return [
+    ...sharing,
+    ...pinnedKeyOptions(host.knownHostsPath),
+    '-o',
+    `HostKeyAlias=${host.node}`,
+    ...proxyOptions(host.proxyCommand),
+  ];
+}
+
+/**
+ * The value of `ANSIBLE_SSH_ARGS` for hosts the inventory does not describe (a playbook's
+ * `add_host`): the pinned known_hosts without a node name matches no key, so ssh refuses them.
  */
 export function ansibleSshArgs(options: {
   knownHostsPath: string;
-  controlDir?: string;
   proxyCommand?: string | undefined;
-}): string {
-  const args = [
+}): string[] {
+  return [
     '-o',
-    'ControlMaster=auto',
+    'ControlMaster=no',
     '-o',
-    'ControlPersist=60s',
-    '-o',
-    `ControlPath=${options.controlDir ?? controlPathDir()}/%C`,
+    'ControlPath=none',
     ...pinnedKeyOptions(options.knownHostsPath),
+    ...proxyOptions(options.proxyCommand),
   ];
-  if (options.proxyCommand) {
-    // Validate as ElastiCluster would; OpenSSH itself then expands %h %p %r per host.
-    expandProxyCommand(options.proxyCommand, { host: 'h', port: 22, user: 'r' });
-    args.push('-o', `ProxyCommand=${options.proxyCommand}`);
-  }
-  return args.map(shellQuote).join(' ');
 }
 
-/** The per-host `ansible_ssh_extra_args` value that makes OpenSSH look the node up by name. */
-export function hostKeyAliasArgs(node: string): string {
-  return `-o HostKeyAlias=${shellQuote(node)}`;
+function proxyOptions(proxyCommand: string | undefined): string[] {
+  if (!proxyCommand) return [];
+  // Validate as ElastiCluster would; OpenSSH itself then expands %h %p %r per host.
+  expandProxyCommand(proxyCommand, { host: 'h', port: 22, user: 'r' });
+  return ['-o', `ProxyCommand=${proxyCommand}`];
 }
 
-/** Quotes a word for POSIX shell / Python shlex parsing; plain words stay unquoted. */
-export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replaceAll("'", `'"'"'`)}'`;
-}
+export { shellQuote } from './ssh-options.js';

@@ -9,7 +9,7 @@ export {
   validateClusterName,
 } from './names.js';
 export { allocateNodeNames, nodeNumber } from './node-names.js';
-export { isSecretKey, redactTemplate } from './redact.js';
+export { isSecretKey, redactTemplate, restoreSecrets, type SecretSource, secretsOf } from './redact.js';
 export {
   type ListResult,
   type SaveOptions,

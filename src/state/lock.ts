@@ -232,6 +232,16 @@ async function readLockFile(path: string): Promise<LockFile | undefined> {
 }
 
 function parseOwner(raw: string): LockOwner | undefined {
+  // A host-wide lock written by an older herd: "PID STARTTIME".
+  const legacy = /^(\d+)(?: (\d*))?\s*$/.exec(raw);
+  if (legacy) {
+    return {
+      pid: Number(legacy[1]),
+      ...optional('startTime', legacy[2] || undefined),
+      host: hostname(),
+      createdAt: '',
+    };
+  }
   try {
     const value = JSON.parse(raw) as Partial<LockOwner>;
     if (Number.isInteger(value.pid) && (value.pid as number) > 0 && typeof value.host === 'string') {

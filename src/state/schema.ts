@@ -5,6 +5,7 @@
  */
 import type { Ajv, CodeOptions, ErrorObject, SchemaObject, ValidateFunction } from 'ajv';
 import { importPrecompiled, newAjv, schemaKey } from '../config/precompiled.js';
+import { PROVIDERS } from '../config/schema/types.js';
 import type {
   CloudSection,
   ClusterSettings,
@@ -62,7 +63,7 @@ const everyStateListed: [Exclude<NodeStateName, (typeof NODE_STATES)[number]>] e
 void everyStateListed;
 
 const cloudSchema = objectOf<CloudSection>()(
-  { name: nonEmpty, provider: { enum: ['local', 'ec2_boto', 'google', 'openstack'] }, settings: scalarMap },
+  { name: nonEmpty, provider: { enum: [...PROVIDERS] }, settings: scalarMap },
   ['name', 'provider', 'settings'],
 );
 
@@ -101,6 +102,7 @@ const clusterSettingsSchema = objectOf<ClusterSettings>()(
     startTimeout: { type: 'number', exclusiveMinimum: 0 },
     sshProxyCommand: string,
     sshAddress: { type: 'string', enum: ['auto', 'private', 'public'] },
+    extra: stringMap,
   },
   ['sshProbeTimeout', 'startTimeout'],
 );

@@ -36,6 +36,8 @@ describe.concurrent.each(CASES.map((c, i) => ({ ...c, i })))(
       });
       const output = result.stdout + result.stderr;
       expect(result.code, output).toBe(2);
+      if (result.stderr.includes('herd: error'))
+        expect(result.stderr).toContain('herd: error [ConfigInvalid]: ');
       expect(output).toContain(`${file}:${line}`);
       if (key) expect(output).toContain(key);
       expect(hasStackTrace(output)).toBe(false);
@@ -79,7 +81,63 @@ compute_nodes=two
     // Starting the invalid template fails with exit 2 and its problem, before touching anything.
     const start = await runHerd(['start', 'broken', '--no-setup'], { env });
     expect(start.code).toBe(2);
+    expect(start.stderr).toContain('herd: error [ConfigInvalid]: ');
     expect(start.stderr).toContain('compute_nodes');
     expect(hasStackTrace(start.stderr)).toBe(false);
+  });
+});
+
+describe('an ElastiCluster template on a cloud herd cannot start yet', () => {
+  const config = `[cloud/azure]
+provider=azure
+subscription_id=00000000-1111-2222-3333-444444444444
+location=westeurope
+
+[login/azure]
+image_user=azureuser
+
+[setup/gridengine]
+frontend_groups=gridengine_master,slurm_mater
+compute_groups=gridengine_clients
+
+[cluster/sge]
+cloud=azure
+login=azure
+setup=gridengine
+image_id=canonical/ubuntuserver/16.04.0-LTS/latest
+flavor=Standard_DS1_v2
+frontend_nodes=1
+compute_nodes=2
+allow_reboot=yes
+`;
+
+  it('is listed as valid with a note; start warns about its groups, then says the provider cannot start nodes', async () => {
+    const dir = join(root.dir, 'azure');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'config'), config);
+    const env = { HOME: dir, HERD_CONFIG: join(dir, 'config'), HERD_STORAGE: join(dir, 'storage') };
+    const groupsLine = `${join(dir, 'config')}:${lineOf(config, 'frontend_groups')}`;
+
+    const list = await runHerd(['list-templates'], { env });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/name: +sge\n/);
+    expect(list.stdout).toContain('note: valid, but herd cannot start nodes on Microsoft Azure yet');
+    expect(list.stderr).toContain(
+      `${groupsLine}: [setup/gridengine] frontend_groups: group "slurm_mater" is not provided by herd's bundled playbooks (did you mean "slurm_master"?)`,
+    );
+    expect(list.stderr).toMatch(
+      /group "gridengine_master" is not provided .*they provide|the bundled playbooks provide: slurm_master/,
+    );
+    expect(list.stderr).toContain(
+      'allow_reboot: unknown key; herd passes it to Ansible as elasticluster.allow_reboot',
+    );
+
+    const start = await runHerd(['start', 'sge', '--no-setup'], { env });
+    expect(start.code, start.stderr).toBe(1);
+    expect(start.stderr).toContain(`${groupsLine}: [setup/gridengine] frontend_groups: group "slurm_mater"`);
+    expect(start.stderr).toContain('[cloud/azure] provider=azure: this provider cannot start nodes yet');
+    expect(hasStackTrace(start.stderr)).toBe(false);
+    const clusters = await runHerd(['list', '--json'], { env });
+    expect(JSON.parse(clusters.stdout).clusters).toEqual([]);
   });
 });

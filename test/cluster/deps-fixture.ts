@@ -32,6 +32,7 @@ export async function testDeps(
     writeInventory: async () => {},
     writeKnownHosts: async () => {},
     generateKeyPair: async () => {},
+    closeConnections: async () => {},
     stopOrphanedSetup: async () => {},
     log: silentLogger,
     progress: silentProgress,

@@ -54,6 +54,7 @@ describe.skipIf(!canRunLocalNodes)('failures on real nodes', () => {
   it('fails when a node never answers SSH and no minimum allows fewer nodes; stop removes all', async () => {
     const start = await home.herd(['start', 'nossh', '--no-setup']);
     expect(start.code, start.stderr).toBe(1);
+    expect(start.stderr).toContain('herd: error [NodesFailed]: ');
     expect(start.stderr).toMatch(/compute: 1 of 2 nodes ready, minimum 2/);
     expect(start.stderr).toMatch(/compute002: SSH: /);
     expect(start.stderr).toContain('herd stop nossh');
@@ -106,6 +107,7 @@ describe.skipIf(!canRunLocalNodes)('failures on real nodes', () => {
 
     const setup = await home.herd(['setup', 'small']);
     expect(setup.code).toBe(1);
+    expect(setup.stderr).toContain('herd: error [AnsibleFailed]: ');
     expect(setup.stderr).toMatch(/frontend001/);
     expect(setup.stderr).toMatch(/host key/i);
 
@@ -170,6 +172,7 @@ describe.skipIf(!canRunLocalNodes)('failures on real nodes', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(interrupted).toBe(true);
     expect(code, stderr).toBe(130);
+    expect(stderr).toContain('herd: error [Interrupted]: ');
     expect(stderr).toMatch(/herd start slurm -n slurm|herd stop slurm/);
 
     const list = await home.herd(['list', '--json']);

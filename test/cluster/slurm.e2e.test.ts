@@ -134,6 +134,7 @@ describe.skipIf(!canRunLocalNodes)('herd start slurm: a working Slurm cluster of
   it('stop refuses without --yes when not on a terminal, then removes everything', async () => {
     const refused = await home.herd(['stop', 'slurm']);
     expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('herd: error [UsageError]: ');
     expect(refused.stderr).toContain('--yes');
     const before = await home.leftovers();
     expect(before.pids.length).toBe(3);

@@ -1,7 +1,11 @@
 /** The keys and renamed spellings of the ElastiCluster compatibility notes (shared/reference). */
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { getTemplate } from '../../src/config/index.js';
-import { allProblems, ini, lineOf, loadText } from './helpers.js';
+import { getTemplate, loadConfig } from '../../src/config/index.js';
+import { RENAMED_GROUPS } from '../../src/config/schema/index.js';
+import { redactTemplate } from '../../src/state/redact.js';
+import { allProblems, ini, lineOf, loadText, tempDir } from './helpers.js';
 
 const SETUP = ini`
   [login/u]
@@ -39,10 +43,38 @@ describe('cloud keys per provider', () => {
     },
     {
       provider: 'openstack',
-      keys: 'auth_url=https://keystone:5000/v3\nusername=u\npassword=p\nproject_name=proj\nuser_domain_name=d\nproject_domain_name=pd\nregion_name=r\navailability_zone=az\ncompute_api_version=2\nimage_api_version=2\nnetwork_api_version=2.0\nvolume_api_version=3\nidentity_api_version=3\nrequest_floating_ip=FALSE',
-      clusterExtra: 'network_ids=n1,n2\n',
-      expected: { project_name: 'proj', request_floating_ip: false, identity_api_version: '3' },
+      keys: 'auth_url=https://keystone:5000/v3\nusername=u\npassword=p\nproject_name=proj\nuser_domain_name=d\nproject_domain_name=pd\nregion_name=r\navailability_zone=az\ncompute_api_version=2\nimage_api_version=2\nnetwork_api_version=2.0\nvolume_api_version=3\nidentity_api_version=3\nrequest_floating_ip=FALSE\ncacert=/etc/ssl/cloud.pem\nuse_anti_affinity_groups=yes\nbuild_timeout=30\nfloating_network_id=public',
+      clusterExtra:
+        'network_ids=n1,n2\nboot_disk_size=20\nboot_disk_type=ssd\navailability_zone=az1,az2\nrequest_floating_ip=yes\nfloating_network_id=ext\nsecurity_group=default,ssh\n',
+      expected: {
+        project_name: 'proj',
+        request_floating_ip: false,
+        identity_api_version: '3',
+        use_anti_affinity_groups: true,
+        build_timeout: 30,
+      },
       canonical: 'openstack',
+    },
+    {
+      provider: 'azure',
+      keys: 'subscription_id=sub\ntenant_id=ten\nclient_id=cli\nsecret=s\nlocation=westeurope\nvm_deployment_template=/t/vm.json\nnet_deployment_template=/t/net.json',
+      clusterExtra: 'storage_account_type=Premium_LRS\nboot_disk_size=64\n',
+      expected: { subscription_id: 'sub', location: 'westeurope', vm_deployment_template: '/t/vm.json' },
+      canonical: 'azure',
+    },
+    {
+      provider: 'libcloud',
+      keys: 'driver_name=openstack\nauth_url=https://ks:5000\nex_tenant_name=t\nex_force_auth_version=2.0_password\nusername=u\npassword=p',
+      clusterExtra: 'image_user_password=pw\n',
+      expected: { driver_name: 'openstack', ex_tenant_name: 't', ex_force_auth_version: '2.0_password' },
+      canonical: 'libcloud',
+    },
+    {
+      provider: 'opennebula',
+      keys: 'endpoint=http://one:2633/RPC2\nusername=oneadmin\npassword=p',
+      clusterExtra: '',
+      expected: { endpoint: 'http://one:2633/RPC2', username: 'oneadmin' },
+      canonical: 'opennebula',
     },
     {
       provider: 'local',
@@ -61,6 +93,12 @@ describe('cloud keys per provider', () => {
       const t = getTemplate(config, 'c');
       expect(t.cloud.provider).toBe(canonical);
       expect(t.cloud.settings).toMatchObject(expected);
+      // The cluster's node keys of this cloud are its kinds' settings, without a warning.
+      for (const line of clusterExtra.split('\n').filter(Boolean)) {
+        const [key] = line.split('=');
+        expect(t.kinds[0]!.settings[key!], key).toBeDefined();
+        expect(config.warnings.filter((w) => w.key === key)).toEqual([]);
+      }
     },
   );
 
@@ -94,7 +132,6 @@ describe('cloud keys per provider', () => {
       username: 'ou',
       password: 'op',
       project_name: 'ot',
-      user_domain_name: 'default',
     });
   });
 });
@@ -300,5 +337,161 @@ describe('setup and cluster variables, ansible settings, paths', () => {
       userKeyPublic: `${dir}/keys/herd.pub`,
       imageSudo: true,
     });
+  });
+});
+
+describe("ElastiCluster's renamed groups and keys", () => {
+  test.each(Object.entries(RENAMED_GROUPS))(
+    'group %s is read as %s, with a warning',
+    async (old, renamed) => {
+      const text = `[cloud/l]\nprovider=local\n${SETUP.replace('compute_groups=slurm_worker', `compute_groups=${old}`)}${cluster('l').replace('image_id=img\nflavor=f\n', '')}`;
+      const { config, main } = await loadText(text);
+      expect(getTemplate(config, 'c').kinds[1]!.groups).toEqual([renamed]);
+      expect(config.warnings).toContainEqual(
+        expect.objectContaining({
+          file: main,
+          line: lineOf(text, `compute_groups=${old}`),
+          message: `group "${old}" is now called "${renamed}"; write ${renamed} instead`,
+        }),
+      );
+    },
+  );
+
+  test('setup keys: safe_but_slower, ansible_module_dir; cloud key nova_api_version', async () => {
+    const text = ini`
+      [cloud/o]
+      provider=openstack
+      auth_url=https://ks/v3
+      username=u
+      password=p
+      project_name=x
+      nova_api_version=2
+      [login/u]
+      image_user=ubuntu
+      [setup/s]
+      frontend_groups=slurm_master
+      compute_groups=slurm_worker
+      safe_but_slower=yes
+      ansible_module_dir=/opt/lib
+      ${cluster('o').replaceAll('\n', '\n      ')}
+    `;
+    const { config } = await loadText(text);
+    expect(allProblems(config)).toEqual([]);
+    const t = getTemplate(config, 'c');
+    expect(t.cloud.settings['compute_api_version']).toBe('2');
+    expect(t.setup.ansibleSettings).toEqual({ ansible_library: '/opt/lib' });
+    const renames = config.warnings.map((w) => `${w.key}: ${w.message}`);
+    expect(renames).toEqual(
+      expect.arrayContaining([
+        'nova_api_version: is deprecated; rename it to "compute_api_version"',
+        'safe_but_slower: is deprecated; rename it to "slow_but_safer"',
+        'ansible_module_dir: is deprecated; rename it to "ansible_library"',
+      ]),
+    );
+  });
+});
+
+describe('free-form keys of cluster and kind sections', () => {
+  const text = ini`
+    [cloud/e]
+    provider=ec2_boto
+    ec2_region=r
+    [login/u]
+    image_user=ubuntu
+    [setup/s]
+    frontend_groups=slurm_master
+    compute_groups=slurm_worker
+    [cluster/c]
+    cloud=e
+    login=u
+    setup=s
+    image_id=ami-1
+    flavor=t3.small
+    frontend_nodes=1
+    compute_nodes=2
+    allow_reboot=yes
+    project_code=HPC-42
+    db_password=hunter2
+    subnet=10.1.0.0/24
+    accelerator_count=2
+    request_floating_ip=yes
+    [cluster/c/compute]
+    owner=team-b
+    local_ssd_count=1
+  `;
+
+  test('unknown cluster keys reach Ansible as elasticluster.<key>; secrets and misplaced keys do not', async () => {
+    const { config } = await loadText(text);
+    expect(allProblems(config)).toEqual([]);
+    const t = getTemplate(config, 'c');
+    expect(t.cluster.extra).toEqual({ allow_reboot: 'yes', project_code: 'HPC-42' });
+    // Keys of another cloud are not node settings here; kind-level unknown keys go nowhere.
+    for (const k of t.kinds) {
+      expect(Object.keys(k.settings).sort()).toEqual(['flavor', 'image_id']);
+    }
+    const said = Object.fromEntries(config.warnings.map((w) => [w.key, w.message]));
+    expect(said).toMatchObject({
+      db_password:
+        'unknown key; herd ignores it (it looks like a secret, and herd never hands secrets to Ansible)',
+      subnet: expect.stringMatching(/^is a cloud setting and has no effect here/),
+      accelerator_count: 'is not used by provider ec2_boto (only by google); herd ignores it here',
+      request_floating_ip:
+        'is not used by provider ec2_boto (only by openstack); herd ignores it here; for ec2_boto set request_floating_ip in the [cloud/NAME] section',
+      owner: 'unknown key; herd ignores it',
+      local_ssd_count: 'is not used by provider ec2_boto (only by google); herd ignores it here',
+    });
+  });
+
+  test('the state file keeps the extra keys but never one that looks secret', async () => {
+    const t = getTemplate((await loadText(text)).config, 'c');
+    const withSecret = { ...t, cluster: { ...t.cluster, extra: { ...t.cluster.extra, api_token: 'x' } } };
+    expect(redactTemplate(withSecret).cluster.extra).toEqual({ allow_reboot: 'yes', project_code: 'HPC-42' });
+  });
+
+  test('a template without free-form keys has no extra', async () => {
+    const { config } = await loadText(`[cloud/e]\nprovider=ec2_boto\nec2_region=r\n${SETUP}${cluster('e')}`);
+    expect(getTemplate(config, 'c').cluster).not.toHaveProperty('extra');
+  });
+});
+
+describe('groups the bundled playbooks do not provide', () => {
+  const playbooks = resolve(import.meta.dirname, '..', '..', 'playbooks');
+  const text = (setupExtra: string) =>
+    `[cloud/l]\nprovider=local\n[login/u]\nimage_user=root\n[setup/s]\nfrontend_groups=slurm_master,ganglia_master,slurm_client\ncompute_groups=slurm_worker\n${setupExtra}[cluster/c]\ncloud=l\nlogin=u\nsetup=s\nfrontend_nodes=1\ncompute_nodes=1\n`;
+  const load = async (body: string) => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'config'), body);
+    return loadConfig({ configPath: join(dir, 'config'), env: { HOME: dir }, playbooksDir: playbooks });
+  };
+
+  test.each([
+    ['the default playbook', ''],
+    ["ElastiCluster's main.yml", 'playbook_path=%(elasticluster_playbooks)s/main.yml\n'],
+  ])('with %s: a warning, and the alias renamed', async (_name, setupExtra) => {
+    const config = await load(text(setupExtra));
+    expect(getTemplate(config, 'c').kinds[0]!.groups).toEqual([
+      'slurm_master',
+      'ganglia_master',
+      'slurm_submit',
+    ]);
+    const messages = config.warnings.map((w) => w.message);
+    expect(messages).toContainEqual(
+      expect.stringMatching(
+        /^group "ganglia_master" is not provided by herd's bundled playbooks, so it gives nodes of kind "frontend" nothing beyond the base system; the bundled playbooks provide: slurm_master, slurm_worker, slurm_submit/,
+      ),
+    );
+    expect(messages).toContain(
+      `group "slurm_client" is called "slurm_submit" in herd's bundled playbooks; write slurm_submit instead`,
+    );
+  });
+
+  test("with a playbook of its own: groups are the playbook's business", async () => {
+    const config = await load(text('playbook_path=/srv/site/cluster.yml\n'));
+    expect(getTemplate(config, 'c').kinds[0]!.groups).toEqual([
+      'slurm_master',
+      'ganglia_master',
+      'slurm_client',
+    ]);
+    expect(config.warnings).toEqual([]);
   });
 });

@@ -47,7 +47,8 @@ export async function loadText(
   const dir = await mkdtemp(join(tmpdir(), 'herd-config-'));
   try {
     const file = join(dir, 'config');
-    await writeFile(file, main);
+    // 0600 like a config that holds credentials should be (a readable one gets a warning of its own).
+    await writeFile(file, main, { mode: 0o600 });
     if (options.dropIns) {
       await mkdir(`${file}.d`);
       for (const [name, text] of Object.entries(options.dropIns))

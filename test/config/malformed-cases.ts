@@ -155,12 +155,12 @@ export const CASES: Case[] = [
   },
   // Cloud
   {
-    name: 'unsupported provider azure',
-    append: '[cloud/local]\nprovider=azure',
-    at: 'provider=azure',
+    name: 'unsupported provider vmware',
+    append: '[cloud/local]\nprovider=vmware',
+    at: 'provider=vmware',
     key: 'provider',
     message:
-      /provider "azure" is not supported; use one of: local, ec2_boto \(alias ec2\), google \(alias gce\), openstack/,
+      /provider "vmware" is not supported; use one of: local, ec2_boto \(alias ec2\), google \(alias gce\), openstack, azure, libcloud, opennebula/,
   },
   {
     name: 'misspelt provider',
@@ -182,7 +182,7 @@ export const CASES: Case[] = [
     at: 'subnet=',
     key: 'subnet',
     message:
-      /"10.77.0.0" is not valid; write an IPv4 network with a prefix from \/8 to \/30, e.g. 10.77.0.0\/24/,
+      /"10.77.0.0" is not valid; write a private IPv4 network .* with a prefix from \/8 to \/30 .*, e.g. 10.77.0.0\/24/,
   },
   {
     name: 'subnet octet > 255',
@@ -276,14 +276,11 @@ export const CASES: Case[] = [
     message: /required key is missing; add gce_project_id=/,
   },
   {
-    name: 'openstack without auth_url',
-    text: EC2.replace(
-      'provider=ec2\nec2_region=us-east-1',
-      'provider=openstack\nusername=u\npassword=p\nproject_name=x',
-    ),
-    at: '[cloud/aws]',
-    key: 'auth_url',
-    message: /add auth_url=\.\.\. to \[cloud\/aws\] or export OS_AUTH_URL/,
+    name: 'openstack with a compute_api_version herd cannot use',
+    text: EC2.replace('provider=ec2\nec2_region=us-east-1', 'provider=openstack\ncompute_api_version=3'),
+    at: 'compute_api_version=3',
+    key: 'compute_api_version',
+    message: /"3" is not valid; write 2, or a microversion such as 2\.67/,
   },
   // Login
   {
@@ -344,25 +341,11 @@ export const CASES: Case[] = [
     message: /"slurm worker" is not a valid Ansible group name/,
   },
   {
-    name: 'unknown setup key',
-    append: '[setup/slurm]\nplaybok_path=/x.yml',
-    at: 'playbok_path',
-    key: 'playbok_path',
-    message: /did you mean "playbook_path"/,
-  },
-  {
     name: 'unclosed quote in extra args',
     append: `[setup/slurm]\nansible_extra_args=-e 'x=1`,
     at: 'ansible_extra_args',
     key: 'ansible_extra_args',
     message: /unclosed ' quote/,
-  },
-  {
-    name: 'node count in setup',
-    append: '[setup/slurm]\ngpu_nodes=1',
-    at: 'gpu_nodes=1',
-    key: 'gpu_nodes',
-    message: /belongs in the \[cluster\/NAME\] section; move it there/,
   },
   // Cluster references
   {
@@ -393,6 +376,42 @@ export const CASES: Case[] = [
     key: 'cloud',
     message: /required key is missing; add cloud=\.\.\. to \[cluster\/slurm\]/,
   },
+  {
+    name: 'image_user that ssh would read as an option',
+    text: BASE.replace('image_user=root', 'image_user=-oProxyCommand=touch X'),
+    at: 'image_user=-oProxyCommand',
+    key: 'image_user',
+    message: /is not valid; write a user name: .*not starting with "-"/,
+  },
+  {
+    name: 'ansible_connection that skips the pinned host keys',
+    append: '[setup/slurm]\nansible_connection=paramiko',
+    at: 'ansible_connection=paramiko',
+    key: 'ansible_connection',
+    message: /connection "paramiko" is not supported: herd runs Ansible over OpenSSH/,
+  },
+  {
+    name: 'extra vars that replace the ssh arguments',
+    append: '[setup/slurm]\nansible_extra_args=-e ansible_ssh_args="-o StrictHostKeyChecking=no"',
+    at: 'ansible_extra_args=',
+    key: 'ansible_extra_args',
+    message: /sets ansible_ssh_args, which would replace herd's host-key pinning/,
+  },
+  {
+    name: 'local subnet on a public range',
+    text: BASE.replace('provider=local', 'provider=local\nsubnet=8.8.8.0/24'),
+    at: 'subnet=8.8.8.0/24',
+    key: 'subnet',
+    message:
+      /"8\.8\.8\.0\/24" is not valid; write a private IPv4 network \(inside 10\.0\.0\.0\/8, 172\.16\.0\.0\/12 or 192\.168\.0\.0\/16/,
+  },
+  {
+    name: 'local subnet on a carrier NAT range',
+    text: BASE.replace('provider=local', 'provider=local\nsubnet=100.64.0.0/24'),
+    at: 'subnet=100.64.0.0/24',
+    key: 'subnet',
+    message: /is not valid; write a private IPv4 network/,
+  },
   // Counts and kinds
   {
     name: 'negative count',
@@ -400,6 +419,20 @@ export const CASES: Case[] = [
     at: 'compute_nodes=-1',
     key: 'compute_nodes',
     message: /"-1" is too small; use 0 or more/,
+  },
+  {
+    name: 'count beyond the node cap (the same as --nodes)',
+    append: 'compute_nodes=9007199254740991',
+    at: 'compute_nodes=9007199254740991',
+    key: 'compute_nodes',
+    message: /"9007199254740991" is too large; use 10000 or less/,
+  },
+  {
+    name: 'minimum beyond the node cap',
+    append: 'compute_nodes_min=10001',
+    at: 'compute_nodes_min=10001',
+    key: 'compute_nodes_min',
+    message: /"10001" is too large; use 10000 or less/,
   },
   {
     name: 'count not a number',
@@ -523,61 +556,12 @@ export const CASES: Case[] = [
     message: /"ubuntu-22.04" is not supported; use one of: debian-12, debian-12-hpc/,
   },
   {
-    name: 'network_ids on local',
-    append: 'network_ids=subnet-123',
-    at: 'network_ids',
-    key: 'network_ids',
-    message: /not supported by provider local \(only by ec2_boto, google, openstack\)/,
-  },
-  {
-    name: 'misspelt node key',
-    append: 'flavour=small',
-    at: 'flavour',
-    key: 'flavour',
-    message: /unknown key \(did you mean "flavor"\?\)/,
-  },
-  {
-    name: 'misspelt count key',
-    append: 'compute_node=3',
-    at: 'compute_node=3',
-    key: 'compute_node',
-    message: /did you mean "compute_nodes"/,
-  },
-  {
-    name: 'cloud key in cluster',
-    append: 'subnet=10.1.0.0/24',
-    at: 'subnet=',
-    key: 'subnet',
-    message: /is a cloud setting; move it to the \[cloud\/NAME\] section/,
-  },
-  {
-    name: 'groups key in cluster',
-    append: 'gpu_groups=x',
-    at: 'gpu_groups',
-    key: 'gpu_groups',
-    message: /belong in the \[setup\/NAME\] section/,
-  },
-  {
-    name: 'login key in cluster',
-    append: 'image_user=root',
-    at: 'image_user=root',
-    key: 'image_user',
-    message: /is a login setting; move it to the \[login\/NAME\] section/,
-  },
-  {
     name: 'override for unknown kind',
     append: '[cluster/slurm/computer]\nimage_id=debian-12',
     at: '[cluster/slurm/computer]',
     key: undefined,
     message:
       /overrides kind "computer", which \[cluster\/slurm\] does not define \(did you mean "compute"\?\)/,
-  },
-  {
-    name: 'unknown key in override',
-    append: '[cluster/slurm/frontend]\nimage=debian-12',
-    at: 'image=',
-    key: 'image',
-    message: /unknown key/,
   },
   {
     name: 'bad image in override',
@@ -615,18 +599,99 @@ export const CASES: Case[] = [
     message: /"gp2" is not supported; use one of: pd-standard, pd-balanced, pd-ssd/,
   },
   {
-    name: 'gce key on ec2',
-    text: `${EC2}scheduling=preemptible`,
-    at: 'scheduling',
-    key: 'scheduling',
-    message: /not supported by provider ec2_boto \(only by google\)/,
-  },
-  {
     name: 'ec2 boot disk size zero',
     text: `${EC2}boot_disk_size=0`,
     at: 'boot_disk_size',
     key: 'boot_disk_size',
     message: /too small; use 1 or more/,
+  },
+  // A misspelt key is accepted with a warning; when the key it should have been is required, the
+  // error names both.
+  {
+    name: 'flavor misspelt, so missing',
+    text: EC2.replace('flavor=t3.small', 'flavour=t3.small'),
+    at: '[cluster/aws]',
+    key: 'flavor',
+    message:
+      /kind "frontend" has no flavor; set flavor in \[cluster\/aws\] or \[cluster\/aws\/frontend\]; "flavour" \(.*config:\d+\) looks like a misspelling of it: rename it to flavor/,
+  },
+  {
+    name: 'image_id misspelt in an override',
+    text: `${EC2.replace('image_id=ami-1234\n', '')}[cluster/aws/frontend]\nimage_di=ami-1\n[cluster/aws/compute]\nimage_id=ami-2\n`,
+    at: '[cluster/aws]',
+    key: 'image_id',
+    message: /kind "frontend" has no image_id; .*"image_di" .* looks like a misspelling of it/,
+  },
+  {
+    name: 'cloud misspelt, so missing',
+    text: BASE.replace('cloud=local\nlogin', 'clod=local\nlogin'),
+    at: '[cluster/slurm]',
+    key: 'cloud',
+    message:
+      /required key is missing; add cloud=\.\.\. to \[cluster\/slurm\]; "clod" \(.*config:\d+\) looks like a misspelling of it: rename it to cloud/,
+  },
+  {
+    name: 'groups key misspelt, so missing',
+    text: BASE.replace('compute_groups=', 'compute_grups='),
+    at: 'compute_nodes=2',
+    key: 'compute_nodes',
+    message:
+      /kind "compute" has no compute_groups in \[setup\/slurm\] .*; add compute_groups=GROUP\[,GROUP\.\.\.\] there; "compute_grups" \(.*config:\d+\) looks like a misspelling of it/,
+  },
+  // Keys of another cloud are accepted, but checked as ElastiCluster checks them.
+  {
+    name: 'gce key with a bad value on ec2',
+    text: `${EC2}accelerator_count=many`,
+    at: 'accelerator_count',
+    key: 'accelerator_count',
+    message: /"many" is not a whole number/,
+  },
+  {
+    name: 'inline # comment after a number',
+    append: 'compute_nodes=2   # two workers',
+    at: 'compute_nodes=2   #',
+    key: 'compute_nodes',
+    message: /is not a whole number.*a "#" after a value is part of the value, not a comment/,
+  },
+  // ElastiCluster's other clouds
+  {
+    name: 'openstack auth_url not a URL',
+    text: EC2.replace(
+      'provider=ec2\nec2_region=us-east-1',
+      'provider=openstack\nauth_url=keystone.example.org:5000\nusername=u\npassword=p\nproject_name=x',
+    ),
+    at: 'auth_url',
+    key: 'auth_url',
+    message:
+      /"keystone.example.org:5000" is not valid; herd reaches Keystone only at an http:\/\/ or https:\/\/ URL/,
+  },
+  {
+    name: 'google local_ssd_interface',
+    text: `${EC2.replace('provider=ec2\nec2_region=us-east-1', 'provider=google\ngce_project_id=p')}local_ssd_interface=SATA`,
+    at: 'local_ssd_interface',
+    key: 'local_ssd_interface',
+    message: /"SATA" is not supported; use one of: NVME, SCSI/,
+  },
+  {
+    name: 'azure storage_account_type',
+    text: `${EC2.replace('provider=ec2\nec2_region=us-east-1', 'provider=azure')}storage_account_type=fast`,
+    at: 'storage_account_type',
+    key: 'storage_account_type',
+    message: /"fast" is not supported; use one of: Standard_LRS, Premium_LRS/,
+  },
+  {
+    name: 'libcloud without driver_name',
+    text: EC2.replace('provider=ec2\nec2_region=us-east-1', 'provider=libcloud\nusername=u'),
+    at: '[cloud/aws]',
+    key: 'driver_name',
+    message: /required key is missing; add driver_name=\.\.\. to \[cloud\/aws\]/,
+  },
+  {
+    name: 'azure key on ec2 cloud',
+    text: `${EC2}[cloud/aws]\nsubscription_id=x`,
+    at: 'subscription_id',
+    key: 'subscription_id',
+    message: /is not supported by provider ec2_boto \(only by azure\)/,
   },
   // Drop-in files
   {
@@ -642,5 +707,113 @@ export const CASES: Case[] = [
     at: 'nat',
     key: undefined,
     message: /is not key=value/,
+  },
+];
+
+/**
+ * Mistakes ElastiCluster accepts (any key in cluster, per-kind and setup sections): herd accepts
+ * them too, the template stays valid, and a warning at the key's line says what is wrong.
+ */
+export const WARNING_CASES: Case[] = [
+  {
+    name: 'unknown setup key',
+    append: '[setup/slurm]\nplaybok_path=/x.yml',
+    at: 'playbok_path',
+    key: 'playbok_path',
+    message: /unknown key \(did you mean "playbook_path"\?\); herd ignores it/,
+  },
+  {
+    name: 'node count in setup',
+    append: '[setup/slurm]\ngpu_nodes=1',
+    at: 'gpu_nodes=1',
+    key: 'gpu_nodes',
+    message: /belongs in the \[cluster\/NAME\] section; move it there/,
+  },
+  {
+    name: 'network_ids on local',
+    append: 'network_ids=subnet-123',
+    at: 'network_ids',
+    key: 'network_ids',
+    message:
+      /is not used by provider local \(only by ec2_boto, google, openstack, azure, libcloud, opennebula\); herd ignores it here/,
+  },
+  {
+    name: 'misspelt node key',
+    append: 'flavour=small',
+    at: 'flavour',
+    key: 'flavour',
+    message: /unknown key \(did you mean "flavor"\?\); herd passes it to Ansible as elasticluster.flavour/,
+  },
+  {
+    name: 'misspelt count key',
+    append: 'compute_node=3',
+    at: 'compute_node=3',
+    key: 'compute_node',
+    message: /did you mean "compute_nodes"/,
+  },
+  {
+    name: 'cloud key in cluster',
+    append: 'subnet=10.1.0.0/24',
+    at: 'subnet=',
+    key: 'subnet',
+    message:
+      /is a cloud setting and has no effect here; move it to the \[cloud\/NAME\] section.*; herd ignores it$/,
+  },
+  {
+    name: 'groups key in cluster',
+    append: 'gpu_groups=x',
+    at: 'gpu_groups',
+    key: 'gpu_groups',
+    message: /belong in the \[setup\/NAME\] section/,
+  },
+  {
+    name: 'login key in cluster',
+    append: 'image_user=root',
+    at: 'image_user=root',
+    key: 'image_user',
+    message: /is a login setting and has no effect here; move it to the \[login\/NAME\] section/,
+  },
+  {
+    name: 'unknown key in override',
+    append: '[cluster/slurm/frontend]\nimag_id=debian-12',
+    at: 'imag_id=',
+    key: 'imag_id',
+    message: /unknown key \(did you mean "image_id"\?\); herd ignores it/,
+  },
+  {
+    name: 'gce key on ec2',
+    text: `${EC2}scheduling=preemptible`,
+    at: 'scheduling',
+    key: 'scheduling',
+    message: /is not used by provider ec2_boto \(only by google\); herd ignores it here/,
+  },
+  {
+    name: 'cluster key in an override',
+    append: '[cluster/slurm/frontend]\nssh_to=frontend',
+    at: 'ssh_to=frontend',
+    key: 'ssh_to',
+    message: /can be set only in \[cluster\/NAME\], not per kind; herd ignores it/,
+  },
+  {
+    name: 'secret-looking extra key',
+    append: 'db_password=hunter2',
+    at: 'db_password',
+    key: 'db_password',
+    message:
+      /unknown key; herd ignores it \(it looks like a secret, and herd never hands secrets to Ansible\)/,
+  },
+  {
+    name: 'retired azure key',
+    text: EC2.replace('provider=ec2\nec2_region=us-east-1', 'provider=azure\ncertificate=/x.pem'),
+    at: 'certificate',
+    key: 'certificate',
+    message: /is no longer valid in an Azure cloud section .* and is ignored; remove it/,
+  },
+  {
+    name: 'storage section',
+    append: '[storage]\nstorage_path=~/.elasticluster/storage',
+    at: '[storage]',
+    key: undefined,
+    message: /is ElastiCluster's state directory setting, which herd ignores/,
   },
 ];

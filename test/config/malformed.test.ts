@@ -7,11 +7,19 @@ import { describe, expect, test } from 'vitest';
 import { getTemplate } from '../../src/config/index.js';
 import { formatProblem } from '../../src/errors.js';
 import { allProblems, lineOf, loadText } from './helpers.js';
-import { BASE, CASES } from './malformed-cases.js';
+import { BASE, CASES, type Case, WARNING_CASES } from './malformed-cases.js';
 
-describe.each(CASES)('$name', ({ append, text, dropIn, at, key, message }) => {
-  const main = text ?? (append === undefined ? BASE : `${BASE}${append}\n`);
-  const after = text === undefined && append !== undefined ? BASE.split('\n').length - 1 : 0;
+/** The config text of a case, and the line after which its `at` text is looked for. */
+function caseText({ append, text }: Case): { main: string; after: number } {
+  return {
+    main: text ?? (append === undefined ? BASE : `${BASE}${append}\n`),
+    after: text === undefined && append !== undefined ? BASE.split('\n').length - 1 : 0,
+  };
+}
+
+describe.each(CASES)('$name', (c) => {
+  const { dropIn, at, key, message } = c;
+  const { main, after } = caseText(c);
 
   test('reports file:line, key and a message that says how to fix it', async () => {
     const loaded = await loadText(main, dropIn === undefined ? {} : { dropIns: { '20-extra.conf': dropIn } });
@@ -35,6 +43,25 @@ describe.each(CASES)('$name', ({ append, text, dropIn, at, key, message }) => {
         for (const p of invalid.problems) expect((error as Error).message).toContain(formatProblem(p));
       }
     }
+  });
+});
+
+describe.each(WARNING_CASES)('accepted with a warning: $name', (c) => {
+  const { at, key, message } = c;
+  const { main, after } = caseText(c);
+
+  test('every template stays valid; the warning names file:line, key and what to do', async () => {
+    const loaded = await loadText(main);
+    expect(allProblems(loaded.config)).toEqual([]);
+    const line = lineOf(main, at, after);
+    const match = loaded.config.warnings.find(
+      (w) => w.file === loaded.main && w.line === line && message.test(w.message),
+    );
+    expect(
+      match,
+      `no warning at ${line} matching ${message} in ${JSON.stringify(loaded.config.warnings, null, 1)}`,
+    ).toBeDefined();
+    expect(match!.key).toBe(key);
   });
 });
 

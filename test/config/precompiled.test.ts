@@ -15,12 +15,12 @@ import type * as ConfigModule from '../../src/config/index.js';
 import type { IniEntry } from '../../src/config/ini-reader.js';
 import { type PrecompiledModule, schemaKey } from '../../src/config/precompiled.js';
 import { sectionSchemaCatalog } from '../../src/config/schema/catalog.js';
-import type { SectionSchema } from '../../src/config/schema/index.js';
+import { PROVIDERS, type SectionSchema } from '../../src/config/schema/index.js';
 import { createConfigAjv, createSchemaValidator } from '../../src/config/validate.js';
 import { StateRepository } from '../../src/state/index.js';
 import { clusterStateSchema, createStateAjv } from '../../src/state/schema.js';
 import { sampleState, storedSample } from '../state/fixtures/sample.js';
-import { BASE, CASES, EC2 } from './malformed-cases.js';
+import { BASE, CASES, EC2, WARNING_CASES } from './malformed-cases.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const catalog = sectionSchemaCatalog();
@@ -81,7 +81,8 @@ describe('the generated modules', () => {
   });
 
   it('hold a validator for every schema of the catalog and for the state schema', () => {
-    expect(Object.keys(catalog).length).toBe(16);
+    // login, setup, cluster and node for an unknown provider, then cloud, cluster and node per provider.
+    expect(Object.keys(catalog).length).toBe(4 + 3 * PROVIDERS.length);
     for (const [name, schema] of Object.entries(catalog)) {
       expect(typeof sectionChecks.get(schemaKey(schema)), name).toBe('function');
     }
@@ -236,7 +237,11 @@ describe('whole configurations load the same from a build with and without preco
     { name: 'BASE', text: BASE },
     { name: 'EC2', text: EC2 },
     { name: 'default config', text: readFileSync(join(root, 'config-templates', 'config'), 'utf8') },
-    ...CASES.map((c) => ({ name: c.name, text: c.text ?? `${BASE}${c.append ?? ''}\n`, dropIn: c.dropIn })),
+    ...[...CASES, ...WARNING_CASES].map((c) => ({
+      name: c.name,
+      text: c.text ?? `${BASE}${c.append ?? ''}\n`,
+      dropIn: c.dropIn,
+    })),
   ];
 
   it(`${configs.length} configurations: same templates, defaults, errors and warnings`, async () => {

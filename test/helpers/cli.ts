@@ -53,3 +53,40 @@ export async function makeTempDir(prefix: string): Promise<{ dir: string; cleanu
 export function hasStackTrace(text: string): boolean {
   return /^\s+at .+[:(]\d+/m.test(text);
 }
+
+/**
+ * Runs `herd ...args` and SIGKILLs it (by PID) when `arm` calls the kill function it is given, or
+ * after `timeoutMs`; resolves with the signal that ended it. `arm` hooks a test double, e.g. a fake
+ * cloud's request hook, so that the crash lands at a chosen request.
+ */
+export async function runHerdUntilKilled(
+  args: readonly string[],
+  options: {
+    env: Record<string, string | undefined>;
+    arm: (kill: () => void) => void;
+    timeoutMs?: number;
+  },
+): Promise<NodeJS.Signals | null> {
+  const child = spawn(process.execPath, [herdBin, ...args], {
+    env: { ...process.env, ...options.env },
+    stdio: 'ignore',
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_code, signal) => resolve(signal)),
+  );
+  const kill = () => {
+    if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
+  };
+  let killed = false;
+  options.arm(() => {
+    if (killed) return;
+    killed = true;
+    kill();
+  });
+  const timer = setTimeout(kill, options.timeoutMs ?? 60_000);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,12 +1,16 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { AnsibleError, HostRequirementError } from '../../src/errors.js';
+import { AnsibleError, HostRequirementError, UsageError } from '../../src/errors.js';
 import { buildAnsibleInvocation, runAnsible, splitShellWords } from '../../src/setup/ansible.js';
 import { createAnsibleOutputParser } from '../../src/setup/ansible-output.js';
-import { clusterState, node, template } from '../ssh/fixtures.js';
+import { clusterState, kind, node, template } from '../ssh/fixtures.js';
+
+/** herd's ANSIBLE_SSH_ARGS for the fixture cluster: no connection sharing, the pinned known_hosts. */
+const HERD_SSH_ARGS =
+  '-o ControlMaster=no -o ControlPath=none -o IdentitiesOnly=yes -o UserKnownHostsFile=/var/lib/herd/mycluster.known_hosts -o GlobalKnownHostsFile=/dev/null -o KnownHostsCommand=none -o StrictHostKeyChecking=yes -o CheckHostIP=no -o UpdateHostKeys=no -o VerifyHostKeyDNS=no';
 
 const nodes = Array.from({ length: 7 }, (_, i) => node(`compute00${i + 1}`, `10.0.0.${i + 1}`));
 
@@ -14,7 +18,7 @@ describe('buildAnsibleInvocation', () => {
   const state = clusterState(nodes);
 
   it('runs ansible-playbook with key, inventory, become and the playbook', () => {
-    const inv = buildAnsibleInvocation({ state, env: {}, controlDir: '/tmp/herd-cp-0' });
+    const inv = buildAnsibleInvocation({ state, env: {} });
     expect(inv.command).toBe('ansible-playbook');
     expect(inv.args).toEqual([
       '--private-key=/var/lib/herd/mycluster.key',
@@ -32,8 +36,7 @@ describe('buildAnsibleInvocation', () => {
       ANSIBLE_PIPELINING: 'yes',
       ANSIBLE_SSH_TRANSFER_METHOD: 'piped',
       ANSIBLE_TIMEOUT: '120',
-      ANSIBLE_SSH_ARGS:
-        '-o ControlMaster=auto -o ControlPersist=60s -o ControlPath=/tmp/herd-cp-0/%C -o IdentitiesOnly=yes -o UserKnownHostsFile=/var/lib/herd/mycluster.known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o CheckHostIP=no -o UpdateHostKeys=no',
+      ANSIBLE_SSH_ARGS: HERD_SSH_ARGS,
       ANSIBLE_CALLBACK_RESULT_FORMAT: 'json',
       ANSIBLE_PYTHON_INTERPRETER: 'auto_silent',
     });
@@ -108,11 +111,148 @@ describe('buildAnsibleInvocation', () => {
     }).env;
     expect(env.ANSIBLE_FORKS).toBe('20');
     expect(env.ANSIBLE_TIMEOUT).toBe('999');
-    expect(env.ANSIBLE_SSH_ARGS).toBe('-o Mine=yes');
+    // The user's ssh arguments follow herd's, which OpenSSH then keeps (it takes the first value).
+    expect(env.ANSIBLE_SSH_ARGS).toBe(`${HERD_SSH_ARGS} -o Mine=yes`);
     expect(env.ANSIBLE_PYTHON_INTERPRETER).toBe('/usr/bin/python3');
     expect(env.ANSIBLE_ROLES_PATH).toBe('/opt/herd/playbooks/roles:/usr/lib/herd/playbooks/roles');
-    // Only ANSIBLE_* variables are herd's business; the rest is inherited as is.
-    expect(env).not.toHaveProperty('HOME');
+    expect(env.HOME).toBe('/root');
+    expect(env.PATH).toBe('/bin');
+  });
+
+  it('passes an allowlisted environment: no cloud credential reaches ansible-playbook', () => {
+    const env = buildAnsibleInvocation({
+      state,
+      env: {
+        PATH: '/usr/bin',
+        HOME: '/root',
+        LANG: 'C.UTF-8',
+        LC_ALL: 'C.UTF-8',
+        SSH_AUTH_SOCK: '/run/agent',
+        ANSIBLE_FORKS: '3',
+        AWS_SECRET_ACCESS_KEY: 'aws-S3CR3T',
+        AWS_ACCESS_KEY_ID: 'AKIA-S3CR3T',
+        EC2_SECRET_KEY: 'ec2-S3CR3T',
+        OS_PASSWORD: 'os-S3CR3T',
+        OS_AUTH_URL: 'https://keystone',
+        GOOGLE_APPLICATION_CREDENTIALS: '/keys/S3CR3T.json',
+        GOOGLE_OAUTH_ACCESS_TOKEN: 'ya29.S3CR3T',
+        HERD_STORAGE: '/var/lib/herd',
+      },
+    }).env;
+    expect(
+      Object.keys(env)
+        .filter((k) => !k.startsWith('ANSIBLE_'))
+        .sort(),
+    ).toEqual(['HOME', 'LANG', 'LC_ALL', 'PATH', 'SSH_AUTH_SOCK']);
+    expect(env.ANSIBLE_FORKS).toBe('3');
+    expect(JSON.stringify(env)).not.toContain('S3CR3T');
+  });
+
+  it('keeps extra vars off the command line: each becomes a private file in the run directory', () => {
+    const tpl = template({
+      setup: {
+        ...template().setup,
+        ansibleExtraArgs: ['--extra-vars', 'db_password=S3CR3T-db', '--tags', 'slurm'],
+      },
+    });
+    const inv = buildAnsibleInvocation({
+      state,
+      template: tpl,
+      env: {},
+      extraArgs: ['-e', '{"token": "S3CR3T-json"}', '-e@/etc/herd/vars.yml', '--extra-vars=x=1'],
+      runDir: '/var/lib/herd/mycluster.run',
+    });
+    expect(inv.args.slice(inv.args.indexOf('/opt/herd/playbooks/site.yml') + 1)).toEqual([
+      '-e',
+      '@/var/lib/herd/mycluster.run/extra-vars-1.yml',
+      '--tags',
+      'slurm',
+      '-e',
+      '@/var/lib/herd/mycluster.run/extra-vars-2.yml',
+      '-e@/etc/herd/vars.yml',
+      '-e',
+      '@/var/lib/herd/mycluster.run/extra-vars-3.yml',
+    ]);
+    expect(inv.files).toEqual([
+      { path: '/var/lib/herd/mycluster.run/extra-vars-1.yml', text: '{"db_password":"S3CR3T-db"}\n' },
+      { path: '/var/lib/herd/mycluster.run/extra-vars-2.yml', text: '{"token": "S3CR3T-json"}\n' },
+      { path: '/var/lib/herd/mycluster.run/extra-vars-3.yml', text: '{"x":"1"}\n' },
+    ]);
+    expect(JSON.stringify([inv.command, inv.args])).not.toContain('S3CR3T');
+  });
+
+  it('passes secret settings and variables in the environment, never on the command line', () => {
+    const tpl = template({
+      setup: {
+        ...template().setup,
+        ansibleSettings: { ansible_become_pass: 'S3CR3T-become', ansible_forks: '3' },
+        globalVars: { db_password: 'S3CR3T-db' },
+      },
+      kinds: [kind('frontend', ['slurm_master'], { db_password: 'S3CR3T-db', api_token: 'S3CR3T-tok' })],
+    });
+    const inv = buildAnsibleInvocation({ state, template: tpl, env: {} });
+    expect(inv.env.HERD_SECRET_1).toBe('S3CR3T-become');
+    expect(inv.env.HERD_SECRET_2).toBe('S3CR3T-db');
+    expect(inv.env.HERD_SECRET_3).toBe('S3CR3T-tok');
+    expect(JSON.stringify(inv.args)).not.toContain('S3CR3T');
+  });
+
+  it.each([
+    [['-e', 'ansible_ssh_args=-o StrictHostKeyChecking=no'], /sets ansible_ssh_args/],
+    [['--extra-vars={"ansible_ssh_common_args": "-o UserKnownHostsFile=/dev/null"}'], /UserKnownHostsFile/],
+    [['-e', 'ansible_connection=paramiko'], /selects the paramiko connection/],
+    [['-e', '{"ansible_connection": "local"}'], /selects the local connection/],
+    [['-c', 'paramiko'], /--connection paramiko/],
+    [['--connection=paramiko_ssh'], /--connection paramiko_ssh/],
+  ])('refuses %j, which would undo the host-key pinning', (extraArgs, message) => {
+    let error: unknown;
+    try {
+      buildAnsibleInvocation({ state, env: {}, extraArgs });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).message).toMatch(message);
+    // The refusal never quotes the extra vars: they may hold a secret.
+    expect((error as UsageError).message).not.toContain('/dev/null');
+  });
+
+  it('accepts extra vars that only mention such words in values', () => {
+    expect(() =>
+      buildAnsibleInvocation({
+        state,
+        env: {},
+        extraArgs: ['-e', 'packages=python3-paramiko', '-e', 'ansible_connection=ssh'],
+      }),
+    ).not.toThrow();
+  });
+
+  it('drops the options herd owns from ssh arguments in flags and the environment, with a warning', () => {
+    const inv = buildAnsibleInvocation({
+      state,
+      env: {
+        ANSIBLE_SSH_ARGS:
+          '-o StrictHostKeyChecking=no -oUserKnownHostsFile=/dev/null -o ServerAliveInterval=5',
+        ANSIBLE_SSH_COMMON_ARGS: '-o "GlobalKnownHostsFile /tmp/k" -C',
+        ANSIBLE_HOST_KEY_CHECKING: 'False',
+      },
+      extraArgs: [
+        '--ssh-extra-args',
+        '-o ControlPath=/tmp/x -o Compression=no',
+        '--ssh-common-args=-o HostKeyAlias=x',
+      ],
+    });
+    expect(inv.env.ANSIBLE_SSH_ARGS).toBe(`${HERD_SSH_ARGS} -o ServerAliveInterval=5`);
+    expect(inv.env.ANSIBLE_SSH_COMMON_ARGS).toBe('-C');
+    expect(inv.args).toContain('-o Compression=no');
+    expect(inv.args).toContain('--ssh-common-args=');
+    expect(inv.warnings.join('\n')).toMatch(
+      /ANSIBLE_SSH_ARGS: StrictHostKeyChecking, UserKnownHostsFile are ignored/,
+    );
+    expect(inv.warnings.join('\n')).toMatch(/ANSIBLE_SSH_COMMON_ARGS: GlobalKnownHostsFile is ignored/);
+    expect(inv.warnings.join('\n')).toMatch(/ANSIBLE_HOST_KEY_CHECKING: has no effect/);
+    expect(inv.warnings.join('\n')).toMatch(/--ssh-extra-args: ControlPath is ignored/);
+    expect(inv.warnings.join('\n')).toMatch(/--ssh-common-args: HostKeyAlias is ignored/);
   });
 });
 
@@ -153,6 +293,7 @@ describe('runAnsible with a real ansible-playbook', () => {
         msg: "beta is broken: disk full"
       when: inventory_hostname == 'beta'
 `;
+  const alphaLocal = 'alpha ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n';
   const localInventory = [
     'alpha ansible_connection=local ansible_python_interpreter=/usr/bin/python3',
     'beta ansible_connection=local ansible_python_interpreter=/usr/bin/python3',
@@ -185,7 +326,6 @@ describe('runAnsible with a real ansible-playbook', () => {
         },
         onLine: (line) => lines.push(line),
         cluster: 'mycluster',
-        controlDir: join(dir, 'cp'),
       }).catch((e: unknown) => e);
       expect(lines).toContain(
         'PLAY RECAP *********************************************************************',
@@ -208,6 +348,50 @@ describe('runAnsible with a real ansible-playbook', () => {
     });
   });
 
+  it('gives the playbook the extra vars from private files, removed after the run, and no cloud credential', async () => {
+    await inTempDir(async (dir) => {
+      await writeFile(join(dir, 'inventory'), alphaLocal);
+      await writeFile(
+        join(dir, 'site.yml'),
+        [
+          '- hosts: all',
+          '  gather_facts: false',
+          '  become: false',
+          '  tasks:',
+          '    - copy:',
+          `        dest: ${join(dir, 'out')}`,
+          `        content: "{{ a }}|{{ b }}|{{ c | to_json }}|{{ lookup('env', 'AWS_SECRET_ACCESS_KEY') }}|{{ lookup('env', 'OS_PASSWORD') }}|{{ lookup('env', 'HOME') != '' }}"`,
+          '',
+        ].join('\n'),
+      );
+      const runDir = join(dir, 'c.run');
+      const local = {
+        ...clusterState(
+          [node('alpha', '127.0.0.1')],
+          template({
+            setup: {
+              ...template().setup,
+              playbookPath: join(dir, 'site.yml'),
+              ansibleExtraArgs: ['-e', 'a=1 b="x y"'],
+            },
+          }),
+        ),
+      };
+      local.paths = { ...local.paths, inventory: join(dir, 'inventory'), privateKey: join(dir, 'key') };
+      const invocation = buildAnsibleInvocation({
+        state: local,
+        env: { ...process.env, AWS_SECRET_ACCESS_KEY: 'S3CR3T-aws', OS_PASSWORD: 'S3CR3T-os' },
+        extraArgs: ['-e', '{"c": [1, 2]}'],
+        runDir,
+      });
+      expect(JSON.stringify(invocation.args)).not.toContain('x y');
+      await runAnsible({ ...invocation, runDir });
+      expect(await readFile(join(dir, 'out'), 'utf8')).toBe('1|x y|[1, 2]|||True');
+      expect(await readdir(runDir)).toEqual([]);
+      expect((await stat(runDir)).mode & 0o777).toBe(0o700);
+    });
+  });
+
   it('reports ERROR! lines of a run that never started', async () => {
     await inTempDir(async (dir) => {
       await writeFile(join(dir, 'inventory'), localInventory);
@@ -216,7 +400,6 @@ describe('runAnsible with a real ansible-playbook', () => {
         command: 'ansible-playbook',
         args: ['-i', join(dir, 'inventory'), join(dir, 'site.yml')],
         env: {},
-        controlDir: join(dir, 'cp'),
       }).catch((e: unknown) => e)) as AnsibleError;
       expect(error).toBeInstanceOf(AnsibleError);
       expect(error.failedHosts).toEqual([]);
@@ -228,10 +411,7 @@ describe('runAnsible with a real ansible-playbook', () => {
 
   it('interrupts ansible-playbook on abort', async () => {
     await inTempDir(async (dir) => {
-      await writeFile(
-        join(dir, 'inventory'),
-        'alpha ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n',
-      );
+      await writeFile(join(dir, 'inventory'), alphaLocal);
       await writeFile(
         join(dir, 'site.yml'),
         '- hosts: all\n  gather_facts: false\n  tasks:\n    - command: sleep 59.4321\n',
@@ -242,7 +422,6 @@ describe('runAnsible with a real ansible-playbook', () => {
         args: ['-i', join(dir, 'inventory'), join(dir, 'site.yml')],
         env: {},
         signal: controller.signal,
-        controlDir: join(dir, 'cp'),
         onLine: (line) => {
           if (line.startsWith('TASK [command]')) controller.abort();
         },
@@ -257,12 +436,11 @@ describe('runAnsible with a real ansible-playbook', () => {
   });
 
   it('names the Debian package when ansible-playbook is missing', async () => {
-    const error = await inTempDir((dir) =>
+    const error = await inTempDir(() =>
       runAnsible({
         command: 'ansible-playbook',
         args: [],
         env: { PATH: '/nonexistent' },
-        controlDir: dir,
       }).catch((e: unknown) => e),
     );
     expect(error).toBeInstanceOf(HostRequirementError);

@@ -41,17 +41,33 @@ const state = clusterState(
   tpl,
 );
 
+/** herd's own ssh arguments for a node (no run dir: no connection sharing). */
+function herdSsh(name: string): string {
+  return [
+    '-o ControlMaster=no -o ControlPath=none -o IdentitiesOnly=yes',
+    '-o UserKnownHostsFile=/var/lib/herd/mycluster.known_hosts -o GlobalKnownHostsFile=/dev/null',
+    '-o KnownHostsCommand=none -o StrictHostKeyChecking=yes -o CheckHostIP=no -o UpdateHostKeys=no',
+    `-o VerifyHostKeyDNS=no -o HostKeyAlias=${name}`,
+  ].join(' ');
+}
+
+/** The start of every host line: what herd sets itself. */
+function owned(name: string, ip: string): string {
+  return `${name} ansible_host=${ip} ansible_user=debian ansible_connection=ssh ansible_ssh_args='${herdSsh(name)}'`;
+}
+
 describe('renderInventory', () => {
   const text = renderInventory(state);
 
   it('writes one host line per ready node and one group section per Ansible group', () => {
+    const compute = ` ansible_python_interpreter=/usr/bin/python3 ansible_ssh_extra_args='-o Compression=yes' site='lab one' slurm_role=overridden-by-kind tricky='it'"'"'s "x" = y # z' spaced='a b' num=5 flag=True`;
     expect(text).toBe(
       [
         '# Ansible inventory of herd cluster "mycluster" (template slurm); herd rewrites this file.',
-        `compute001 ansible_host=10.77.0.11 ansible_user=debian ansible_python_interpreter=/usr/bin/python3 ansible_ssh_extra_args='-o HostKeyAlias=compute001 -o Compression=yes' site='lab one' slurm_role=overridden-by-kind tricky='it'"'"'s "x" = y # z' spaced='a b' num=5 flag=True`,
-        `compute002 ansible_host=10.77.0.12 ansible_user=debian ansible_python_interpreter=/usr/bin/python3 ansible_ssh_extra_args='-o HostKeyAlias=compute002 -o Compression=yes' site='lab one' slurm_role=overridden-by-kind tricky='it'"'"'s "x" = y # z' spaced='a b' num=5 flag=True`,
-        `frontend001 ansible_host=10.77.0.10 ansible_user=debian ansible_python_interpreter=/usr/bin/python3 ansible_ssh_extra_args='-o HostKeyAlias=frontend001 -o Compression=yes' site='lab one' slurm_role=head`,
-        `spare001 ansible_host=10.77.0.20 ansible_user=debian ansible_python_interpreter=/usr/bin/python3 ansible_ssh_extra_args='-o HostKeyAlias=spare001 -o Compression=yes' site='lab one' slurm_role=overridden-by-kind`,
+        `${owned('compute001', '10.77.0.11')}${compute}`,
+        `${owned('compute002', '10.77.0.12')}${compute}`,
+        `${owned('frontend001', '10.77.0.10')} ansible_python_interpreter=/usr/bin/python3 ansible_ssh_extra_args='-o Compression=yes' site='lab one' slurm_role=head`,
+        `${owned('spare001', '10.77.0.20')} ansible_python_interpreter=/usr/bin/python3 ansible_ssh_extra_args='-o Compression=yes' site='lab one' slurm_role=overridden-by-kind`,
         '',
         '[slurm_master]',
         'frontend001',
@@ -86,8 +102,10 @@ describe('renderInventory', () => {
     expect(hostvars.compute001).toEqual({
       ansible_host: '10.77.0.11',
       ansible_user: 'debian',
+      ansible_connection: 'ssh',
+      ansible_ssh_args: herdSsh('compute001'),
       ansible_python_interpreter: '/usr/bin/python3',
-      ansible_ssh_extra_args: '-o HostKeyAlias=compute001 -o Compression=yes',
+      ansible_ssh_extra_args: '-o Compression=yes',
       site: 'lab one',
       slurm_role: 'overridden-by-kind',
       tricky: `it's "x" = y # z`,
@@ -101,6 +119,18 @@ describe('renderInventory', () => {
     expect(inventory.slurm_worker.hosts).toEqual(['compute001', 'compute002']);
     // A node of a kind without groups is still in `all`, not left in `ungrouped` by accident.
     expect(inventory.ungrouped?.hosts ?? ['spare001']).toEqual(['spare001']);
+  });
+
+  it("hands the cluster section's free-form keys to Ansible as the dict elasticluster, as ElastiCluster does", async () => {
+    const extra = { allow_reboot: 'yes', project_code: `HPC "42" it's` };
+    const withExtra = template({ cluster: { ...template().cluster, extra } });
+    const path = join(dir, 'inventory-extra');
+    await writeInventory(path, renderInventory(clusterState([node('frontend001', '10.0.0.1')], withExtra)));
+    const { stdout } = await execa('ansible-inventory', ['-i', path, '--host', 'frontend001'], {
+      env: { ANSIBLE_NOCOLOR: '1' },
+    });
+    expect(JSON.parse(stdout).elasticluster).toEqual(extra);
+    expect(text).not.toContain('elasticluster');
   });
 
   it('rejects a value with a line break, naming the variable', () => {

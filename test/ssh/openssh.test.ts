@@ -1,9 +1,11 @@
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { userNameProblem } from '../../src/config/schema/login.js';
 import { generateKeyPair } from '../../src/ssh/keys.js';
 import { renderKnownHosts, writeKnownHosts } from '../../src/ssh/known-hosts.js';
 import {
@@ -13,6 +15,8 @@ import {
   chooseSshTarget,
   expandProxyCommand,
   type OpenSshTarget,
+  openSshTargetFor,
+  shellQuote,
 } from '../../src/ssh/openssh.js';
 import { clusterState, node, template } from './fixtures.js';
 import { type SshTestServer, startSshTestServer, testKeyPair } from './ssh-test-server.js';
@@ -34,37 +38,65 @@ const common = [
   '-o',
   'GlobalKnownHostsFile=/dev/null',
   '-o',
+  'KnownHostsCommand=none',
+  '-o',
   'StrictHostKeyChecking=yes',
   '-o',
   'CheckHostIP=no',
   '-o',
   'UpdateHostKeys=no',
   '-o',
+  'VerifyHostKeyDNS=no',
+  '-o',
   'HostKeyAlias=frontend001',
 ];
 
 describe('buildSshArgs / buildSftpArgs', () => {
   it.each([
-    ['plain ssh', buildSshArgs(base), [...common, '-p', '22', 'debian@10.77.0.5']],
+    ['plain ssh', buildSshArgs(base), [...common, '-l', 'debian', '-p', '22', '--', '10.77.0.5']],
     [
       'ssh with a remote command',
       buildSshArgs(base, ['sinfo', '-N']),
-      [...common, '-p', '22', 'debian@10.77.0.5', 'sinfo', '-N'],
+      [...common, '-l', 'debian', '-p', '22', '--', '10.77.0.5', 'sinfo', '-N'],
+    ],
+    [
+      'ssh options of the user before --, the command after it',
+      buildSshArgs(base, ['-t', '-L', '8080:localhost:80', '-p2222', 'sudo', '-i']),
+      [
+        ...common,
+        '-l',
+        'debian',
+        '-p',
+        '22',
+        '-t',
+        '-L',
+        '8080:localhost:80',
+        '-p2222',
+        '--',
+        '10.77.0.5',
+        'sudo',
+        '-i',
+      ],
+    ],
+    [
+      'a -- of the user ends its options',
+      buildSshArgs(base, ['-v', '--', '-weird-command']),
+      [...common, '-l', 'debian', '-p', '22', '-v', '--', '10.77.0.5', '-weird-command'],
     ],
     [
       'ssh on another port',
       buildSshArgs({ ...base, port: 2222 }),
-      [...common, '-p', '2222', 'debian@10.77.0.5'],
+      [...common, '-l', 'debian', '-p', '2222', '--', '10.77.0.5'],
     ],
     [
       'sftp uses -P and puts args before the target',
       buildSftpArgs({ ...base, port: 2222 }, ['-b', 'batch']),
-      [...common, '-P', '2222', '-b', 'batch', 'debian@10.77.0.5'],
+      [...common, '-o', 'User=debian', '-P', '2222', '-b', 'batch', '--', '10.77.0.5'],
     ],
     [
       'sftp brackets an IPv6 address',
       buildSftpArgs({ ...base, ip: 'fd00::5' }),
-      [...common, '-P', '22', 'debian@[fd00::5]'],
+      [...common, '-o', 'User=debian', '-P', '22', '--', '[fd00::5]'],
     ],
     [
       'proxy command expanded, % kept literal for OpenSSH',
@@ -73,9 +105,12 @@ describe('buildSshArgs / buildSftpArgs', () => {
         ...common,
         '-o',
         'ProxyCommand=ssh -W 10.77.0.5:22 debian@bastion -o X=100%%',
+        '-l',
+        'debian',
         '-p',
         '22',
-        'debian@10.77.0.5',
+        '--',
+        '10.77.0.5',
       ],
     ],
   ])('%s', (_name, actual, expected) => {
@@ -153,15 +188,45 @@ describe('chooseSshTarget', () => {
 });
 
 describe('ansibleSshArgs', () => {
-  it('multiplexes and pins the known_hosts, quoting paths for shlex', () => {
-    expect(ansibleSshArgs({ knownHostsPath: '/my dir/c.known_hosts', controlDir: '/tmp/herd-cp-0' })).toBe(
-      "-o ControlMaster=auto -o ControlPersist=60s -o ControlPath=/tmp/herd-cp-0/%C -o IdentitiesOnly=yes -o 'UserKnownHostsFile=/my dir/c.known_hosts' -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o CheckHostIP=no -o UpdateHostKeys=no",
+  it('pins the known_hosts and shares no connection, quoting paths for shlex', () => {
+    expect(ansibleSshArgs({ knownHostsPath: '/my dir/c.known_hosts' }).map(shellQuote).join(' ')).toBe(
+      "-o ControlMaster=no -o ControlPath=none -o IdentitiesOnly=yes -o 'UserKnownHostsFile=/my dir/c.known_hosts' -o GlobalKnownHostsFile=/dev/null -o KnownHostsCommand=none -o StrictHostKeyChecking=yes -o CheckHostIP=no -o UpdateHostKeys=no -o VerifyHostKeyDNS=no",
     );
   });
   it('passes the proxy command for OpenSSH to expand per host', () => {
     expect(
-      ansibleSshArgs({ knownHostsPath: '/k', controlDir: '/c', proxyCommand: 'ssh -W %h:%p bastion' }),
+      ansibleSshArgs({ knownHostsPath: '/k', proxyCommand: 'ssh -W %h:%p bastion' })
+        .map(shellQuote)
+        .join(' '),
     ).toMatch(/ -o 'ProxyCommand=ssh -W %h:%p bastion'$/);
+  });
+});
+
+describe('image_user that looks like an option', () => {
+  const state = clusterState(
+    [node('frontend001', '10.0.0.2')],
+    template({ login: { ...template().login, imageUser: '-oProxyCommand=touch /tmp/x' } }),
+  );
+  it('is refused for ssh and sftp, even from a state file written before the config checked it', () => {
+    expect(() => openSshTargetFor(state, state.nodes[0]!)).toThrow(
+      /image_user "-oProxyCommand=touch \/tmp\/x", which is not a user name/,
+    );
+  });
+  it('is refused by the login schema', () => {
+    expect(userNameProblem('-oProxyCommand=x')).toMatch(/not starting with "-"/);
+    expect(userNameProblem('ec2-user')).toBeUndefined();
+    expect(userNameProblem('a'.repeat(33))).toMatch(/longer than 32/);
+  });
+  it('is at worst the value of -l, never an option, even if it got through', () => {
+    const args = buildSshArgs({ ...base, user: '-oProxyCommand=touch /tmp/x' });
+    expect(args.slice(args.indexOf('-l'), args.indexOf('-l') + 2)).toEqual([
+      '-l',
+      '-oProxyCommand=touch /tmp/x',
+    ]);
+  });
+  it('a state address that is not an IP is refused', () => {
+    const bad = clusterState([node('frontend001', '-oProxyCommand=x')]);
+    expect(() => openSshTargetFor(bad, bad.nodes[0]!)).toThrow(/no valid IP address/);
   });
 });
 
@@ -237,6 +302,27 @@ describe('the real OpenSSH client with these arguments', () => {
     expect(result.stderr).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED/);
     expect(result.stderr).toMatch(/Host key verification failed/);
     expect(server.commands.length).toBe(before);
+  });
+
+  it('never runs a ProxyCommand smuggled in as the user name', async () => {
+    await writeKnownHosts(target.knownHostsPath, [{ name: 'frontend001', hostKey: server.hostKey }]);
+    const marker = join(dir, 'pwned');
+    const result = await runSsh(
+      buildSshArgs({ ...target, user: `-oProxyCommand=touch ${marker}` }, ['true']),
+    );
+    expect(result.exitCode).not.toBe(0);
+    expect(readdirSync(dir).filter((f) => f.startsWith('pwned'))).toEqual([]);
+    const sftp = await execa(
+      'sftp',
+      ['-b', '-', ...buildSftpArgs({ ...target, user: `-oProxyCommand=touch ${marker}` })],
+      {
+        reject: false,
+        input: 'bye\n',
+        timeout: 20_000,
+      },
+    );
+    expect(sftp.exitCode).not.toBe(0);
+    expect(readdirSync(dir).filter((f) => f.startsWith('pwned'))).toEqual([]);
   });
 
   it('refuses a node that has no line (the key is keyed by node name, not IP)', async () => {

@@ -2,7 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSecretKey, redactTemplate, StateRepository } from '../../src/state/index.js';
+import {
+  isSecretKey,
+  redactTemplate,
+  restoreSecrets,
+  StateRepository,
+  secretsOf,
+} from '../../src/state/index.js';
 import { sampleState, sampleTemplate } from './fixtures/sample.js';
 
 describe('isSecretKey', () => {
@@ -55,6 +61,65 @@ describe('redactTemplate', () => {
   });
 });
 
+/** A template whose setup holds Ansible passwords, in settings and in variables. */
+function withAnsibleSecrets() {
+  const t = sampleTemplate();
+  return {
+    ...t,
+    setup: {
+      ...t.setup,
+      ansibleSettings: {
+        ansible_forks: 10,
+        ansible_become_pass: 'become-EXAMPLE9',
+        ansible_ssh_pass: 'sshpass-EXAMPLE10',
+        ansible_become_password: 'become-EXAMPLE11',
+      },
+      globalVars: { site: 'x', db_password: 'db-EXAMPLE12' },
+      ansibleExtraArgs: [
+        '--tags',
+        'slurm',
+        '-e',
+        'db_pass=extra-EXAMPLE14',
+        '-e',
+        '@/etc/vars.yml',
+        '--extra-vars={"t": "extra-EXAMPLE15"}',
+      ],
+      ansibleCommand: "/opt/venv/bin/ansible-playbook --diff -e 'pw=cmd-EXAMPLE16'",
+    },
+    kinds: t.kinds.map((k) => ({
+      ...k,
+      vars: { site: 'x', db_password: 'db-EXAMPLE12', api_token: 'tok-EXAMPLE13' },
+    })),
+  };
+}
+const ANSIBLE_SECRETS = [
+  'become-EXAMPLE9',
+  'sshpass-EXAMPLE10',
+  'become-EXAMPLE11',
+  'db-EXAMPLE12',
+  'tok-EXAMPLE13',
+  'extra-EXAMPLE14',
+  'extra-EXAMPLE15',
+  'cmd-EXAMPLE16',
+];
+
+describe('redactTemplate and restoreSecrets with Ansible secrets', () => {
+  it('drops ansible_become_pass, ansible_ssh_pass and variables named like a secret', () => {
+    const redacted = redactTemplate(withAnsibleSecrets());
+    expect(redacted.setup.ansibleSettings).toEqual({ ansible_forks: 10 });
+    expect(redacted.setup.globalVars).toEqual({ site: 'x' });
+    expect(redacted.setup.ansibleExtraArgs).toEqual(['--tags', 'slurm', '-e', '@/etc/vars.yml']);
+    expect(redacted.setup.ansibleCommand).toBe('/opt/venv/bin/ansible-playbook --diff');
+    for (const k of redacted.kinds) expect(k.vars).toEqual({ site: 'x' });
+    for (const secret of ANSIBLE_SECRETS) expect(JSON.stringify(redacted)).not.toContain(secret);
+  });
+
+  it('puts them back from the configuration', () => {
+    const original = withAnsibleSecrets();
+    expect(restoreSecrets(redactTemplate(original), secretsOf(original))).toEqual(original);
+  });
+});
+
 describe('saved state', () => {
   let dir: string;
   beforeEach(async () => {
@@ -62,6 +127,14 @@ describe('saved state', () => {
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('never contains an Ansible password or a secret variable', async () => {
+    const repo = await StateRepository.open(dir);
+    await repo.save({ ...sampleState(dir, 'c2'), template: withAnsibleSecrets() });
+    const text = await readFile(join(dir, 'c2.json'), 'utf8');
+    for (const secret of ANSIBLE_SECRETS) expect(text).not.toContain(secret);
+    expect(text).toContain('ansible_forks');
   });
 
   it('never contains a secret, even when the caller forgot to redact', async () => {

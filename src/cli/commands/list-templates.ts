@@ -38,6 +38,7 @@ export const listTemplatesCommand: CommandModule<GlobalArgs, Args> = {
         lines.push('', `name:     ${r.name}${r.valid ? '' : '  (INVALID)'}`);
         lines.push(`cloud:    ${r.cloud ?? '?'}${r.provider ? ` (${r.provider})` : ''}`);
         for (const [kind, count] of Object.entries(r.counts)) lines.push(`- ${kind} nodes: ${count}`);
+        if (r.note) lines.push(`  note: ${r.note}`);
         for (const p of r.problems) lines.push(`  error: ${formatProblem(p)}`);
       }
       printLines(lines);

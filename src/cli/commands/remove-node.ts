@@ -3,7 +3,7 @@ import { printLines } from '../../ui/output.js';
 import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
-import { buildDeps, liveCloud, liveSetup, openRepo } from '../wiring.js';
+import { buildDeps, liveSettings, openRepo } from '../wiring.js';
 
 interface Args extends GlobalArgs {
   cluster: string;
@@ -37,14 +37,13 @@ export const removeNodeCommand: CommandModule<GlobalArgs, Args> = {
       return;
     }
     const deps = await buildDeps(ctx, { json: false });
-    const cloud = await liveCloud(ctx, state);
-    const setupSection = await liveSetup(ctx, state);
+    const { cloud, secrets } = await liveSettings(ctx, state, { forSetup: args.setup !== false });
     await withInterrupts((signal) =>
       resizeCluster({
         deps,
         name: args.cluster,
         cloud,
-        setupSection,
+        secrets,
         add: [],
         remove: [],
         removeNames: [args.node],

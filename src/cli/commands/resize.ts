@@ -6,7 +6,7 @@ import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
 import { parseNodeCounts } from '../node-counts.js';
-import { buildDeps, liveCloud, liveSetup, openRepo } from '../wiring.js';
+import { buildDeps, liveSettings, openRepo } from '../wiring.js';
 
 interface Args extends GlobalArgs {
   cluster: string;
@@ -56,30 +56,42 @@ export const resizeCommand: CommandModule<GlobalArgs, Args> = {
     const ctx = contextFrom(args);
     const repo = await openRepo(ctx);
     const state = await repo.load(args.cluster);
-    if (remove.length > 0) {
-      const what = remove.map((r) => `${r.count} ${r.kind}`).join(', ');
+    if (remove.some((r) => r.count > 0)) {
+      const what = remove
+        .filter((r) => r.count > 0)
+        .map((r) => `${r.count} ${r.kind}`)
+        .join(', ');
       if (!(await confirm(`Remove ${what} node(s) from "${state.name}"?`, args.yes === true))) {
         printLines(['Nothing done.']);
         return;
       }
     }
     const deps = await buildDeps(ctx, { json: args.json === true });
-    const cloud = await liveCloud(ctx, state);
-    const setupSection = await liveSetup(ctx, state);
+    const { cloud, secrets } = await liveSettings(ctx, state, { forSetup: args.setup !== false });
     const result = await withInterrupts((signal) =>
       resizeCluster({
         deps,
         name: args.cluster,
         cloud,
-        setupSection,
+        secrets,
         add,
         remove,
         setup: args.setup !== false,
         signal,
       }),
     );
-    if (args.json) printJson({ ...result.state, removed: result.removed, setupRan: result.setupRan });
-    else {
+    if (args.json) {
+      printJson({
+        ...result.state,
+        changed: result.changed,
+        removed: result.removed,
+        setupRan: result.setupRan,
+      });
+    } else if (!result.changed) {
+      printLines([
+        `Nothing to do: every count is 0; cluster "${result.state.name}" is unchanged (no setup run).`,
+      ]);
+    } else {
       const lines = result.removed.length ? [`Removed: ${result.removed.join(', ')}`] : [];
       printLines([...lines, '', ...renderClusterSummary(result.state, chooseSshTarget(result.state))]);
     }

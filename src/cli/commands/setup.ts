@@ -2,7 +2,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { printLines } from '../../ui/output.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
-import { buildDeps, liveCloud, liveSetup, openRepo, passthroughArgs } from '../wiring.js';
+import { buildDeps, liveTemplate, openRepo, passthroughArgs } from '../wiring.js';
 
 interface Args extends GlobalArgs {
   cluster: string;
@@ -26,11 +26,7 @@ export const setupCommand: CommandModule<GlobalArgs, Args> = {
     const lock = await repo.lock(args.cluster);
     try {
       const state = await repo.load(args.cluster);
-      const template = {
-        ...state.template,
-        cloud: await liveCloud(ctx, state),
-        setup: await liveSetup(ctx, state),
-      };
+      const template = await liveTemplate(ctx, state);
       await withInterrupts((signal) =>
         configureCluster({ deps, state, template, extraArgs: passthroughArgs(args), signal }),
       );

@@ -1,11 +1,13 @@
 /** `[cloud/NAME]` schemas, one per provider. */
 import type { ProviderName } from '../types.js';
+import { AZURE_CLOUD } from './azure.js';
+import { LIBCLOUD_CLOUD } from './libcloud.js';
+import { OPENNEBULA_CLOUD } from './opennebula.js';
+import { OPENSTACK_CLOUD_SCHEMA } from './openstack.js';
+import { PROVIDER_KEY, SSH_CIDR_KEY } from './shared-keys.js';
 import type { KeySchema, SectionSchema } from './types.js';
 
-const provider: KeySchema = {
-  type: 'string',
-  description: 'Cloud driver: local, ec2_boto (alias ec2), google (alias gce) or openstack.',
-};
+const provider = PROVIDER_KEY;
 const requestFloatingIp: KeySchema = {
   type: 'boolean',
   default: false,
@@ -21,10 +23,11 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
       provider,
       subnet: {
         type: 'string',
-        format: 'ipv4-cidr',
+        format: 'private-ipv4-cidr',
         default: '10.77.0.0/24',
-        description: 'IPv4 network of the node bridge (CIDR, prefix /8 to /30).',
-        hint: 'write an IPv4 network with a prefix from /8 to /30, e.g. 10.77.0.0/24',
+        description:
+          'IPv4 network of the node bridge (CIDR, prefix /8 to /30) inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.',
+        hint: 'write a private IPv4 network (inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, RFC 1918) with a prefix from /8 to /30 that no route of this host uses, e.g. 10.77.0.0/24',
       },
       bridge: {
         type: 'string',
@@ -58,12 +61,14 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
       ec2_access_key: {
         type: 'string',
         minLength: 1,
+        secret: true,
         env: ['EC2_ACCESS_KEY', 'AWS_ACCESS_KEY_ID'],
         description: 'Access key id; default from EC2_ACCESS_KEY or AWS_ACCESS_KEY_ID.',
       },
       ec2_secret_key: {
         type: 'string',
         minLength: 1,
+        secret: true,
         env: ['EC2_SECRET_KEY', 'AWS_SECRET_ACCESS_KEY'],
         description: 'Secret access key; default from EC2_SECRET_KEY or AWS_SECRET_ACCESS_KEY.',
       },
@@ -75,14 +80,7 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
           'Profile of the AWS shared config and credentials files (~/.aws/config, ~/.aws/credentials); default from AWS_PROFILE.',
       },
       request_floating_ip: requestFloatingIp,
-      ssh_cidr: {
-        type: 'string',
-        pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$',
-        default: '0.0.0.0/0',
-        description:
-          'Addresses (IPv4 CIDR) allowed to reach port 22 of a security group herd creates, e.g. 203.0.113.0/24.',
-        hint: 'write an IPv4 network in CIDR notation, e.g. 203.0.113.0/24 or 0.0.0.0/0',
-      },
+      ssh_cidr: SSH_CIDR_KEY,
       vpc: { type: 'string', minLength: 1, description: 'VPC name or id; needs network_ids in the cluster.' },
       instance_profile: { type: 'string', minLength: 1, description: 'IAM instance profile for every node.' },
       price: {
@@ -94,7 +92,11 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
         type: 'boolean',
         description: 'Spot instances for every node; without price, capped at the on-demand price.',
       },
-      timeout: { type: 'integer', minimum: 1, description: 'Seconds to wait for a spot request.' },
+      timeout: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Seconds to wait for a spot request; 0 = wait indefinitely.',
+      },
     },
     required: ['provider', 'ec2_region'],
     additionalProperties: false,
@@ -108,9 +110,10 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
       gce_client_id: {
         type: 'string',
         minLength: 1,
+        secret: true,
         description: 'OAuth client id; without it: Application Default Credentials.',
       },
-      gce_client_secret: { type: 'string', minLength: 1, description: 'OAuth client secret.' },
+      gce_client_secret: { type: 'string', minLength: 1, secret: true, description: 'OAuth client secret.' },
       gce_api_endpoint: {
         type: 'string',
         format: 'http-url',
@@ -135,62 +138,8 @@ export const CLOUD_SCHEMAS: Readonly<Record<ProviderName, SectionSchema>> = {
     required: ['provider', 'gce_project_id'],
     additionalProperties: false,
   },
-  openstack: {
-    type: 'object',
-    description: 'OpenStack (Keystone v3); each key falls back to the matching OS_* variable.',
-    properties: {
-      provider,
-      auth_url: { type: 'string', format: 'http-url', env: ['OS_AUTH_URL'], description: 'Keystone URL.' },
-      username: { type: 'string', minLength: 1, env: ['OS_USERNAME'], description: 'User name.' },
-      password: { type: 'string', minLength: 1, env: ['OS_PASSWORD'], description: 'Password.' },
-      project_name: {
-        type: 'string',
-        minLength: 1,
-        env: ['OS_PROJECT_NAME', 'OS_TENANT_NAME'],
-        description: 'Project (tenant) name.',
-      },
-      user_domain_name: {
-        type: 'string',
-        env: ['OS_USER_DOMAIN_NAME'],
-        default: 'default',
-        description: 'User domain.',
-      },
-      project_domain_name: {
-        type: 'string',
-        env: ['OS_PROJECT_DOMAIN_NAME'],
-        default: 'default',
-        description: 'Project domain.',
-      },
-      region_name: { type: 'string', env: ['OS_REGION_NAME'], description: 'Region.' },
-      availability_zone: { type: 'string', env: ['OS_AVAILABILITY_ZONE'], description: 'Availability zone.' },
-      compute_api_version: {
-        type: 'string',
-        env: ['OS_COMPUTE_API_VERSION'],
-        description: 'Nova API version.',
-      },
-      image_api_version: {
-        type: 'string',
-        env: ['OS_IMAGE_API_VERSION'],
-        description: 'Glance API version.',
-      },
-      network_api_version: {
-        type: 'string',
-        env: ['OS_NETWORK_API_VERSION'],
-        description: 'Neutron API version.',
-      },
-      volume_api_version: {
-        type: 'string',
-        env: ['OS_VOLUME_API_VERSION'],
-        description: 'Cinder API version.',
-      },
-      identity_api_version: {
-        type: 'string',
-        env: ['OS_IDENTITY_API_VERSION'],
-        description: 'Keystone API version.',
-      },
-      request_floating_ip: requestFloatingIp,
-    },
-    required: ['provider', 'auth_url', 'username', 'password', 'project_name'],
-    additionalProperties: false,
-  },
+  openstack: OPENSTACK_CLOUD_SCHEMA,
+  azure: AZURE_CLOUD,
+  libcloud: LIBCLOUD_CLOUD,
+  opennebula: OPENNEBULA_CLOUD,
 };

@@ -1,7 +1,9 @@
 /** `[cluster/NAME]` and `[cluster/NAME/KIND]` schemas, built from the node keys of each provider. */
+import { MAX_NODES_PER_KIND } from '../kinds.js';
 import type { ProviderName } from '../types.js';
+import { CLOUD_SCHEMAS } from './cloud.js';
 import { NODE_KEYS } from './node.js';
-import type { KeySchema, SectionSchema } from './types.js';
+import { type KeySchema, PROVIDERS, type SectionSchema } from './types.js';
 
 /** Keys of `[cluster/NAME]` that are not node settings. */
 export const CLUSTER_KEYS: Readonly<Record<string, KeySchema>> = {
@@ -37,14 +39,26 @@ export const CLUSTER_KEYS: Readonly<Record<string, KeySchema>> = {
     minLength: 1,
     description: 'SSH ProxyCommand; %h %p %r are expanded.',
   },
+  thread_pool_max_size: {
+    type: 'integer',
+    minimum: 1,
+    description:
+      "ElastiCluster's number of threads starting VMs; accepted and ignored (herd starts each kind with one API call).",
+  },
 };
 
 /** Key families of `[cluster/NAME]`. */
 export const CLUSTER_PATTERNS: Readonly<Record<string, KeySchema>> = {
-  '^.+_nodes$': { type: 'integer', minimum: 0, description: '<kind>_nodes: how many nodes of that kind.' },
+  '^.+_nodes$': {
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_NODES_PER_KIND,
+    description: '<kind>_nodes: how many nodes of that kind.',
+  },
   '^.+_nodes_min$': {
     type: 'integer',
     minimum: 0,
+    maximum: MAX_NODES_PER_KIND,
     description: '<kind>_nodes_min: start fails if fewer nodes of that kind come up (default: <kind>_nodes).',
   },
   '^.+_var_.+$': { type: 'string', description: '<kind>_var_<name> / global_var_<name>: Ansible variables.' },
@@ -53,6 +67,31 @@ export const CLUSTER_PATTERNS: Readonly<Record<string, KeySchema>> = {
 function withoutDefault(schema: KeySchema): KeySchema {
   const { default: _ignored, ...rest } = schema;
   return rest;
+}
+
+/**
+ * The node keys of the other providers, typed as there (defaults dropped; only the type where the
+ * providers disagree). ElastiCluster checks one cluster schema whatever the cloud, so a key of
+ * another cloud is accepted with a warning that this provider does not use it.
+ */
+function otherProvidersNodeKeys(provider: ProviderName): Record<string, KeySchema> {
+  const own = NODE_KEYS[provider];
+  const out: Record<string, KeySchema> = {};
+  for (const key of new Set(PROVIDERS.flatMap((p) => Object.keys(NODE_KEYS[p])))) {
+    if (Object.hasOwn(own, key)) continue;
+    const users = PROVIDERS.filter((p) => Object.hasOwn(NODE_KEYS[p], key));
+    const schemas = users.map((p) => withoutDefault(NODE_KEYS[p][key]!));
+    const first = schemas[0]!;
+    const agree = schemas.every((s) => JSON.stringify(s) === JSON.stringify(first));
+    const cloudKey = Object.hasOwn(CLOUD_SCHEMAS[provider].properties, key);
+    out[key] = {
+      ...(agree ? first : { type: first.type, description: first.description }),
+      warn: `is not used by provider ${provider} (only by ${users.join(', ')}); herd ignores it here${
+        cloudKey ? `; for ${provider} set ${key} in the [cloud/NAME] section` : ''
+      }`,
+    };
+  }
+  return out;
 }
 
 const clusterCache = new Map<ProviderName, SectionSchema>();
@@ -65,7 +104,7 @@ export function clusterSchema(provider: ProviderName): SectionSchema {
     schema = {
       type: 'object',
       description: `A cluster template on a ${provider} cloud.`,
-      properties: { ...CLUSTER_KEYS, ...NODE_KEYS[provider] },
+      properties: { ...CLUSTER_KEYS, ...otherProvidersNodeKeys(provider), ...NODE_KEYS[provider] },
       patternProperties: CLUSTER_PATTERNS,
       required: ['cloud', 'login', 'setup'],
       additionalProperties: false,
@@ -82,9 +121,10 @@ export function clusterSchema(provider: ProviderName): SectionSchema {
 export function nodeSchema(provider: ProviderName): SectionSchema {
   let schema = nodeCache.get(provider);
   if (!schema) {
-    const properties = Object.fromEntries(
-      Object.entries(NODE_KEYS[provider]).map(([k, v]) => [k, withoutDefault(v)]),
-    );
+    const properties = {
+      ...otherProvidersNodeKeys(provider),
+      ...Object.fromEntries(Object.entries(NODE_KEYS[provider]).map(([k, v]) => [k, withoutDefault(v)])),
+    };
     schema = {
       type: 'object',
       description: `Per-kind node settings on a ${provider} cloud.`,

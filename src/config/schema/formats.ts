@@ -14,6 +14,20 @@ export function isIpv4Cidr(text: string): boolean {
   return octets.every((o) => o <= 255) && prefix >= 8 && prefix <= 30;
 }
 
+/**
+ * True for an IPv4 network as `isIpv4Cidr` accepts it that lies wholly inside a private range of
+ * RFC 1918 (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16): a node bridge on a public or reserved
+ * range would take those addresses (somebody's servers, a carrier's NAT) away from this host.
+ */
+export function isPrivateIpv4Cidr(text: string): boolean {
+  if (!isIpv4Cidr(text)) return false;
+  const [a, b] = text.split('.').map(Number) as [number, number];
+  const prefix = Number(text.split('/')[1]);
+  return (
+    a === 10 || (a === 172 && b >= 16 && b <= 31 && prefix >= 12) || (a === 192 && b === 168 && prefix >= 16)
+  );
+}
+
 /** True for an http:// or https:// URL with a host. */
 export function isHttpUrl(text: string): boolean {
   return /^https?:\/\/[^\s/]+\S*$/.test(text);
@@ -22,5 +36,6 @@ export function isHttpUrl(text: string): boolean {
 /** Every format a config schema may name, by name, in the shape ajv's `addFormat` takes. */
 export const formats = {
   'ipv4-cidr': { type: 'string', validate: isIpv4Cidr },
+  'private-ipv4-cidr': { type: 'string', validate: isPrivateIpv4Cidr },
   'http-url': { type: 'string', validate: isHttpUrl },
 } as const satisfies Record<string, FormatDefinition<string>>;

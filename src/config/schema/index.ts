@@ -13,4 +13,4 @@ export { LOCAL_IMAGES, NEEDS_IMAGE_AND_FLAVOR, NODE_KEYS } from './node.js';
 export { IGNORED_KEYS, OLD_MIN_NODES, RENAMED_GROUPS, RENAMED_KEYS } from './renames.js';
 export { SETUP_SCHEMA } from './setup.js';
 export type { KeySchema, SectionSchema } from './types.js';
-export { PROVIDER_ALIASES, PROVIDERS } from './types.js';
+export { PROVIDER_ALIASES, PROVIDERS, PROVIDERS_WITHOUT_NODES } from './types.js';

@@ -3,42 +3,15 @@
  * `[cluster/NAME/KIND]`. Which keys exist depends on the cloud provider.
  */
 import type { ProviderName } from '../types.js';
-import type { KeySchema } from './types.js';
+import { AZURE_NODE_KEYS } from './azure.js';
+import { CLOUD_NODE_COMMON } from './common-node-keys.js';
+import { LIBCLOUD_NODE_KEYS } from './libcloud.js';
+import { OPENNEBULA_NODE_KEYS } from './opennebula.js';
+import { OPENSTACK_NODE_KEYS } from './openstack.js';
+import { type KeySchema, PROVIDERS } from './types.js';
 
 /** Images the local provider can build (systemd-nspawn machines). */
 export const LOCAL_IMAGES = ['debian-12', 'debian-12-hpc'] as const;
-
-const imageId: KeySchema = {
-  type: 'string',
-  minLength: 1,
-  description: 'Image (AMI, GCE image, Glance image) the nodes boot.',
-};
-const flavor: KeySchema = {
-  type: 'string',
-  minLength: 1,
-  description: 'Instance type / machine type / flavor.',
-};
-const securityGroup: KeySchema = {
-  type: 'string',
-  minLength: 1,
-  description: 'Security group (firewall rules) of the nodes.',
-};
-const imageUserdata: KeySchema = {
-  type: 'string',
-  description: 'Script run as root when the node first boots.',
-};
-const networkIds: KeySchema = {
-  type: 'string',
-  description: 'Comma-separated network (subnet) ids the nodes attach to.',
-};
-
-const cloudCommon = {
-  image_id: imageId,
-  flavor,
-  security_group: securityGroup,
-  image_userdata: imageUserdata,
-  network_ids: networkIds,
-} as const;
 
 /** Node keys per provider. Defaults here apply at cluster level only (see clusterSchema). */
 export const NODE_KEYS: Readonly<Record<ProviderName, Readonly<Record<string, KeySchema>>>> = {
@@ -59,12 +32,12 @@ export const NODE_KEYS: Readonly<Record<ProviderName, Readonly<Record<string, Ke
       description: 'Accepted for compatibility and ignored: local nodes have no firewall.',
     },
     image_userdata: {
-      ...imageUserdata,
+      ...CLOUD_NODE_COMMON['image_userdata']!,
       description: 'Script run once as root at first boot, before sshd starts.',
     },
   },
   ec2_boto: {
-    ...cloudCommon,
+    ...CLOUD_NODE_COMMON,
     boot_disk_device: { type: 'string', pattern: '^/dev/', description: 'Root device name, e.g. /dev/sda1.' },
     boot_disk_size: { type: 'integer', minimum: 1, description: 'Root disk size in GiB.' },
     boot_disk_type: {
@@ -79,11 +52,15 @@ export const NODE_KEYS: Readonly<Record<ProviderName, Readonly<Record<string, Ke
       type: 'boolean',
       description: 'Spot instances for this kind; without price, capped at the on-demand price.',
     },
-    timeout: { type: 'integer', minimum: 1, description: 'Seconds to wait for a spot request.' },
+    timeout: {
+      type: 'integer',
+      minimum: 0,
+      description: 'Seconds to wait for a spot request; 0 = wait indefinitely.',
+    },
     instance_profile: { type: 'string', minLength: 1, description: 'IAM instance profile name.' },
   },
   google: {
-    ...cloudCommon,
+    ...CLOUD_NODE_COMMON,
     boot_disk_type: {
       type: 'string',
       enum: ['pd-standard', 'pd-balanced', 'pd-ssd'],
@@ -108,6 +85,11 @@ export const NODE_KEYS: Readonly<Record<ProviderName, Readonly<Record<string, Ke
     accelerator_count: { type: 'integer', minimum: 0, description: 'Number of GPUs per node.' },
     accelerator_type: { type: 'string', minLength: 1, description: 'GPU type, e.g. nvidia-tesla-t4.' },
     local_ssd_count: { type: 'integer', minimum: 0, description: 'Number of local SSDs per node.' },
+    local_ssd_interface: {
+      type: 'string',
+      enum: ['NVME', 'SCSI'],
+      description: 'Bus the local SSDs are attached to: NVME (herd default) or SCSI.',
+    },
     min_cpu_platform: {
       type: 'string',
       minLength: 1,
@@ -115,8 +97,11 @@ export const NODE_KEYS: Readonly<Record<ProviderName, Readonly<Record<string, Ke
     },
     allow_project_ssh_keys: { type: 'boolean', description: 'Whether project-wide SSH keys may log in.' },
   },
-  openstack: { ...cloudCommon },
+  openstack: { ...CLOUD_NODE_COMMON, ...OPENSTACK_NODE_KEYS },
+  azure: AZURE_NODE_KEYS,
+  libcloud: LIBCLOUD_NODE_KEYS,
+  opennebula: OPENNEBULA_NODE_KEYS,
 };
 
-/** Providers that need an image and a flavor for every kind (local has defaults). */
-export const NEEDS_IMAGE_AND_FLAVOR: readonly ProviderName[] = ['ec2_boto', 'google', 'openstack'];
+/** Providers that need an image and a flavor for every kind: all but local, which has defaults. */
+export const NEEDS_IMAGE_AND_FLAVOR: readonly ProviderName[] = PROVIDERS.filter((p) => p !== 'local');

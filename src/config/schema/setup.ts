@@ -22,6 +22,11 @@ export const SETUP_SCHEMA: SectionSchema = {
       type: 'string',
       description: 'Extra ansible-playbook arguments (shell-style quoting).',
     },
+    slow_but_safer: {
+      type: 'boolean',
+      description:
+        "ElastiCluster's switch to install packages without eatmydata; accepted, and always the case with herd.",
+    },
   },
   patternProperties: {
     '^global_var_.+$': { type: 'string', description: 'Ansible variable for every node.' },

@@ -101,7 +101,8 @@ function disks(s: Readonly<NodeSettings>, imageId: string, project: string): Gce
   const scratch: GceAttachedDisk[] = Array.from({ length: int(s['local_ssd_count']) }, () => ({
     type: 'SCRATCH',
     autoDelete: true,
-    interface: 'NVME',
+    // The schema allows only NVME and SCSI; ElastiCluster's default was SCSI, herd's is NVME.
+    interface: (str(s['local_ssd_interface']) as GceAttachedDisk['interface']) ?? 'NVME',
     initializeParams: { diskType: 'local-ssd' },
   }));
   return [boot, ...scratch];

@@ -1,12 +1,13 @@
 /**
- * A host-wide lock file (created with O_EXCL, holding `PID starttime`). A lock left by a dead
- * process is taken over. Used for image builds and for a bridge's lease file, which several herd
- * processes (several storage directories) may touch at once.
+ * A host-wide lock file, for image builds and a bridge's lease file, which several herd processes
+ * (several storage directories) may touch at once. It is the cluster lock of the state repository
+ * (src/state/lock.ts: created by link, owner PID and start time inside, a dead owner's lock taken
+ * over under a guard that re-checks it is still the same file, so two waiters never both win),
+ * with waiting: a lock held by a live process is waited for, up to a timeout.
  */
-import { open, readFile, rename, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AbortError, ProviderError } from '../../errors.js';
-import { isProcessAlive, readStartTime } from './proc.js';
+import { AbortError, ProviderError, StateLockError } from '../../errors.js';
+import { acquireLock, type ClusterLock } from '../../state/lock.js';
 
 /** How to wait for a lock. */
 export interface LockOptions {
@@ -21,64 +22,37 @@ export interface LockOptions {
 
 /** Runs `fn` while holding the lock file at `path`. */
 export async function withLock<T>(path: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
-  await acquire(path, options);
+  const lock = await acquire(path, options);
   try {
     return await fn();
   } finally {
-    await rm(path, { force: true });
+    await lock.release();
   }
 }
 
-async function acquire(path: string, options: LockOptions): Promise<void> {
+async function acquire(path: string, options: LockOptions): Promise<ClusterLock> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  const me = `${process.pid} ${readStartTime(process.pid) ?? ''}\n`;
-  let told = false;
+  let holder: number | undefined;
   for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
-    if (options.signal?.aborted)
+    if (options.signal?.aborted) {
       throw new AbortError(`Interrupted while waiting for the lock on ${options.what}.`);
+    }
     try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(me);
-      await handle.close();
-      return;
+      return await acquireLock(path, options.what);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = await readHolder(path);
-    if (holder && !isProcessAlive(holder.pid, holder.startTime || undefined)) {
-      // Renaming first means only one waiter removes a given stale lock.
-      await rename(path, `${path}.stale-${process.pid}`).then(
-        () => rm(`${path}.stale-${process.pid}`, { force: true }),
-        () => undefined,
-      );
-      continue;
-    }
-    if (holder && !told) {
-      told = true;
-      options.onWait?.(holder.pid);
+      if (!(error instanceof StateLockError)) throw error;
+      if (holder === undefined) options.onWait?.(error.holderPid);
+      holder = error.holderPid;
     }
     if (Date.now() > deadline) {
       throw new ProviderError(
         'LocalLockTimeout',
         `Timed out waiting for the lock on ${options.what} (${path}).`,
         {
-          hint: holder
-            ? `herd process ${holder.pid} holds it; wait for it to finish or stop it, then retry.`
-            : `Remove ${path} if no herd process is running.`,
+          hint: `herd process ${holder} holds it; wait for it to finish or stop it, then retry.`,
         },
       );
     }
     await sleep(delay);
-  }
-}
-
-async function readHolder(path: string): Promise<{ pid: number; startTime: string } | undefined> {
-  try {
-    const [pid, startTime = ''] = (await readFile(path, 'utf8')).trim().split(' ');
-    const n = Number(pid);
-    // A lock file caught between creation and its first write has no PID yet: treat it as held.
-    return Number.isInteger(n) && n > 0 ? { pid: n, startTime } : undefined;
-  } catch {
-    return undefined;
   }
 }

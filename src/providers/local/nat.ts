@@ -1,8 +1,11 @@
 /**
  * NAT for a node bridge, so nodes reach the Debian mirror: an nft table `ip herd_<bridge>` that
- * masquerades the subnet, and ip_forward=1. The host's previous ip_forward value is saved
- * host-wide (`<runDir>/ip_forward.json`, with the bridges that need forwarding) and restored when
- * the last of them goes.
+ * masquerades what the bridge's subnet sends out through another interface, and ip_forward=1.
+ * Forwarding is limited to herd's bridges: when ip_forward was off before herd turned it on, a
+ * table `ip herd_forward` lets through only traffic from a herd bridge and the replies to it, so
+ * the host does not start routing between its other networks. The host's previous ip_forward value
+ * is saved host-wide (`<runDir>/ip_forward.json`, with the bridges that need forwarding) and
+ * restored, and the filter removed, when the last of them goes.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,10 +13,22 @@ import { run, tryRun } from './exec.js';
 import { withLock } from './lock.js';
 import type { Subnet } from './subnet.js';
 
-/** The nft table herd uses for a bridge's masquerade rule. */
+/**
+ * The nft table herd uses for a bridge's masquerade rule: `herd_` and the bridge name with every
+ * character other than a letter or digit written as `_` and its hex code, so that two bridge names
+ * never share a table (`a-b`, `a_b` and `a.b` once all became `herd_a_b`).
+ */
 export function natTable(bridge: string): string {
+  return `herd_${bridge.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
+}
+
+/** The table name an older herd used (not injective); only for removing its tables. */
+export function legacyNatTable(bridge: string): string {
   return `herd_${bridge.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
+
+/** The table that keeps forwarding to herd's bridges. */
+export const FORWARD_TABLE = 'herd_forward';
 
 /** Removes a bridge's NAT table and gives back its hold on ip_forward. */
 export async function disableNat(runDir: string, bridge: string): Promise<void> {
@@ -31,12 +46,32 @@ export async function enableNat(runDir: string, bridge: string, subnet: Subnet):
     `table ip ${table} {`,
     '  chain postrouting {',
     '    type nat hook postrouting priority srcnat; policy accept;',
-    `    ip saddr ${subnet.cidr} oifname != "${bridge}" masquerade`,
+    `    iifname "${bridge}" ip saddr ${subnet.cidr} oifname != "${bridge}" masquerade`,
     '  }',
     '}',
   ];
   await run('nft', ['-f', '-'], { input: `${rules.join('\n')}\n` });
   await holdIpForward(runDir, bridge);
+}
+
+/**
+ * The rules of the forward filter for `bridges`: traffic from a herd bridge, and replies to it,
+ * pass; every other forwarded packet is dropped, as it was before herd turned forwarding on.
+ */
+export function forwardFilterRules(bridges: readonly string[]): string {
+  const set = `{ ${bridges.map((b) => `"${b}"`).join(', ')} }`;
+  return [
+    `table ip ${FORWARD_TABLE} {}`,
+    `delete table ip ${FORWARD_TABLE}`,
+    `table ip ${FORWARD_TABLE} {`,
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy drop;',
+    `    iifname ${set} accept`,
+    `    oifname ${set} ct state established,related accept`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
 }
 
 interface IpForwardFile {
@@ -54,6 +89,8 @@ async function holdIpForward(runDir: string, bridge: string): Promise<void> {
     const current = (await readFile(IP_FORWARD, 'utf8')).trim();
     const next = file ?? { before: current, users: [] };
     if (!next.users.includes(bridge)) next.users.push(bridge);
+    // Only forwarding herd turned on is limited: an admin who routes already keeps doing so.
+    if (next.before !== '1') await run('nft', ['-f', '-'], { input: forwardFilterRules(next.users) });
     if (current !== '1') await writeFile(IP_FORWARD, '1');
     return next;
   });
@@ -64,8 +101,12 @@ async function releaseIpForward(runDir: string, bridge: string): Promise<void> {
   await withIpForwardFile(runDir, async (file) => {
     if (!file) return undefined;
     const users = file.users.filter((b) => b !== bridge);
-    if (users.length > 0) return { ...file, users };
+    if (users.length > 0) {
+      if (file.before !== '1') await run('nft', ['-f', '-'], { input: forwardFilterRules(users) });
+      return { ...file, users };
+    }
     await writeFile(IP_FORWARD, file.before);
+    await tryRun('nft', ['delete', 'table', 'ip', FORWARD_TABLE]);
     return undefined;
   });
 }

@@ -7,27 +7,36 @@
  * nodes themselves. A lease whose node directory is gone is stale and reclaimed. The same lock
  * guards bridge creation and removal, so a cluster's teardown never removes the bridge under a
  * node that another herd process is starting.
+ *
+ * herd only uses a bridge it created (marked with the interface alias BRIDGE_MARK), only on a
+ * private subnet (RFC 1918) that no address and no route of the host overlaps: a bridge on a
+ * routed network (a VPN) would take that network's traffic, one on a public range somebody's
+ * servers, and an existing bridge (docker0) belongs to another tool.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isPrivateIpv4Cidr } from '../../config/schema/formats.js';
 import { ProviderError } from '../../errors.js';
 import type { Logger } from '../types.js';
 import { run, tryRun } from './exec.js';
 import { withLock } from './lock.js';
-import { disableNat, enableNat } from './nat.js';
+import { disableNat, enableNat, legacyNatTable, natTable } from './nat.js';
+import { notPrivateMessage } from './settings.js';
 import {
   allocateAddress,
   gatewayOf,
   isLoopbackAddress,
-  parseSubnet,
+  parseHostNetwork,
   type Subnet,
-  subnetContains,
   subnetsOverlap,
 } from './subnet.js';
 
 /** Host-wide directory of lease files and the saved ip_forward value. */
 export const DEFAULT_RUN_DIR = '/run/herd/net';
+
+/** The interface alias herd gives the bridges it creates; a bridge without it is not herd's. */
+export const BRIDGE_MARK = 'herd-bridge';
 
 /** One bridge as a cloud section describes it. */
 export interface BridgeNetwork {
@@ -47,9 +56,9 @@ export interface Lease {
   nodeDir: string;
 }
 
-/** Contents of `<bridge>.json`. */
+/** Contents of `<bridge>.json` (version 1: written before bridges were marked and nft names escaped). */
 export interface LeaseFile {
-  version: 1;
+  version: 1 | 2;
   bridge: string;
   subnet: string;
   /** herd created the bridge (and so removes it); a bridge the admin made is left alone. */
@@ -153,6 +162,10 @@ export async function tearDownIfUnused(net: BridgeNetwork, log: Logger): Promise
     if (Object.keys(file.leases).length > 0) return { file, result: false };
     if (file.createdBridge) await tryRun('ip', ['link', 'delete', file.bridge, 'type', 'bridge']);
     if (file.nat) await disableNat(net.runDir, file.bridge);
+    // An older herd named the NAT table without escaping; remove that one too.
+    if (file.nat && file.version === 1 && legacyNatTable(file.bridge) !== natTable(file.bridge)) {
+      await tryRun('nft', ['delete', 'table', 'ip', legacyNatTable(file.bridge)]);
+    }
     log.debug(`Removed bridge ${file.bridge}${file.nat ? ' and its NAT rule' : ''}.`);
     return { file: undefined, result: true };
   });
@@ -193,6 +206,54 @@ interface IpAddrEntry {
   addr_info?: { family: string; local: string; prefixlen: number }[];
 }
 
+interface IpLinkEntry {
+  ifname: string;
+  ifalias?: string;
+  linkinfo?: { info_kind?: string };
+}
+
+interface IpRouteEntry {
+  dst: string;
+  type?: string;
+  gateway?: string;
+  dev?: string;
+  table?: string;
+}
+
+/**
+ * Why `subnet` cannot carry a new bridge on a host with these addresses and IPv4 routes (of every
+ * table), or undefined. Default routes overlap everything and are not a conflict.
+ */
+export function subnetConflict(
+  subnet: Subnet,
+  interfaces: readonly IpAddrEntry[],
+  routes: readonly IpRouteEntry[],
+): string | undefined {
+  for (const i of interfaces) {
+    for (const a of (i.addr_info ?? []).filter((x) => x.family === 'inet')) {
+      const theirs = parseHostNetwork(a.local, a.prefixlen);
+      if (theirs && subnetsOverlap(theirs, subnet)) {
+        return `overlaps ${a.local}/${a.prefixlen} on interface ${i.ifname}`;
+      }
+    }
+  }
+  for (const r of routes) {
+    const theirs = parseHostNetwork(r.dst);
+    if (!theirs || theirs.prefix === 0 || !subnetsOverlap(theirs, subnet)) continue;
+    const route = [
+      r.type && r.type !== 'unicast' ? r.type : '',
+      r.dst,
+      r.gateway ? `via ${r.gateway}` : '',
+      r.dev ? `dev ${r.dev}` : '',
+      r.table && r.table !== 'main' ? `table ${r.table}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    return `overlaps the route "${route}": a bridge on it would take that traffic away from ${r.dev ?? 'that route'} (a VPN or another network this host reaches)`;
+  }
+  return undefined;
+}
+
 async function setUp(net: BridgeNetwork, existing: LeaseFile | undefined, log: Logger): Promise<LeaseFile> {
   if (existing && existing.subnet !== net.subnet.cidr) {
     throw new ProviderError(
@@ -201,12 +262,33 @@ async function setUp(net: BridgeNetwork, existing: LeaseFile | undefined, log: L
       { hint: `Give [${net.section}] another \`bridge\` name, or the same subnet (${existing.subnet}).` },
     );
   }
+  if (!isPrivateIpv4Cidr(net.subnet.cidr)) {
+    throw new ProviderError(
+      'LocalSubnetNotPrivate',
+      `[${net.section}] subnet: ${notPrivateMessage(net.subnet.cidr)}.`,
+      {
+        hint: `Set subnet= in [${net.section}] to a free private network.`,
+      },
+    );
+  }
   const gateway = gatewayOf(net.subnet);
-  const interfaces = JSON.parse(await run('ip', ['-j', 'addr', 'show'])) as IpAddrEntry[];
-  const own = interfaces.find((i) => i.ifname === net.bridge);
+  const links = JSON.parse(await run('ip', ['-j', '-d', 'link', 'show'])) as IpLinkEntry[];
+  const own = links.find((l) => l.ifname === net.bridge);
   let createdBridge = existing?.createdBridge ?? false;
   if (own) {
-    const v4 = (own.addr_info ?? []).filter((a) => a.family === 'inet');
+    // A bridge of a herd from before the mark: its lease file says herd created it.
+    const legacy = existing?.version === 1 && existing.createdBridge;
+    if (own.linkinfo?.info_kind !== 'bridge' || (own.ifalias !== BRIDGE_MARK && !legacy)) {
+      throw new ProviderError(
+        'LocalBridgeNotOwned',
+        `Interface ${net.bridge} exists and herd did not create it (it is ${own.linkinfo?.info_kind === 'bridge' ? "a bridge without herd's mark" : `a ${own.linkinfo?.info_kind ?? 'network'} interface`}); herd only uses bridges it created, so that it never leases addresses on, nor removes, an interface another tool manages.`,
+        { hint: `Choose another \`bridge\` name in [${net.section}], e.g. herdbr1.` },
+      );
+    }
+    const interfaces = JSON.parse(
+      await run('ip', ['-j', 'addr', 'show', 'dev', net.bridge]),
+    ) as IpAddrEntry[];
+    const v4 = (interfaces[0]?.addr_info ?? []).filter((a) => a.family === 'inet');
     if (!v4.some((a) => a.local === gateway && a.prefixlen === net.subnet.prefix)) {
       throw new ProviderError(
         'LocalBridgeAddressMismatch',
@@ -216,31 +298,37 @@ async function setUp(net: BridgeNetwork, existing: LeaseFile | undefined, log: L
         },
       );
     }
+    if (own.ifalias !== BRIDGE_MARK)
+      await run('ip', ['link', 'set', 'dev', net.bridge, 'alias', BRIDGE_MARK]);
   } else {
-    for (const other of interfaces) {
-      for (const a of (other.addr_info ?? []).filter((x) => x.family === 'inet')) {
-        const theirs = parseSubnet(`${a.local}/${a.prefixlen}`);
-        if (subnetsOverlap(theirs, net.subnet) || subnetContains(net.subnet, a.local)) {
-          throw new ProviderError(
-            'LocalSubnetInUse',
-            `Subnet ${net.subnet.cidr} ([${net.section}] subnet) overlaps ${a.local}/${a.prefixlen} on interface ${other.ifname}.`,
-            {
-              hint: `Choose a free \`subnet\` in [${net.section}] (or the bridge name that already carries it).`,
-            },
-          );
-        }
-      }
+    const interfaces = JSON.parse(await run('ip', ['-j', 'addr', 'show'])) as IpAddrEntry[];
+    const routes = JSON.parse(
+      await run('ip', ['-4', '-j', 'route', 'show', 'table', 'all']),
+    ) as IpRouteEntry[];
+    const conflict = subnetConflict(net.subnet, interfaces, routes);
+    if (conflict) {
+      throw new ProviderError(
+        'LocalSubnetInUse',
+        `Subnet ${net.subnet.cidr} ([${net.section}] subnet) ${conflict}.`,
+        {
+          hint: `Choose a free private \`subnet\` in [${net.section}] (check with: ip route show table all).`,
+        },
+      );
     }
     await run('ip', ['link', 'add', net.bridge, 'type', 'bridge']);
     createdBridge = true;
+    await run('ip', ['link', 'set', 'dev', net.bridge, 'alias', BRIDGE_MARK]);
     await run('ip', ['addr', 'add', `${gateway}/${net.subnet.prefix}`, 'dev', net.bridge]);
     log.debug(`Created bridge ${net.bridge} with ${gateway}/${net.subnet.prefix}.`);
   }
   await run('ip', ['link', 'set', net.bridge, 'up']);
   const nat = net.nat || (existing?.nat ?? false);
+  if (existing?.version === 1 && existing.nat && legacyNatTable(net.bridge) !== natTable(net.bridge)) {
+    await tryRun('nft', ['delete', 'table', 'ip', legacyNatTable(net.bridge)]);
+  }
   if (net.nat) await enableNat(net.runDir, net.bridge, net.subnet);
   return {
-    version: 1,
+    version: 2,
     bridge: net.bridge,
     subnet: net.subnet.cidr,
     createdBridge,

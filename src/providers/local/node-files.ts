@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { ProviderError } from '../../errors.js';
 import { run } from './exec.js';
-import { ensureDirInside, ownDirInside, readInside, symlinkInside, writeInside } from './inside.js';
+import { ownDirInside, readInside, symlinkInside, writeInside } from './inside.js';
 
 /** Who a node is and how it is reached. */
 export interface NodeIdentity {
@@ -119,7 +119,9 @@ async function authorizeLogin(root: string, user: string, publicKey: string): Pr
  * herd never connects to (or configures) a node whose user data is still running.
  */
 async function installUserdata(root: string, userdata: string): Promise<void> {
-  await ensureDirInside(root, 'var/lib/herd', 0o700);
+  // Traversable by every user: the playbooks keep a non-root login user's Ansible temp files below it
+  // (common role). The script itself stays readable by root only.
+  await ownDirInside(root, 'var/lib/herd', { uid: 0, gid: 0, mode: 0o755 });
   const script = userdata.startsWith('#!') ? userdata : `#!/bin/sh\n${userdata}`;
   await writeInside(root, 'var/lib/herd/userdata', script.endsWith('\n') ? script : `${script}\n`, {
     mode: 0o700,

@@ -3,6 +3,8 @@
  * `image_id`. The config stage validates them already; these checks keep the provider safe when
  * called directly and give the same kind of message.
  */
+
+import { isPrivateIpv4Cidr } from '../../config/schema/formats.js';
 import type { CloudSection, NodeSettings } from '../../config/types.js';
 import { ConfigError } from '../../errors.js';
 import { parseSubnet, type Subnet } from './subnet.js';
@@ -39,6 +41,9 @@ export function readLocalCloudSettings(cloud: CloudSection): LocalCloudSettings 
   let subnet: Subnet | undefined;
   try {
     subnet = parseSubnet(String(s['subnet'] ?? LOCAL_DEFAULTS.subnet));
+    if (!isPrivateIpv4Cidr(subnet.cidr)) {
+      problems.push({ section, key: 'subnet', message: notPrivateMessage(subnet.cidr) });
+    }
   } catch (error) {
     problems.push({ section, key: 'subnet', message: (error as Error).message });
   }
@@ -54,6 +59,11 @@ export function readLocalCloudSettings(cloud: CloudSection): LocalCloudSettings 
   const nat = typeof rawNat === 'boolean' ? rawNat : /^(1|yes|true|on)$/i.test(String(rawNat));
   if (problems.length > 0) throw new ConfigError(problems);
   return { subnet: subnet!, bridge, nat };
+}
+
+/** Why a public or reserved node subnet is refused, and what to write instead. */
+export function notPrivateMessage(cidr: string): string {
+  return `${cidr} is not a private network: a bridge on it would take those addresses (other people's servers, a carrier's NAT range) away from this host; use a network inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, e.g. 10.77.0.0/24`;
 }
 
 /** The image a kind asks for (`image_id`, default debian-12); a ConfigError lists the known ones. */

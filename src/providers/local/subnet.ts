@@ -39,6 +39,20 @@ export function parseSubnet(text: string): Subnet {
   return { network, prefix, cidr: `${numberToIp(network)}/${prefix}` };
 }
 
+/**
+ * Parses any IPv4 network or address as the host reports it (`a.b.c.d/len` with a prefix from 0 to
+ * 32, or a bare address as a /32), for overlap checks; undefined when it is not IPv4.
+ */
+export function parseHostNetwork(text: string, prefixLength?: number): Subnet | undefined {
+  const [address, written] = text === 'default' ? ['0.0.0.0', '0'] : text.split('/');
+  const n = ipToNumber(address ?? '');
+  const prefix = prefixLength ?? (written === undefined ? 32 : Number(written));
+  if (n === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return undefined;
+  const size = 2 ** (32 - prefix);
+  const network = n - (n % size);
+  return { network, prefix, cidr: `${numberToIp(network)}/${prefix}` };
+}
+
 /** The bridge's own address: the subnet's first host address. */
 export function gatewayOf(subnet: Subnet): string {
   return numberToIp(subnet.network + 1);

@@ -256,6 +256,7 @@ describe('herd on EC2 without a crash', () => {
     });
     const start = await herd(['start', CLUSTER, '--no-setup']);
     expect(start.code).toBe(1);
+    expect(start.stderr).toContain('herd: error [Ec2AuthFailed]: ');
     expect(start.stderr).toMatch(/\[cloud\/x\] EC2 refused the credentials in ec2_region=us-east-1/);
     expect(start.stderr).toMatch(/ec2_access_key/);
     expect(hasStackTrace(start.stderr)).toBe(false);

@@ -3,18 +3,16 @@
  * `list-nodes -u` and `stop` find and remove everything by label. Instances never reach RUNNING in
  * these tests (runningDelayMs is huge), so herd never probes SSH at the fake addresses.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeGce, type RequestRecord, startFakeGce } from '../../fakes/gce/index.js';
-import { hasStackTrace, herdBin, makeTempDir, runHerd } from '../../helpers/cli.js';
+import { hasStackTrace, makeTempDir, runHerd, runHerdUntilKilled } from '../../helpers/cli.js';
 
 let fake: FakeGce;
 let home: { dir: string; cleanup: () => Promise<void> };
 let env: Record<string, string | undefined>;
-const children = new Set<ChildProcess>();
 
 function config(url: string): string {
   return `[cloud/gce]
@@ -62,38 +60,16 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
   await fake.stop();
   await home.cleanup();
 });
 
 /** Starts `herd start gslurm`, SIGKILLs it at the first request `at` matches; resolves when it is gone. */
-async function startAndKillAt(
-  at: (method: string, r: RequestRecord) => boolean,
-): Promise<NodeJS.Signals | null> {
-  const child = spawn(process.execPath, [herdBin, 'start', 'gslurm'], {
-    env: { ...process.env, ...env },
-    stdio: 'ignore',
+function startAndKillAt(at: (method: string, r: RequestRecord) => boolean): Promise<NodeJS.Signals | null> {
+  return runHerdUntilKilled(['start', 'gslurm'], {
+    env,
+    arm: (kill) => fake.onRequest((m, r) => at(m, r) && kill()),
   });
-  children.add(child);
-  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-    child.on('exit', (_code, signal) => resolve(signal)),
-  );
-  let killed = false;
-  fake.onRequest((m, r) => {
-    if (!killed && at(m, r) && child.pid) {
-      killed = true;
-      process.kill(child.pid, 'SIGKILL');
-    }
-  });
-  const timer = setTimeout(
-    () => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'),
-    60_000,
-  );
-  const signal = await exited;
-  clearTimeout(timer);
-  children.delete(child);
-  return signal;
 }
 
 describe('herd start killed, then list-nodes -u and stop', () => {
@@ -146,6 +122,7 @@ describe('herd start killed, then list-nodes -u and stop', () => {
       timeoutMs: 60_000,
     });
     expect(r.code).toBe(1);
+    expect(r.stderr).toContain('herd: error [GceBadCredentials]: ');
     expect(r.stderr).toMatch(/GOOGLE_APPLICATION_CREDENTIALS=.*no-such-key\.json cannot be used/);
     expect(r.stderr).toContain('gcloud auth application-default login');
     expect(hasStackTrace(r.stderr)).toBe(false);

@@ -104,6 +104,10 @@ describe('buildBulkInsert', () => {
     expect(p.guestAccelerators).toEqual([{ acceleratorType: 'nvidia-tesla-t4', acceleratorCount: 2 }]);
     expect(p.scheduling).toEqual({ onHostMaintenance: 'TERMINATE', automaticRestart: true });
     expect(p.minCpuPlatform).toBe('Intel Ice Lake');
+    const scsi = buildBulkInsert(
+      input({ local_ssd_count: 1, local_ssd_interface: 'SCSI' }),
+    ).instanceProperties;
+    expect(scsi.disks[1]).toMatchObject({ type: 'SCRATCH', interface: 'SCSI' });
     expect(p.metadata.items.map((i) => i.key)).toEqual(['ssh-keys', 'herd-cluster', 'startup-script']);
     expect(p.metadata.items[2]!.value).toBe('#!/bin/sh\necho hi');
   });

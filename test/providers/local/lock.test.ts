@@ -34,9 +34,10 @@ describe('withLock', () => {
     const child = spawn('true');
     await new Promise((resolve) => child.once('exit', resolve));
     await writeFile(path, `${child.pid} 1\n`);
-    expect(
-      await withLock(path, { what: 'test', timeoutMs: 2_000 }, async () => readFile(path, 'utf8')),
-    ).toContain(`${process.pid} `);
+    const owner = await withLock(path, { what: 'test', timeoutMs: 2_000 }, async () =>
+      readFile(path, 'utf8'),
+    );
+    expect(JSON.parse(owner)).toMatchObject({ pid: process.pid });
   });
 
   it('times out naming the live holder', async () => {

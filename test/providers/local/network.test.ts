@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { isPrivateIpv4Cidr } from '../../../src/config/schema/formats.js';
 import { ProviderError } from '../../../src/errors.js';
-import { natTable } from '../../../src/providers/local/nat.js';
+import { forwardFilterRules, legacyNatTable, natTable } from '../../../src/providers/local/nat.js';
 import {
   assignLease,
   chooseNameserver,
   type LeaseFile,
   pruneLeases,
+  subnetConflict,
 } from '../../../src/providers/local/network.js';
 import { parseSubnet } from '../../../src/providers/local/subnet.js';
 
@@ -84,6 +86,125 @@ describe('chooseNameserver', () => {
 describe('natTable', () => {
   it('makes an nft-safe table name from the bridge', () => {
     expect(natTable('herdbr0')).toBe('herd_herdbr0');
-    expect(natTable('br-lab.1')).toBe('herd_br_lab_1');
+    expect(natTable('br-lab.1')).toBe('herd_br_2dlab_2e1');
   });
+
+  it('never gives two bridge names one table (a-b, a_b and a.b shared herd_a_b before)', () => {
+    const names = [
+      'a-b',
+      'a_b',
+      'a.b',
+      'a_2db',
+      'a__b',
+      'a_5fb',
+      'ab',
+      'a-_b',
+      'a_-b',
+      'herdbr0',
+      'herd_br0',
+    ];
+    const tables = names.map(natTable);
+    expect(new Set(tables).size).toBe(names.length);
+    for (const table of tables) expect(table).toMatch(/^herd_[A-Za-z0-9_]+$/);
+    expect(legacyNatTable('a-b')).toBe(legacyNatTable('a_b'));
+  });
+});
+
+describe('forwardFilterRules', () => {
+  it('forwards only from herd bridges and the replies to them, dropping the rest', () => {
+    expect(forwardFilterRules(['herdbr0', 'hhd1'])).toBe(
+      [
+        'table ip herd_forward {}',
+        'delete table ip herd_forward',
+        'table ip herd_forward {',
+        '  chain forward {',
+        '    type filter hook forward priority filter; policy drop;',
+        '    iifname { "herdbr0", "hhd1" } accept',
+        '    oifname { "herdbr0", "hhd1" } ct state established,related accept',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('subnetConflict', () => {
+  const subnet = parseSubnet('10.111.5.0/24');
+  const eth0 = { ifname: 'eth0', addr_info: [{ family: 'inet', local: '192.168.1.20', prefixlen: 24 }] };
+
+  it.each([
+    ['a free subnet', [eth0], [{ dst: 'default', gateway: '192.168.1.1', dev: 'eth0' }], undefined],
+    [
+      'a VPN route that covers it',
+      [eth0],
+      [{ dst: '10.111.0.0/16', dev: 'tun0' }],
+      /overlaps the route "10\.111\.0\.0\/16 dev tun0": a bridge on it would take that traffic away from tun0/,
+    ],
+    [
+      'a route in another table, via a gateway',
+      [eth0],
+      [{ dst: '10.111.5.128/25', gateway: '192.168.1.254', dev: 'eth0', table: '100' }],
+      /route "10\.111\.5\.128\/25 via 192\.168\.1\.254 dev eth0 table 100"/,
+    ],
+    [
+      'a blackhole route',
+      [eth0],
+      [{ dst: '10.111.5.7', type: 'blackhole' }],
+      /route "blackhole 10\.111\.5\.7"/,
+    ],
+    [
+      'a /32 address on the host',
+      [{ ifname: 'lo', addr_info: [{ family: 'inet', local: '10.111.5.9', prefixlen: 32 }] }],
+      [],
+      /overlaps 10\.111\.5\.9\/32 on interface lo/,
+    ],
+    [
+      'a /31 link',
+      [{ ifname: 'ptp0', addr_info: [{ family: 'inet', local: '10.111.5.0', prefixlen: 31 }] }],
+      [],
+      /overlaps 10\.111\.5\.0\/31 on interface ptp0/,
+    ],
+    [
+      'a /31 and /32 elsewhere',
+      [
+        {
+          ifname: 'lo',
+          addr_info: [
+            { family: 'inet', local: '10.9.9.9', prefixlen: 32 },
+            { family: 'inet', local: '10.9.9.10', prefixlen: 31 },
+          ],
+        },
+      ],
+      [{ dst: '10.9.9.9', dev: 'lo', type: 'local', table: 'local' }],
+      undefined,
+    ],
+  ])('%s', (_what, interfaces, routes, expected) => {
+    const conflict = subnetConflict(subnet, interfaces, routes);
+    if (expected === undefined) expect(conflict).toBeUndefined();
+    else expect(conflict).toMatch(expected);
+  });
+});
+
+describe('isPrivateIpv4Cidr (the local subnet format)', () => {
+  it.each([
+    '10.77.0.0/24',
+    '10.0.0.0/8',
+    '172.16.0.0/12',
+    '172.31.255.0/24',
+    '192.168.0.0/16',
+    '192.168.8.0/22',
+  ])('accepts %s', (cidr) => expect(isPrivateIpv4Cidr(cidr)).toBe(true));
+  it.each([
+    '8.8.8.0/24',
+    '100.64.0.0/24',
+    '192.0.2.0/24',
+    '198.18.0.0/24',
+    '172.32.0.0/24',
+    '172.16.0.0/11',
+    '192.168.0.0/15',
+    '169.254.0.0/24',
+    '127.0.0.0/8',
+    '224.0.0.0/24',
+  ])('refuses %s', (cidr) => expect(isPrivateIpv4Cidr(cidr)).toBe(false));
 });

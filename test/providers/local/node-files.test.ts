@@ -71,6 +71,9 @@ describe('writeFirstBootFiles (root login)', () => {
     );
     expect(await readFile(join(root, 'etc/resolv.conf'), 'utf8')).toBe('nameserver 10.79.0.1\n');
     expect(await readFile(join(root, 'var/lib/herd/userdata'), 'utf8')).toBe('#!/bin/sh\ntouch /tmp/hello\n');
+    expect((await stat(join(root, 'var/lib/herd/userdata'))).mode & 0o777).toBe(0o700);
+    // A non-root login user's Ansible temp directory lives below /var/lib/herd (playbooks, common role).
+    expect((await stat(join(root, 'var/lib/herd'))).mode & 0o777).toBe(0o755);
     expect(await readFile(join(root, 'etc/systemd/system/herd-userdata.service'), 'utf8')).toContain(
       'ConditionPathExists=!/var/lib/herd/userdata.done',
     );

@@ -1,0 +1,2 @@
+export type { OpenStackProviderOptions } from './provider.js';
+export { createOpenStackProvider } from './provider.js';

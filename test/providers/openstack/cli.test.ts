@@ -1,0 +1,210 @@
+/**
+ * herd's OpenStack path through the real CLI against the fake cloud, where things go wrong: a start
+ * killed with SIGKILL (then list-nodes -u adopts what it made, and stop removes it), a start that
+ * fails because no zone has room (then stop), bad and missing credentials. Servers never become
+ * ACTIVE here (their guests never boot), so herd never probes SSH at the fake addresses.
+ */
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeOpenStack, type RequestRecord, startFakeOpenStack } from '../../fakes/openstack/index.js';
+import { hasStackTrace, makeTempDir, runHerd, runHerdUntilKilled } from '../../helpers/cli.js';
+
+let fake: FakeOpenStack;
+let home: { dir: string; cleanup: () => Promise<void> };
+let env: Record<string, string | undefined>;
+
+function config(authUrl: string): string {
+  return `[cloud/os]
+provider=openstack
+auth_url=${authUrl}
+username=herd
+password=secret
+project_name=herd-project
+availability_zone=az1,az2
+use_anti_affinity_groups=yes
+
+[cloud/nocreds]
+provider=openstack
+
+[login/debian]
+image_user=debian
+
+[setup/slurm]
+provider=ansible
+frontend_groups=slurm_master
+compute_groups=slurm_worker
+
+[cluster/oslurm]
+cloud=os
+login=debian
+setup=slurm
+image_id=debian-12
+flavor=m1.small
+network_ids=private
+boot_disk_size=10
+frontend_nodes=1
+compute_nodes=3
+ssh_to=frontend
+
+[cluster/nocreds]
+cloud=nocreds
+login=debian
+setup=slurm
+image_id=debian-12
+flavor=m1.small
+frontend_nodes=1
+`;
+}
+
+/** Every OS_* variable of the environment unset, so that only the config speaks. */
+const NO_OS_ENV = Object.fromEntries(
+  Object.keys(process.env)
+    .filter((k) => k.startsWith('OS_'))
+    .map((k) => [k, undefined]),
+);
+
+beforeAll(async () => {
+  // Guests never boot: herd must never get as far as probing SSH at 10.120.2.x.
+  fake = await startFakeOpenStack({
+    privateSubnet: '10.120.2.0/24',
+    zones: ['az1', 'az2'],
+    schedulingDelayMs: 20,
+    spawnDelayMs: 3_600_000,
+    deleteDelayMs: 50,
+  });
+  home = await makeTempDir('herd-os-cli-');
+  await mkdir(join(home.dir, 'storage'), { recursive: true, mode: 0o700 });
+  await writeFile(join(home.dir, 'config'), config(fake.authUrl));
+  await chmod(join(home.dir, 'config'), 0o600);
+  env = {
+    ...NO_OS_ENV,
+    HOME: home.dir,
+    HERD_CONFIG: join(home.dir, 'config'),
+    HERD_STORAGE: join(home.dir, 'storage'),
+  };
+});
+
+afterEach(() => {
+  fake.resetCalls();
+});
+
+afterAll(async () => {
+  await fake.stop();
+  await home.cleanup();
+});
+
+/** Nothing herd makes is left on the cloud. */
+function expectNothingLeft(): void {
+  expect(fake.servers()).toEqual([]);
+  expect(fake.ports()).toEqual([]);
+  expect(fake.floatingIps()).toEqual([]);
+  expect(fake.volumes()).toEqual([]);
+  expect(fake.keyPairs()).toEqual([]);
+  expect(fake.securityGroups().map((g) => g.name)).toEqual(['default']);
+  expect(fake.serverGroups()).toEqual([]);
+}
+
+/** Starts `herd start oslurm`, SIGKILLs it at the first request `at` matches; resolves when it is gone. */
+function startAndKillAt(at: (r: RequestRecord) => boolean): Promise<NodeJS.Signals | null> {
+  return runHerdUntilKilled(['start', 'oslurm'], {
+    env,
+    arm: (kill) => fake.onRequest((r) => at(r) && kill()),
+  });
+}
+
+describe('herd start killed, then list-nodes -u and stop', () => {
+  it.each<[string, (r: RequestRecord) => boolean]>([
+    ['the first server create', (r) => r.name === 'compute.servers.create'],
+    [
+      'the first wait for the servers to be placed',
+      (r) => r.name === 'compute.servers.list_detail' && (fake.calls['compute.servers.create'] ?? 0) >= 4,
+    ],
+  ])('killed at %s: stop removes every server, volume, group and key', async (_label, at) => {
+    expect(await startAndKillAt(at)).toBe('SIGKILL');
+    // The killed process may have created more servers in flight; wait for the fake to place them.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fake.servers().length).toBeGreaterThan(0);
+    expect(fake.keyPairs().map((k) => k.name)).toEqual(['herd-oslurm']);
+    // Placed servers boot from their volumes (boot_disk_size) inside anti-affinity groups.
+    expect(fake.volumes()).toHaveLength(fake.servers().length);
+    expect(fake.serverGroups().length).toBeGreaterThan(0);
+    expect(existsSync(join(home.dir, 'storage', 'oslurm.json'))).toBe(true);
+
+    const list = await runHerd(['list-nodes', 'oslurm', '-u'], { env, timeoutMs: 60_000 });
+    expect(list.code, list.stderr).toBe(0);
+    expect(hasStackTrace(list.stderr)).toBe(false);
+    const state = JSON.parse(await readFile(join(home.dir, 'storage', 'oslurm.json'), 'utf8')) as {
+      nodes: { name: string; instanceId?: string }[];
+    };
+    for (const server of fake.servers()) {
+      const node = state.nodes.find((n) => n.instanceId === server.id);
+      expect(node, server.name).toBeDefined();
+      expect(server.name).toBe(`oslurm-${node!.name}`);
+    }
+
+    const stop = await runHerd(['stop', 'oslurm', '--yes'], { env, timeoutMs: 120_000 });
+    expect(stop.code, stop.stderr).toBe(0);
+    expectNothingLeft();
+    expect(existsSync(join(home.dir, 'storage', 'oslurm.json'))).toBe(false);
+  });
+});
+
+describe('failures that need no node', () => {
+  it('no zone has room: exit 1 naming the zones tried and the key to change; stop leaves nothing', async () => {
+    fake.failScheduling({ times: 1000 });
+    try {
+      const start = await runHerd(['start', 'oslurm', '-n', 'full', '--no-setup'], {
+        env,
+        timeoutMs: 120_000,
+      });
+      expect(start.code, start.stderr).toBe(1);
+      expect(start.stderr).toContain('Not enough nodes came up');
+      expect(start.stderr).toMatch(
+        /tried zone az1, network private \(No valid host was found.*\); zone az2, network private/,
+      );
+      expect(start.stderr).toMatch(/availability_zone/);
+      expect(start.stderr).toContain('herd stop full');
+      expect(hasStackTrace(start.stderr)).toBe(false);
+    } finally {
+      fake.clearFaults();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fake.servers()).toEqual([]);
+    const stop = await runHerd(['stop', 'full', '--yes'], { env, timeoutMs: 120_000 });
+    expect(stop.code, stop.stderr).toBe(0);
+    expectNothingLeft();
+  });
+
+  it('bad password: exit 1, says which keys to check, and leaves no cluster behind', async () => {
+    const text = (await readFile(join(home.dir, 'config'), 'utf8')).replace(
+      'password=secret',
+      'password=wrong',
+    );
+    await writeFile(join(home.dir, 'config-bad'), text, { mode: 0o600 });
+    const r = await runHerd(['start', 'oslurm', '-n', 'badpw'], {
+      env: { ...env, HERD_CONFIG: join(home.dir, 'config-bad') },
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /Keystone at http:\/\/127\.0\.0\.1:\d+\/v3 refused herd's credentials from \[cloud\/os\]/,
+    );
+    expect(r.stderr).toMatch(/username \(or user_id\), password, project_name/);
+    expect(r.stderr).not.toContain('wrong');
+    expect(hasStackTrace(r.stderr)).toBe(false);
+    expect(existsSync(join(home.dir, 'storage', 'badpw.json'))).toBe(false);
+    expectNothingLeft();
+  });
+
+  it('no credentials anywhere: exit 2 listing every missing key and where it may come from', async () => {
+    const r = await runHerd(['start', 'nocreds'], { env, timeoutMs: 60_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Invalid configuration (4 problems)');
+    for (const key of ['auth_url', 'username', 'password', 'project_name'])
+      expect(r.stderr).toContain(`[cloud/nocreds] ${key}: missing`);
+    expect(r.stderr).toMatch(/export OS_AUTH_URL, or name a clouds\.yaml entry with cloud= \(or OS_CLOUD\)/);
+    expect(existsSync(join(home.dir, 'storage', 'nocreds.json'))).toBe(false);
+  });
+});
