@@ -11,6 +11,14 @@ export function ownsResource(ref: ClusterRef, taggedId: string | undefined): boo
   return ref.id === undefined ? taggedId === undefined || taggedId === '' : taggedId === ref.id;
 }
 
+/**
+ * The name herd gives what it creates once per cluster (key pairs, security groups): `herd-<cluster>-<id>`,
+ * or `herd-<cluster>` for a cluster from before ids. The id keeps two clusters of one name apart.
+ */
+export function resourceNameOf(cluster: ClusterRef): string {
+  return cluster.id === undefined ? `herd-${cluster.name}` : `herd-${cluster.name}-${cluster.id}`;
+}
+
 /** `cluster "slurm" (id 1a2b3c4d)`, for messages. */
 export function describeCluster(ref: ClusterRef): string {
   return ref.id === undefined ? `cluster "${ref.name}"` : `cluster "${ref.name}" (id ${ref.id})`;

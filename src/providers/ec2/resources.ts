@@ -3,6 +3,7 @@
  * kinds created in parallel: the key pair, each kind's network (VPC, subnets), security group and the
  * root device name of an AMI. A failed lookup is forgotten, so that the next call retries it.
  */
+import { resourceNameOf } from '../identity.js';
 import type { ClusterRef, Logger } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { toProviderError } from './errors.js';
@@ -15,15 +16,6 @@ import type { Ec2CloudSettings, Ec2KindSettings } from './settings.js';
 export interface Login {
   publicKey: string;
   keyName: string | undefined;
-}
-
-/**
- * The name herd gives what it creates per cluster in the account (key pair, security group):
- * `herd-<cluster>-<id>`, or `herd-<cluster>` for a cluster from before ids. Both are unique in a
- * region or VPC, so the id keeps two clusters of one name apart.
- */
-export function resourceNameOf(cluster: ClusterRef): string {
-  return cluster.id === undefined ? `herd-${cluster.name}` : `herd-${cluster.name}-${cluster.id}`;
 }
 
 /** The key pair name: `user_key_name`, else herd's own (see resourceNameOf). */

@@ -126,7 +126,16 @@ describe('herd start killed, then list-nodes -u and stop', () => {
     // The killed process may have created more servers in flight; wait for the fake to place them.
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.servers().length).toBeGreaterThan(0);
-    expect(fake.keyPairs().map((k) => k.name)).toEqual(['herd-oslurm']);
+    // The intent, saved before the first cloud call, holds the cluster's id: on every resource.
+    const { id } = JSON.parse(await readFile(join(home.dir, 'storage', 'oslurm.json'), 'utf8')) as {
+      id: string;
+    };
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
+    expect(fake.keyPairs().map((k) => k.name)).toEqual([`herd-oslurm-${id}`]);
+    for (const server of fake.servers()) {
+      expect(server.metadata['herd_cluster_id']).toBe(id);
+      expect(server.tags).toContain(`herd:id=${id}`);
+    }
     // Placed servers boot from their volumes (boot_disk_size) inside anti-affinity groups.
     expect(fake.volumes()).toHaveLength(fake.servers().length);
     expect(fake.serverGroups().length).toBeGreaterThan(0);
@@ -141,7 +150,7 @@ describe('herd start killed, then list-nodes -u and stop', () => {
     for (const server of fake.servers()) {
       const node = state.nodes.find((n) => n.instanceId === server.id);
       expect(node, server.name).toBeDefined();
-      expect(server.name).toBe(`oslurm-${node!.name}`);
+      expect(server.name).toBe(`oslurm-${id}-${node!.name}`);
     }
 
     const stop = await runHerd(['stop', 'oslurm', '--yes'], { env, timeoutMs: 120_000 });
