@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOpenStack, type RequestRecord, startFakeOpenStack } from '../../fakes/openstack/index.js';
 import { hasStackTrace, makeTempDir, runHerd, runHerdUntilKilled } from '../../helpers/cli.js';
+import { NO_OS_ENV } from './helpers.js';
 
 let fake: FakeOpenStack;
 let home: { dir: string; cleanup: () => Promise<void> };
@@ -57,13 +58,6 @@ flavor=m1.small
 frontend_nodes=1
 `;
 }
-
-/** Every OS_* variable of the environment unset, so that only the config speaks. */
-const NO_OS_ENV = Object.fromEntries(
-  Object.keys(process.env)
-    .filter((k) => k.startsWith('OS_'))
-    .map((k) => [k, undefined]),
-);
 
 beforeAll(async () => {
   // Guests never boot: herd must never get as far as probing SSH at 10.120.2.x.

@@ -16,6 +16,13 @@ import {
   startFakeOpenStack,
 } from '../../fakes/openstack/index.js';
 
+/** Every OS_* variable of the environment unset, so that only the config speaks. */
+export const NO_OS_ENV = Object.fromEntries(
+  Object.keys(process.env)
+    .filter((k) => k.startsWith('OS_'))
+    .map((k) => [k, undefined]),
+);
+
 /** Log lines a provider wrote, by level. */
 export interface CapturedLog {
   info: string[];

@@ -13,7 +13,7 @@ import type { ClusterRef } from '../../../src/providers/types.js';
 import { type FakeOpenStack, startFakeOpenStack } from '../../fakes/openstack/index.js';
 import { hasStackTrace, makeTempDir, runHerd } from '../../helpers/cli.js';
 import { killSpawnedHerds, spawnHerd } from '../../helpers/herd-process.js';
-import { cloudSection, createRequest, providerFor } from './helpers.js';
+import { cloudSection, createRequest, NO_OS_ENV, providerFor } from './helpers.js';
 
 const CLUSTER = 'slurm';
 
@@ -51,13 +51,6 @@ interface Install {
   env: Record<string, string | undefined>;
   stateFile: string;
 }
-
-/** Every OS_* variable of the environment unset, so that only the config speaks. */
-const NO_OS_ENV = Object.fromEntries(
-  Object.keys(process.env)
-    .filter((k) => k.startsWith('OS_'))
-    .map((k) => [k, undefined]),
-);
 
 let fake: FakeOpenStack;
 let root: { dir: string; cleanup: () => Promise<void> };
