@@ -16,6 +16,11 @@ const INTEGRATION = [
   'test/providers/gce/cli.test.ts',
   'test/providers/openstack/cli.test.ts',
   'test/cli/dry-run.test.ts',
+  'test/cli/state-trust.test.ts',
+  // Two herd installs on one fake cloud (or moto), each its own built herd process.
+  'test/providers/ec2/identity.test.ts',
+  'test/providers/gce/identity.test.ts',
+  'test/providers/openstack/identity.test.ts',
   // herd's built binary, completed by a real bash and zsh.
   'test/cli/completion.test.ts',
   // The build itself: compiles the validators of dist/ again and loads them in a child.

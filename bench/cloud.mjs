@@ -104,6 +104,7 @@ async function pipeline(dir, configText) {
     generateKeyPair: async (path, comment) => {
       await keys.generateKeyPair(path, comment);
     },
+    stopOrphanedSetup: async () => {},
     log: { info() {}, warn() {}, debug() {} },
     progress: { plan() {}, node() {}, step() {}, output() {}, close: async () => {} },
     verbosity: 0,

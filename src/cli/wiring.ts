@@ -169,6 +169,7 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       ...invocation,
       cluster: request.state.name,
       runDir,
+      pidFile: repo.ansiblePidFile(request.state.name),
       onLine: (line) => {
         if (!estimating) {
           estimating = true;
@@ -205,6 +206,9 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       ),
     generateKeyPair: async (privatePath, comment) => {
       await keys.generateKeyPair(privatePath, comment.replace(/^herd-/, ''));
+    },
+    stopOrphanedSetup: async (cluster) => {
+      await setup.stopOrphanedAnsible(repo.ansiblePidFile(cluster));
     },
     log: ctx.log,
     progress,

@@ -9,6 +9,7 @@ import type { CloudSection, LoadedConfig, Template } from '../config/types.js';
 import { formatProblem, HerdError, UsageError } from '../errors.js';
 import type { PreflightCheck, PreflightReport, Provider } from '../providers/types.js';
 import type { AnsibleVersion } from '../setup/ansible-version.js';
+import { newClusterId } from '../state/index.js';
 import type { PlanDeps } from './plan.js';
 
 /** Checks about one subject (a cloud section, Ansible, a template, the configuration). */
@@ -151,7 +152,7 @@ async function preflightCloud(
   const results: [Template, PreflightReport][] = [];
   if (templates.length === 0) {
     const report = await provider.preflight({
-      cluster: cloud.name,
+      cluster: { name: cloud.name, id: newClusterId() },
       login: { user: '', publicKey: undefined, keyName: undefined },
       kinds: [],
       ...(options.signal ? { signal: options.signal } : {}),
@@ -161,7 +162,8 @@ async function preflightCloud(
   }
   for (const template of templates) {
     const report = await provider.preflight({
-      cluster: template.name,
+      // Checked as a new cluster of this template: with the fresh id start would give it.
+      cluster: { name: template.name, id: newClusterId() },
       template: template.name,
       login: {
         user: template.login.imageUser,

@@ -74,6 +74,8 @@ export interface ClusterDeps {
   /** Closes the cluster's SSH control masters and removes its run directory (at stop). */
   closeConnections: (cluster: string) => Promise<void>;
   generateKeyPair: KeyGenerator;
+  /** Stops the ansible-playbook an earlier herd run of the cluster left running when it was killed. */
+  stopOrphanedSetup: (cluster: string) => Promise<void>;
   log: Logger;
   progress: Progress;
   verbosity: number;

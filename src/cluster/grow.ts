@@ -10,7 +10,7 @@ import type { NodeSpec, Provider } from '../providers/types.js';
 import { allocateNodeNames, cloudNameFor } from '../state/index.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
 import type { ClusterDeps } from './deps.js';
-import { applyStatus, candidateIps, isLive, sleep } from './records.js';
+import { applyStatus, candidateIps, clusterRef, isLive, sleep, UNCERTAIN_STATES } from './records.js';
 
 /** Inputs of one grow run. */
 export interface GrowOptions {
@@ -48,6 +48,7 @@ export async function growCluster(options: GrowOptions): Promise<GrowResult> {
   const started = Date.now();
   const deadline = started + template.cluster.startTimeout * 1000;
 
+  await reconcileUncertain(run, save);
   await replaceFailedNodes(run, save);
   const planned = planNodes(state, template, options.desired, options.runId);
   await save();
@@ -86,13 +87,34 @@ function checkAbort(signal: AbortSignal | undefined, state: ClusterState): void 
   }
 }
 
+/**
+ * Nodes an earlier run left in a state herd cannot rely on (a terminate that failed or was cut short)
+ * are asked about: one still running is probed again below, one gone or going is replaced.
+ */
+async function reconcileUncertain(options: GrowOptions, save: () => Promise<void>): Promise<void> {
+  const { state, provider } = options;
+  const uncertain = state.nodes.filter((n) => UNCERTAIN_STATES.has(n.state));
+  if (uncertain.length === 0) return;
+  const ids = uncertain.flatMap((n) => (n.instanceId ? [n.instanceId] : []));
+  const statuses = ids.length > 0 ? await provider.describeNodes(clusterRef(state), ids) : [];
+  for (const node of uncertain) {
+    const status = statuses.find((s) => s.instanceId === node.instanceId);
+    if (status) applyStatus(node, status);
+    if (!status || UNCERTAIN_STATES.has(node.state)) {
+      node.state = 'failed';
+      node.error = status ? `the node is ${status.state} on the cloud` : 'no instance on the cloud';
+    }
+  }
+  await save();
+}
+
 /** Failed nodes from an earlier run are terminated and forgotten, so the plan replaces them. */
 async function replaceFailedNodes(options: GrowOptions, save: () => Promise<void>): Promise<void> {
   const { state, provider, deps } = options;
   const failed = state.nodes.filter((n) => !isLive(n));
   if (failed.length === 0) return;
   const ids = failed.flatMap((n) => (n.instanceId ? [n.instanceId] : []));
-  if (ids.length > 0) await provider.terminateNodes(state.name, ids);
+  if (ids.length > 0) await provider.terminateNodes(clusterRef(state), ids);
   for (const n of failed) deps.progress.node(n.name, 'removed', 'replacing a node that failed earlier');
   state.nodes = state.nodes.filter((n) => isLive(n));
   await save();
@@ -119,7 +141,7 @@ function planNodes(
       const node: NodeRecord = {
         name,
         kind,
-        cloudName: cloudNameFor(state.name, name),
+        cloudName: cloudNameFor(state.name, name, state.id),
         state: 'creating',
         publicIps: [],
         privateIps: [],
@@ -151,7 +173,7 @@ async function createMissing(options: Run, save: () => Promise<void>): Promise<v
       for (const n of batch) deps.progress.node(n.name, 'creating');
       try {
         const result = await provider.createNodes({
-          cluster: state.name,
+          cluster: clusterRef(state),
           runId: options.runId,
           template: state.templateName,
           kind,
@@ -210,7 +232,7 @@ async function pollUntilRunning(
       );
     }
     await provider.startNodes(
-      state.name,
+      clusterRef(state),
       stopped.map((n) => n.instanceId!),
     );
   }
@@ -234,7 +256,7 @@ async function pollUntilRunning(
     await sleep(delay, signal);
     delay = Math.min(delay * 2, 4000);
     const statuses = await provider.describeNodes(
-      state.name,
+      clusterRef(state),
       waiting.map((n) => n.instanceId!),
     );
     for (const status of statuses) {
@@ -326,7 +348,7 @@ async function enforceMinimums(
     const reasons = failed.map((n) => `${n.name}: ${n.error ?? 'failed'}`);
     if (ready >= min) {
       const ids = failed.flatMap((n) => (n.instanceId ? [n.instanceId] : []));
-      if (ids.length > 0) await provider.terminateNodes(state.name, ids);
+      if (ids.length > 0) await provider.terminateNodes(clusterRef(state), ids);
       state.nodes = state.nodes.filter((n) => !failed.includes(n));
       for (const n of failed) {
         dropped.push({ name: n.name, reason: n.error ?? 'failed' });

@@ -7,11 +7,17 @@ import { access, readFile } from 'node:fs/promises';
 import type { NodeCount } from '../cli/node-counts.js';
 import type { CloudSection, Template } from '../config/types.js';
 import { UsageError } from '../errors.js';
-import type { PlannedResource, PreflightCheck, PreflightKind, Provider } from '../providers/types.js';
-import { allocateNodeNames, validateClusterName } from '../state/index.js';
+import type {
+  ClusterRef,
+  PlannedResource,
+  PreflightCheck,
+  PreflightKind,
+  Provider,
+} from '../providers/types.js';
+import { allocateNodeNames, newClusterId, validateClusterName } from '../state/index.js';
 import type { NodeRecord } from '../state/types.js';
 import type { ClusterDeps } from './deps.js';
-import { isLive } from './records.js';
+import { clusterRef, isLive } from './records.js';
 import { isSlurmWorker, pickVictims } from './resize.js';
 import { templateForStart } from './template.js';
 
@@ -86,7 +92,8 @@ export async function planStart(options: {
   const plan = await withCloud({
     deps,
     cloud: template.cloud,
-    name,
+    // A new cluster gets its id at start: plan with a fresh one, so nothing of another cluster counts as ours.
+    ref: existing ? clusterRef(existing) : { name, id: newClusterId() },
     template,
     live,
     wanted,
@@ -137,7 +144,7 @@ export async function planResize(options: {
   const plan = await withCloud({
     deps,
     cloud: options.cloud,
-    name,
+    ref: clusterRef(state),
     template,
     live,
     wanted,
@@ -197,7 +204,7 @@ async function keyPlan(
 async function withCloud(options: {
   readonly deps: PlanDeps;
   readonly cloud: CloudSection;
-  readonly name: string;
+  readonly ref: ClusterRef;
   readonly template: Template;
   /** Nodes that stay. */
   readonly live: readonly NodeRecord[];
@@ -206,7 +213,7 @@ async function withCloud(options: {
   readonly key: { publicKey: string | undefined };
   readonly signal: AbortSignal | undefined;
 }): Promise<Omit<ClusterPlan, 'action' | 'existing' | 'remove' | 'setup' | 'ok'>> {
-  const { deps, cloud, name, template, live, wanted, signal } = options;
+  const { deps, cloud, ref, template, live, wanted, signal } = options;
   const publicKey = options.key.publicKey;
   const taken = live.map((n) => n.name);
   const create: KindCreatePlan[] = [];
@@ -227,7 +234,7 @@ async function withCloud(options: {
   }
   const provider: Provider = await deps.createProvider(cloud, { storageDir: deps.repo.dir, log: deps.log });
   const base = {
-    cluster: name,
+    cluster: ref.name,
     template: template.name,
     cloud: { name: cloud.name, provider: cloud.provider },
     keep: live.map((n) => n.name),
@@ -254,7 +261,7 @@ async function withCloud(options: {
     settings: template.kinds.find((t) => t.name === k.kind)!.settings,
   }));
   const report = await provider.preflight({
-    cluster: name,
+    cluster: ref,
     template: template.name,
     login: { user: template.login.imageUser, publicKey, keyName: template.login.userKeyName },
     kinds,
@@ -269,7 +276,7 @@ async function withCloud(options: {
     k.securityGroups = placed.securityGroups;
   }
   const credentialsOk = !report.checks.some((c) => c.id === 'credentials' && c.status === 'fail');
-  const found = credentialsOk ? await provider.findNodes(name).catch(() => []) : [];
+  const found = credentialsOk ? await provider.findNodes(ref).catch(() => []) : [];
   const known = new Set([...live.map((n) => n.instanceId), ...live.map((n) => n.name)]);
   const adopt = found
     .filter((s) => !known.has(s.instanceId) && !(s.name && known.has(s.name)))

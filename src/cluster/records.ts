@@ -1,6 +1,21 @@
 /** Small pure helpers over a cluster's node records. */
-import type { NodeStatus } from '../providers/types.js';
+import type { ClusterRef, NodeStatus } from '../providers/types.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
+
+/** The cluster as providers know it: its name and id. */
+export function clusterRef(state: Pick<ClusterState, 'name' | 'id'>): ClusterRef {
+  return { name: state.name, id: state.id };
+}
+
+/**
+ * States in which herd cannot tell what the cloud has (a terminate or stop that was cut short, an
+ * answer it could not read): asked again before a start or resize relies on them.
+ */
+export const UNCERTAIN_STATES: ReadonlySet<NodeRecord['state']> = new Set([
+  'terminating',
+  'stopping',
+  'unknown',
+]);
 
 /** Nodes that count towards a kind's size (everything not failed or gone). */
 export function isLive(node: NodeRecord): boolean {

@@ -1,11 +1,11 @@
 /** `list-nodes -u`: ask the cloud for the current status of every node and save it. */
 import type { CloudSection } from '../config/types.js';
 import type { ClusterState } from '../state/types.js';
+import { adoptUnknownNodes } from './adopt.js';
 import type { ClusterDeps } from './deps.js';
-import { applyStatus } from './records.js';
-import { adoptUnknownNodes } from './start.js';
+import { applyStatus, clusterRef } from './records.js';
 
-/** Refreshes node states and IPs from the cloud in one describe call; adopts tagged nodes state lacks. */
+/** Refreshes node states and IPs from the cloud in one describe call; adopts the cluster's nodes state lacks. */
 export async function refreshNodes(options: {
   readonly deps: ClusterDeps;
   readonly name: string;
@@ -18,7 +18,7 @@ export async function refreshNodes(options: {
     const template = { ...state.template, cloud: options.cloud };
     const provider = await deps.createProvider(options.cloud, { storageDir: deps.repo.dir, log: deps.log });
     const ids = state.nodes.flatMap((n) => (n.instanceId ? [n.instanceId] : []));
-    const statuses = ids.length > 0 ? await provider.describeNodes(name, ids) : [];
+    const statuses = ids.length > 0 ? await provider.describeNodes(clusterRef(state), ids) : [];
     for (const status of statuses) {
       const node = state.nodes.find((n) => n.instanceId === status.instanceId);
       if (!node) continue;

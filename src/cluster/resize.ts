@@ -10,7 +10,8 @@ import { configureCluster } from './configure.js';
 import type { ClusterDeps } from './deps.js';
 import { type GrowResult, growCluster } from './grow.js';
 import { ensureKeyPair } from './keys.js';
-import { isLive, newRunId } from './records.js';
+import { clusterRef, isLive, newRunId } from './records.js';
+import { terminateRecorded } from './terminate.js';
 
 /** Ansible groups whose members are Slurm compute nodes (they must be drained before removal). */
 const SLURM_WORKER_GROUPS = new Set(['slurm_worker', 'slurm_workers', 'slurm_clients']);
@@ -69,12 +70,18 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
 
     let grow: GrowResult | undefined;
     if (add.length > 0) {
-      const keys = await ensureKeyPair(template, state.paths, deps.generateKeyPair, name);
+      const keys = await ensureKeyPair(template, deps.repo.pathsFor(name), deps.generateKeyPair, name);
       const desired = new Map<string, number>();
       for (const { kind, count } of add) {
         desired.set(kind, state.nodes.filter((n) => n.kind === kind && isLive(n)).length + count);
       }
-      await provider.prepare(name, {
+      // The new size is part of the intent (saved with it below): a resize cut short is finished by
+      // `herd start NAME`, which creates or replaces nodes up to the recorded counts.
+      state.template = redactTemplate({
+        ...template,
+        kinds: template.kinds.map((k) => ({ ...k, count: desired.get(k.name) ?? k.count })),
+      });
+      await provider.prepare(clusterRef(state), {
         user: template.login.imageUser,
         publicKey: keys.publicKey,
         keyName: template.login.userKeyName,
@@ -179,10 +186,7 @@ async function removeNodes(
     }
     deps.progress.step(title, 'done');
   }
-  for (const v of victims) v.state = 'terminating';
-  await deps.repo.save(state);
-  const ids = victims.flatMap((v) => (v.instanceId ? [v.instanceId] : []));
-  if (ids.length > 0) await provider.terminateNodes(state.name, ids);
+  await terminateRecorded(deps, state, provider, victims);
   state.nodes = state.nodes.filter((n) => !victims.includes(n));
   for (const v of victims) deps.progress.node(v.name, 'removed');
   await deps.repo.save(state);

@@ -3,13 +3,14 @@ import type { NodeCount } from '../cli/node-counts.js';
 import type { Template } from '../config/types.js';
 import { assertCanStart } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';
-import { cloudNameFor, redactTemplate, validateClusterName } from '../state/index.js';
-import { type ClusterState, type NodeRecord, STATE_VERSION } from '../state/types.js';
+import { newClusterId, redactTemplate, validateClusterName } from '../state/index.js';
+import { type ClusterState, STATE_VERSION } from '../state/types.js';
+import { adoptUnknownNodes } from './adopt.js';
 import { configureCluster } from './configure.js';
 import type { ClusterDeps } from './deps.js';
 import { type GrowResult, growCluster } from './grow.js';
 import { ensureKeyPair } from './keys.js';
-import { applyStatus, newRunId } from './records.js';
+import { clusterRef, newRunId } from './records.js';
 import { desiredCounts, templateForStart } from './template.js';
 
 /** Options of `startCluster`. */
@@ -47,6 +48,8 @@ export async function startCluster(options: StartOptions): Promise<StartResult> 
     const state: ClusterState = existing ?? {
       version: STATE_VERSION,
       name,
+      // A new cluster's id goes on everything herd creates for it (see ClusterRef).
+      id: newClusterId(),
       templateName: template.name,
       template: redactTemplate(template),
       createdAt: now,
@@ -67,7 +70,7 @@ export async function startCluster(options: StartOptions): Promise<StartResult> 
     let prepared = false;
     try {
       provider = await deps.createProvider(template.cloud, { storageDir: deps.repo.dir, log: deps.log });
-      await provider.prepare(name, login);
+      await provider.prepare(clusterRef(state), login);
       prepared = true;
       await adoptUnknownNodes(state, template, provider, deps);
     } catch (error) {
@@ -111,66 +114,10 @@ async function forgetNewCluster(
   prepared: Provider | undefined,
 ): Promise<void> {
   try {
-    await prepared?.cleanup(state.name);
+    await prepared?.cleanup(clusterRef(state));
   } catch (cleanupError) {
     deps.log.debug(`Cleanup after the failed start failed too: ${String(cleanupError)}`);
     return;
   }
   await deps.repo.remove(state.name);
-}
-
-/**
- * Reconciles state with what the cloud has: a `creating` record whose create call did reach the cloud
- * gets its instance id, and a tagged node that state does not know at all is adopted, so nothing herd
- * created is ever lost.
- */
-export async function adoptUnknownNodes(
-  state: ClusterState,
-  template: Template,
-  provider: Provider,
-  deps: ClusterDeps,
-): Promise<void> {
-  const found = await provider.findNodes(state.name);
-  let changed = false;
-  for (const status of found) {
-    const known = state.nodes.find(
-      (n) => n.instanceId === status.instanceId || (!n.instanceId && n.name === status.name),
-    );
-    if (known) {
-      if (!known.instanceId) {
-        applyStatus(known, status);
-        changed = true;
-      }
-      continue;
-    }
-    const kind = status.name ? kindOf(status.name, template) : undefined;
-    if (!status.name || !kind) {
-      deps.log.warn(
-        `Found instance ${status.instanceId} tagged for cluster "${state.name}" with an unknown node name; "herd stop ${state.name}" will terminate it.`,
-      );
-      continue;
-    }
-    const node: NodeRecord = {
-      name: status.name,
-      kind,
-      cloudName: cloudNameFor(state.name, status.name),
-      state: 'pending',
-      publicIps: [],
-      privateIps: [],
-      runId: 'adopted',
-      createdAt: new Date().toISOString(),
-    };
-    applyStatus(node, status);
-    state.nodes.push(node);
-    deps.log.info(
-      `Adopted ${status.name} (${status.instanceId}), which the cloud has but the state file did not.`,
-    );
-    changed = true;
-  }
-  if (changed) await deps.repo.save(state);
-}
-
-function kindOf(nodeName: string, template: Template): string | undefined {
-  const match = /^(.*?)(\d+)$/.exec(nodeName);
-  return match && template.kinds.some((k) => k.name === match[1]) ? match[1] : undefined;
 }

@@ -1,9 +1,20 @@
-/** `herd stop`: terminate every node of a cluster (known to state or found by tag) and forget it. */
+/** `herd stop`: terminate every node of a cluster (known to state or found by its tags) and forget it. */
 import type { CloudSection } from '../config/types.js';
 import { ProviderError } from '../errors.js';
-import type { Provider } from '../providers/types.js';
+import type { ClusterRef, Provider } from '../providers/types.js';
+import { adoptFound } from './adopt.js';
 import type { ClusterDeps } from './deps.js';
-import { sleep } from './records.js';
+import { applyStatus, clusterRef, sleep } from './records.js';
+import { terminateRecorded } from './terminate.js';
+
+/** What stop is about to do, for the confirmation question. */
+export interface StopPlan {
+  readonly cluster: ClusterRef;
+  /** Every instance that will be terminated: state's, then those found on the cloud that state lacks. */
+  readonly instances: readonly { instanceId: string; node: string | undefined; inState: boolean }[];
+  /** Nodes of the state file that never got an instance (their create call never reached the cloud). */
+  readonly unlaunched: readonly string[];
+}
 
 /** Options of `stopCluster`. */
 export interface StopOptions {
@@ -15,13 +26,17 @@ export interface StopOptions {
   readonly force: boolean;
   /** Wait until the cloud reports every node terminated. */
   readonly wait: boolean;
+  /** Asked with exactly what will be terminated, before anything is; false leaves everything as it is. */
+  readonly confirm?: ((plan: StopPlan) => Promise<boolean>) | undefined;
 }
 
 /** What stop did. */
 export interface StopResult {
   readonly terminated: readonly string[];
-  /** Instances found by tag that state did not know. */
+  /** Instances found by the cluster's tags that state did not know. */
   readonly strays: readonly string[];
+  /** The confirmation was declined: nothing was done. */
+  readonly cancelled: boolean;
 }
 
 /** Terminates every node; the state file is removed only when nothing is left on the cloud. */
@@ -30,17 +45,32 @@ export async function stopCluster(options: StopOptions): Promise<StopResult> {
   const lock = await deps.repo.lock(name);
   try {
     const state = await deps.repo.load(name);
+    const ref = clusterRef(state);
     const provider = await deps.createProvider(options.cloud, { storageDir: deps.repo.dir, log: deps.log });
-    const found = await provider.findNodes(name);
+    const found = await provider.findNodes(ref);
     const knownIds = new Set(state.nodes.flatMap((n) => (n.instanceId ? [n.instanceId] : [])));
-    const strays = found.map((s) => s.instanceId).filter((id) => !knownIds.has(id));
-    const ids = [...knownIds, ...strays];
-    for (const n of state.nodes) n.state = 'terminating';
-    await deps.repo.save(state);
+    const strays = found.filter((s) => !knownIds.has(s.instanceId));
+    const plan: StopPlan = {
+      cluster: ref,
+      instances: [
+        ...state.nodes.flatMap((n) =>
+          n.instanceId ? [{ instanceId: n.instanceId, node: n.name, inState: true }] : [],
+        ),
+        ...strays.map((s) => ({ instanceId: s.instanceId, node: s.name, inState: false })),
+      ],
+      unlaunched: state.nodes.filter((n) => !n.instanceId).map((n) => n.name),
+    };
+    if (options.confirm && !(await options.confirm(plan))) {
+      return { terminated: [], strays: [], cancelled: true };
+    }
+    // A setup run that a crash left behind would go on configuring nodes that are going away.
+    await deps.stopOrphanedSetup(name);
+    const ids = plan.instances.map((i) => i.instanceId);
+    const strayIds = strays.map((s) => s.instanceId);
 
     deps.progress.step(`Terminate ${ids.length} node(s)`, 'start');
     try {
-      if (ids.length > 0) await provider.terminateNodes(name, ids);
+      await terminateRecorded(deps, state, provider, state.nodes, strayIds);
     } catch (error) {
       deps.progress.step(`Terminate ${ids.length} node(s)`, 'failed');
       if (!options.force) {
@@ -49,7 +79,7 @@ export async function stopCluster(options: StopOptions): Promise<StopResult> {
           `Could not terminate the nodes of "${name}": ${message(error)}`,
           {
             cause: error,
-            hint: `The state is kept. Retry "herd stop ${name}", or add --force to go on past errors.`,
+            hint: `The state records what is left. Retry "herd stop ${name}", or add --force to go on past errors.`,
           },
         );
       }
@@ -57,10 +87,13 @@ export async function stopCluster(options: StopOptions): Promise<StopResult> {
         `terminating nodes of "${name}" failed (${message(error)}); going on because of --force.`,
       );
     }
-    if (options.wait) await waitTerminated(provider, name, ids);
-    const left = (await provider.findNodes(name)).filter((s) => s.state !== 'terminated');
+    if (options.wait) await waitTerminated(provider, ref, ids);
+    const left = (await provider.findNodes(ref)).filter((s) => s.state !== 'terminated');
     if (left.length > 0) {
       state.nodes = state.nodes.filter((n) => left.some((l) => l.instanceId === n.instanceId));
+      for (const n of state.nodes) applyStatus(n, left.find((l) => l.instanceId === n.instanceId)!);
+      // Left-over instances state did not know are recorded too: the next stop finds them in state.
+      adoptFound(state, state.template, left, deps);
       await deps.repo.save(state);
       throw new ProviderError(
         'NodesLeft',
@@ -68,21 +101,21 @@ export async function stopCluster(options: StopOptions): Promise<StopResult> {
         { hint: `The state keeps them; run "herd stop ${name}" again.` },
       );
     }
-    await provider.cleanup(name);
+    await provider.cleanup(ref);
     deps.progress.step(`Terminate ${ids.length} node(s)`, 'done');
     await deps.closeConnections(name);
     await deps.repo.remove(name);
-    return { terminated: ids, strays };
+    return { terminated: ids, strays: strayIds, cancelled: false };
   } finally {
     await deps.progress.close();
     await lock.release();
   }
 }
 
-async function waitTerminated(provider: Provider, name: string, ids: readonly string[]): Promise<void> {
+async function waitTerminated(provider: Provider, ref: ClusterRef, ids: readonly string[]): Promise<void> {
   const deadline = Date.now() + 600_000;
   while (Date.now() < deadline) {
-    const statuses = await provider.describeNodes(name, ids);
+    const statuses = await provider.describeNodes(ref, ids);
     if (statuses.every((s) => s.state === 'terminated')) return;
     await sleep(2000);
   }

@@ -5,8 +5,23 @@
  * Designed for batch clouds: `createNodes` gets every node of one kind at once (one RunInstances
  * with MinCount/MaxCount on EC2, one bulkInsert on GCE), `describeNodes` answers for many nodes in
  * one call, and `findNodes` finds by tag/label what state may not know (crash recovery, `stop`).
+ *
+ * Every method names the cluster by its ClusterRef: its name and the random id it got at creation.
+ * Clouds put both on every resource herd creates, and a resource that carries the name but another
+ * id (a cluster of the same name in another storage directory) is never found, adopted or touched.
  */
 import type { CloudSection, NodeSettings, ProviderName } from '../config/types.js';
+
+/** Which cluster a provider call is about. */
+export interface ClusterRef {
+  /** The cluster name (tags, labels, messages). */
+  readonly name: string;
+  /**
+   * The cluster's random id, on every resource herd creates for it. Undefined for a cluster created
+   * before herd gave clusters ids: it owns the resources that carry its name and no id at all.
+   */
+  readonly id: string | undefined;
+}
 
 /** Lifecycle of a node as the provider sees it. */
 export type NodeLifecycle =
@@ -22,14 +37,14 @@ export type NodeLifecycle =
 export interface NodeSpec {
   /** herd's node name, e.g. `compute003`. */
   name: string;
-  /** Name on the cloud, `<cluster>-<node>`. */
+  /** Name on the cloud, `<cluster>-<id>-<node>` (see cloudNameFor). */
   cloudName: string;
 }
 
 /** What a provider needs to create a batch of nodes of one kind. */
 export interface CreateNodesRequest {
-  /** Cluster name (tags, labels, per-cluster resources). */
-  cluster: string;
+  /** The cluster (tags, labels, per-cluster resources). */
+  cluster: ClusterRef;
   /** Identifies this start/resize run (tags; idempotency tokens). */
   runId: string;
   /** Template name: the `[cluster/NAME]` section messages point at (differs from `cluster` with -n). */
@@ -93,8 +108,11 @@ export interface PreflightKind {
 
 /** What `preflight` checks. */
 export interface PreflightRequest {
-  /** Cluster name: per-cluster resources are named after it (key pair `herd-<cluster>`, security group). */
-  cluster: string;
+  /**
+   * The cluster: per-cluster resources are named after its name and id (key pair, security group). A
+   * cluster not started yet gets the fresh id `start` would give it, so nothing of another is reused.
+   */
+  cluster: ClusterRef;
   /** Template name, for messages (the `[cluster/NAME]` section to fix). */
   template?: string;
   /** The login; `publicKey` is undefined when herd would generate the key pair at start. */
@@ -148,21 +166,24 @@ export interface PreflightReport {
 export interface Provider {
   readonly name: ProviderName;
   /** Ensures per-cluster and account resources exist (key pair, security group, bridge). */
-  prepare(cluster: string, login: CreateNodesRequest['login']): Promise<void>;
+  prepare(cluster: ClusterRef, login: CreateNodesRequest['login']): Promise<void>;
   /** Creates every node of one kind in as few API calls as the cloud allows. */
   createNodes(request: CreateNodesRequest): Promise<CreateNodesResult>;
   /** Current status of the given instances, in one call where possible; unknown ids come back `terminated`. */
-  describeNodes(cluster: string, instanceIds: readonly string[]): Promise<NodeStatus[]>;
-  /** Every non-terminated node that carries this cluster's tag/label, whether state knows it or not. */
-  findNodes(cluster: string): Promise<NodeStatus[]>;
-  /** Terminates instances; already-gone ones are not an error. */
-  terminateNodes(cluster: string, instanceIds: readonly string[]): Promise<void>;
+  describeNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<NodeStatus[]>;
+  /**
+   * Every non-terminated node that carries this cluster's name and id, whether state knows it or not.
+   * Nodes with the name but another id are left out and named in a warning.
+   */
+  findNodes(cluster: ClusterRef): Promise<NodeStatus[]>;
+  /** Terminates instances of this cluster; already-gone ones are not an error, another cluster's are skipped. */
+  terminateNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void>;
   /** Stops (powers off, keeps disks) instances; absent on a cloud that cannot keep a stopped node. */
-  stopNodes?(cluster: string, instanceIds: readonly string[]): Promise<void>;
+  stopNodes?(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void>;
   /** Starts stopped instances; present exactly when stopNodes is. */
-  startNodes?(cluster: string, instanceIds: readonly string[]): Promise<void>;
+  startNodes?(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void>;
   /** Removes per-cluster resources (bridge, security group) once no node of the cluster remains. */
-  cleanup(cluster: string): Promise<void>;
+  cleanup(cluster: ClusterRef): Promise<void>;
   /**
    * OPTIONAL. Checks, with read-only calls only, what creating `request.kinds` would need, and says
    * what `prepare` and `createNodes` would create. Used by `start --dry-run`, `resize --dry-run` and

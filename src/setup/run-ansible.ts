@@ -12,6 +12,7 @@ import { AbortError, AnsibleError, HostRequirementError, UsageError } from '../e
 import { closeControlMasters, ensureRunDir } from '../ssh/run-dir.js';
 import type { AnsibleInvocation } from './ansible.js';
 import { type AnsibleOutputSummary, createAnsibleOutputParser, failedHostsOf } from './ansible-output.js';
+import { clearAnsiblePid, recordAnsiblePid, stopOrphanedAnsible } from './ansible-pid.js';
 import { parseTaskList } from './ansible-progress.js';
 
 /** Options of {@link runAnsible}. */
@@ -25,11 +26,17 @@ export interface RunAnsibleOptions extends Omit<AnsibleInvocation, 'files' | 'wa
   cluster?: string;
   /** The cluster's run directory (control sockets, the files of the invocation); checked first. */
   runDir?: string;
+  /**
+   * Where the PID of the run is kept while it runs; a run left there by a killed herd is stopped
+   * first (see ansible-pid.ts).
+   */
+  pidFile?: string;
 }
 
 /** Runs ansible-playbook to completion; resolves on exit code 0. */
 export async function runAnsible(options: RunAnsibleOptions): Promise<void> {
   if (options.signal?.aborted) throw new AbortError('Ansible was interrupted.');
+  if (options.pidFile) await stopOrphanedAnsible(options.pidFile);
   const files = options.files ?? [];
   await refuseUnsafeVarsFiles(options.args, new Set(files.map((f) => f.path)));
   if (options.runDir !== undefined) await ensureRunDir(options.runDir);
@@ -72,6 +79,7 @@ async function runToEnd(options: RunAnsibleOptions): Promise<void> {
     detached: true,
   });
   const group = subprocess.pid;
+  if (options.pidFile && group !== undefined) await recordAnsiblePid(options.pidFile, group);
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     signalGroup(group, 'SIGINT');
@@ -96,6 +104,7 @@ async function runToEnd(options: RunAnsibleOptions): Promise<void> {
     clearTimeout(killTimer);
     options.signal?.removeEventListener('abort', onAbort);
     process.removeListener('exit', onExit);
+    if (options.pidFile) await clearAnsiblePid(options.pidFile);
   }
   if (options.signal?.aborted) {
     // Whatever of the group survived SIGINT (a module mid-task) goes now.

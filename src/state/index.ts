@@ -1,7 +1,13 @@
 /** The state repository: cluster records on disk, their locks, and the names they use. */
 export type { ClusterLock } from './lock.js';
 export { MIGRATED_RUN_ID, migrate } from './migrate.js';
-export { cloudNameFor, MAX_CLUSTER_NAME_LENGTH, validateClusterName } from './names.js';
+export {
+  CLUSTER_ID,
+  cloudNameFor,
+  MAX_CLUSTER_NAME_LENGTH,
+  newClusterId,
+  validateClusterName,
+} from './names.js';
 export { allocateNodeNames, nodeNumber } from './node-names.js';
 export { isSecretKey, redactTemplate, restoreSecrets, type SecretSource, secretsOf } from './redact.js';
 export {
@@ -11,5 +17,11 @@ export {
   type StateRepositoryOptions,
 } from './repository.js';
 export { checkClusterState } from './schema.js';
-export type { ClusterPaths, ClusterState, NodeRecord, NodeStateName } from './types.js';
+export type {
+  ClusterPaths,
+  ClusterState,
+  NodeRecord,
+  NodeStateName,
+  StoredClusterState,
+} from './types.js';
 export { STATE_VERSION } from './types.js';

@@ -12,6 +12,13 @@
  *
  * The template is named by `template` (now `templateName`), nodes are grouped by kind and carry
  * neither a run id nor a cloud name, and IPs are one list without public/private distinction.
+ *
+ * Version 1 stored the paths of the cluster's files (`paths`) and the setup section's
+ * `ansible_command`. Version 2 stores neither: paths are derived from the storage directory and the
+ * cluster name, and the command comes from the configuration, so a hand-edited state file can
+ * neither point herd's writes elsewhere nor make it run a program. Version 2 adds the cluster `id`;
+ * a cluster migrated from version 1 has none and keeps using the resources that carry its name and
+ * no id.
  */
 import { StateError } from '../errors.js';
 import { cloudNameFor } from './names.js';
@@ -57,7 +64,38 @@ export function migrate(raw: unknown, file: string): unknown {
   }
   let current: Json = raw;
   if (current['version'] === 0) current = fromV0(current, file);
+  if (current['version'] === 1) current = fromV1(current);
   return current;
+}
+
+/**
+ * Version 0 named the cluster's key pair outside the template. A key pair of its own (not the one
+ * herd generates beside the state file) becomes the snapshot's login key, which is where later
+ * versions take a user's key from.
+ */
+function withV0Key(snapshot: unknown, privateKey: unknown, publicKey: unknown, file: string): unknown {
+  if (!isObject(snapshot) || !isObject(snapshot['login']) || typeof privateKey !== 'string') return snapshot;
+  const login = snapshot['login'];
+  if (login['userKeyPrivate'] !== undefined || privateKey === file.replace(/\.json$/, '.key'))
+    return snapshot;
+  return {
+    ...snapshot,
+    login: {
+      ...login,
+      userKeyPrivate: privateKey,
+      ...(typeof publicKey === 'string' ? { userKeyPublic: publicKey } : {}),
+    },
+  };
+}
+
+function fromV1(v1: Json): Json {
+  const { paths: _paths, ...rest } = v1;
+  const template = v1['template'];
+  if (isObject(template) && isObject(template['setup'])) {
+    const { ansibleCommand: _command, ...setup } = template['setup'];
+    rest['template'] = { ...template, setup };
+  }
+  return { ...rest, version: 2 };
 }
 
 function fromV0(v0: Json, file: string): Json {
@@ -68,6 +106,14 @@ function fromV0(v0: Json, file: string): Json {
   const created = v0['created'];
   const nodes = Object.entries(groups).flatMap(([kind, list]) => {
     if (!Array.isArray(list)) throw corrupt(file, `version 0 "nodes.${kind}" is not a list`);
+    list.forEach((n: unknown, i) => {
+      if (!isObject(n) || typeof n['name'] !== 'string') {
+        throw corrupt(
+          file,
+          `version 0 "nodes.${kind}[${i}]" is ${JSON.stringify(n)}, not a node with a name`,
+        );
+      }
+    });
     return (list as NodeV0[]).map((n) => ({
       name: n.name,
       kind,
@@ -83,20 +129,13 @@ function fromV0(v0: Json, file: string): Json {
       createdAt: created,
     }));
   });
-  const base = file.replace(/\.json$/, '');
   return {
     version: 1,
     name,
     templateName: v0['template'],
-    template: v0['snapshot'],
+    template: withV0Key(v0['snapshot'], v0['user_key_private'], v0['user_key_public'], file),
     createdAt: created,
     updatedAt: v0['updated'],
     nodes,
-    paths: {
-      privateKey: v0['user_key_private'],
-      publicKey: v0['user_key_public'],
-      knownHosts: v0['known_hosts_file'] ?? `${base}.known_hosts`,
-      inventory: `${base}.inventory`,
-    },
   };
 }

@@ -1,4 +1,5 @@
-/** Cluster names (they become file names in the storage dir) and the node names clouds see. */
+/** Cluster names (they become file names in the storage dir), cluster ids and the node names clouds see. */
+import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 
 /** Longest cluster name: leaves room for `-<kind>NNN` inside a 63-character host name label. */
@@ -32,19 +33,30 @@ function describeProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** A cluster id: 8 lowercase hex digits (valid in tags, GCE labels, instance and machine names). */
+export const CLUSTER_ID = /^[0-9a-f]{8}$/;
+
+/** A new random cluster id. */
+export function newClusterId(): string {
+  return randomBytes(4).toString('hex');
+}
+
 /** Longest host name label (RFC 1123). */
 const MAX_LABEL = 63;
 
 /**
- * The name a node gets on the cloud: `<cluster>-<node>`, lowercased, with `_` and `.` turned into
- * `-`, at most 63 characters. When too long, the cluster part is shortened, never the node part,
- * so two nodes of one cluster never get the same cloud name.
+ * The name a node gets on the cloud: `<cluster>-<id>-<node>` (`<cluster>-<node>` for a cluster from
+ * before ids), lowercased, with `_` and `.` turned into `-`, at most 63 characters. The id keeps two
+ * clusters of one name apart (instance names are unique per GCE zone, machine names per host). When
+ * too long, the cluster part is shortened, never the id or node part, so two nodes of one cluster
+ * never get the same cloud name.
  */
-export function cloudNameFor(cluster: string, node: string): string {
+export function cloudNameFor(cluster: string, node: string, id?: string): string {
   const safe = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-  const nodePart = safe(node).slice(0, MAX_LABEL - 2);
+  const suffix = id === undefined ? safe(node) : `${id}-${safe(node)}`;
+  const tail = suffix.slice(0, MAX_LABEL - 2);
   const clusterPart = safe(cluster)
-    .slice(0, MAX_LABEL - nodePart.length - 1)
+    .slice(0, MAX_LABEL - tail.length - 1)
     .replace(/-+$/, '');
-  return `${clusterPart}-${nodePart}`;
+  return `${clusterPart}-${tail}`;
 }

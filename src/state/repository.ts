@@ -7,10 +7,15 @@
  *     <dir>/<name>.known_hosts   pinned host keys
  *     <dir>/<name>.inventory     Ansible inventory
  *     <dir>/<name>.key[.pub]     key pair herd generated (when the login section names none)
+ *     <dir>/<name>.ansible.pid   PID of a running ansible-playbook (so a crashed run's is stopped)
+ *
+ * These paths are always derived from the directory and the cluster name; the state file does not
+ * hold them, so nothing in it can point herd's writes elsewhere.
  */
 import { chmod, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { didYouMean } from '../config/suggest.js';
+import type { LoginSection, Template } from '../config/types.js';
 import { StateError } from '../errors.js';
 import { type BeforeRename, syncDirectory, writeFileAtomic } from './atomic-file.js';
 import { acquireLock, type ClusterLock } from './lock.js';
@@ -19,7 +24,7 @@ import { validateClusterName } from './names.js';
 import { corruptStateError, errnoCode, ioStateError } from './problems.js';
 import { redactTemplate } from './redact.js';
 import { checkClusterState } from './schema.js';
-import type { ClusterPaths, ClusterState } from './types.js';
+import type { ClusterPaths, ClusterState, StoredClusterState } from './types.js';
 
 /** Options of StateRepository.open. */
 export interface StateRepositoryOptions {
@@ -76,16 +81,26 @@ export class StateRepository {
     return new StateRepository(absolute, options);
   }
 
-  /** The files of cluster `name` in this storage dir (the key pair paths are those of a generated key). */
-  pathsFor(name: string): ClusterPaths {
+  /**
+   * The files of cluster `name` in this storage dir. The key pair is the one herd generates there,
+   * unless `login` names the user's own (`user_key_private`, `user_key_public`).
+   */
+  pathsFor(name: string, login?: Pick<LoginSection, 'userKeyPrivate' | 'userKeyPublic'>): ClusterPaths {
     validateClusterName(name);
     const base = join(this.dir, name);
+    const userKey = login?.userKeyPrivate;
     return {
-      privateKey: `${base}.key`,
-      publicKey: `${base}.key.pub`,
+      privateKey: userKey ?? `${base}.key`,
+      publicKey: userKey ? (login?.userKeyPublic ?? `${userKey}.pub`) : `${base}.key.pub`,
       knownHosts: `${base}.known_hosts`,
       inventory: `${base}.inventory`,
     };
+  }
+
+  /** Where the PID of the cluster's running ansible-playbook is kept. */
+  ansiblePidFile(name: string): string {
+    validateClusterName(name);
+    return join(this.dir, `${name}.ansible.pid`);
   }
 
   /** Every stored cluster, sorted by name. A file that cannot be read is reported in `errors`, not thrown. */
@@ -149,7 +164,8 @@ export class StateRepository {
     const file = this.#stateFile(state.name);
     if (!options.overwriteCorrupt) await this.#refuseUnreadable(state.name);
     const updatedAt = new Date().toISOString();
-    const record: ClusterState = { ...state, template: redactTemplate(state.template), updatedAt };
+    const { paths: _derived, ...rest } = state;
+    const record: StoredClusterState = { ...rest, template: storedTemplate(state.template), updatedAt };
     // Round-trip through JSON so the check sees exactly what a later load will read.
     const text = `${JSON.stringify(record, null, 2)}\n`;
     const problems = checkClusterState(JSON.parse(text));
@@ -178,8 +194,8 @@ export class StateRepository {
   async remove(name: string): Promise<void> {
     const state = await this.load(name);
     const own = this.pathsFor(name);
-    const files = [own.knownHosts, own.inventory];
-    if (resolve(state.paths.privateKey) === own.privateKey) files.push(own.privateKey, own.publicKey);
+    const files = [own.knownHosts, own.inventory, this.ansiblePidFile(name)];
+    if (state.paths.privateKey === own.privateKey) files.push(own.privateKey, own.publicKey);
     files.push(this.#stateFile(name));
     for (const file of files) {
       try {
@@ -242,14 +258,21 @@ export class StateRepository {
     } catch (error) {
       throw corruptStateError(file, `not valid JSON (${(error as Error).message})`, error);
     }
-    const state = migrate(raw, file);
+    let state: unknown;
+    try {
+      state = migrate(raw, file);
+    } catch (error) {
+      // Whatever shape an old or hand-edited file has, it is reported as that file's problem.
+      if (error instanceof StateError) throw error;
+      throw corruptStateError(file, `it cannot be read as a state file (${String(error)})`, error);
+    }
     const problems = checkClusterState(state);
     if (problems.length > 0) throw corruptStateError(file, problems.join('; '));
-    const valid = state as ClusterState;
+    const valid = state as StoredClusterState;
     if (valid.name !== name) {
       throw corruptStateError(file, `it records cluster "${valid.name}", but the file name says "${name}"`);
     }
-    return valid;
+    return { ...valid, paths: this.pathsFor(name, valid.template.login) };
   }
 
   /** Throws when the existing state file of `name` cannot be read, so that save never replaces it silently. */
@@ -264,4 +287,10 @@ export class StateRepository {
       });
     }
   }
+}
+
+/** What of a template the state file keeps: no secret, and no command (ansible_command is read from the config). */
+function storedTemplate(template: Template): Template {
+  const redacted = redactTemplate(template);
+  return { ...redacted, setup: { ...redacted.setup, ansibleCommand: undefined } };
 }

@@ -14,7 +14,7 @@ import type {
   Template,
 } from '../config/types.js';
 import { PROVIDERS } from '../providers/registry.js';
-import type { ClusterPaths, ClusterState, NodeRecord, NodeStateName } from './types.js';
+import type { NodeRecord, NodeStateName, StoredClusterState } from './types.js';
 import { STATE_VERSION } from './types.js';
 
 /** Keys a JSON document must have: those whose type does not admit undefined. */
@@ -86,7 +86,8 @@ const setupSchema = objectOf<SetupSection>()(
     name: nonEmpty,
     provider: { const: 'ansible' },
     playbookPath: string,
-    ansibleCommand: string,
+    // Never stored: a command taken from a state file is never run (it comes from the configuration).
+    ansibleCommand: { not: {} },
     ansibleExtraArgs: strings,
     ansibleSettings: scalarMap,
     globalVars: stringMap,
@@ -142,25 +143,20 @@ const nodeSchema = objectOf<NodeRecord>()(
   ['name', 'kind', 'cloudName', 'state', 'publicIps', 'privateIps', 'runId', 'createdAt'],
 );
 
-const pathsSchema = objectOf<ClusterPaths>()(
-  { privateKey: nonEmpty, publicKey: nonEmpty, knownHosts: nonEmpty, inventory: nonEmpty },
-  ['privateKey', 'publicKey', 'knownHosts', 'inventory'],
-);
-
-/** JSON Schema of ClusterState at STATE_VERSION. */
-export const clusterStateSchema = objectOf<ClusterState>()(
+/** JSON Schema of a state file at STATE_VERSION. */
+export const clusterStateSchema = objectOf<StoredClusterState>()(
   {
     version: { const: STATE_VERSION },
     name: nonEmpty,
+    id: { type: 'string', pattern: '^[0-9a-f]{8}$' },
     templateName: nonEmpty,
     template: templateSchema,
     createdAt: isoTime,
     updatedAt: isoTime,
     nodes: { type: 'array', items: nodeSchema },
-    paths: pathsSchema,
     setupCompletedAt: isoTime,
   },
-  ['version', 'name', 'templateName', 'template', 'createdAt', 'updatedAt', 'nodes', 'paths'],
+  ['version', 'name', 'templateName', 'template', 'createdAt', 'updatedAt', 'nodes'],
 );
 
 /**
@@ -178,7 +174,7 @@ let validator: ValidateFunction | undefined;
 
 /**
  * Checks `value` against the state schema. Returns the problems as `path: message` lines, or an
- * empty list when it is a valid ClusterState. Uses the validator `npm run build` precompiled
+ * empty list when it is a valid StoredClusterState. Uses the validator `npm run build` precompiled
  * (dist/state/validators.js); without it (tests run the sources, or the build is stale) the schema
  * is compiled with ajv on first use.
  */

@@ -1,12 +1,14 @@
 /**
  * The persisted record of one cluster (`<storage>/<name>.json`). It never holds a cloud secret:
- * `template` is a snapshot with secret keys removed (see redactTemplate).
+ * `template` is a snapshot with secret keys removed (see redactTemplate), and no command to run
+ * (`ansible_command` is read from the configuration). Paths of the cluster's files are not stored:
+ * they are derived from the storage directory and the cluster name on every load.
  */
 import type { Template } from '../config/types.js';
 import type { NodeLifecycle } from '../providers/types.js';
 
 /** Current state file format version. Older versions are migrated on read. */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 /** herd's view of a node: the provider lifecycle plus herd's own bookkeeping states. */
 export type NodeStateName =
@@ -25,7 +27,7 @@ export interface NodeRecord {
   /** `<kind>NNN`, e.g. `compute001`. */
   name: string;
   kind: string;
-  /** Name on the cloud, `<cluster>-<node>`. */
+  /** Name on the cloud, `<cluster>-<id>-<node>` (`<cluster>-<node>` for clusters without an id). */
   cloudName: string;
   /** Provider instance id, once known. */
   instanceId?: string;
@@ -45,7 +47,7 @@ export interface NodeRecord {
   error?: string;
 }
 
-/** Paths of the per-cluster files (all inside the storage dir unless the login section names a key). */
+/** Paths of the per-cluster files (all inside the storage dir unless the login section names a key); never stored. */
 export interface ClusterPaths {
   privateKey: string;
   publicKey: string;
@@ -53,10 +55,16 @@ export interface ClusterPaths {
   inventory: string;
 }
 
-/** One cluster's state file. */
+/** One cluster's state, as commands use it. */
 export interface ClusterState {
   version: typeof STATE_VERSION;
   name: string;
+  /**
+   * Random id given at creation (8 hex digits), on every resource herd creates for the cluster, so that
+   * a cluster of the same name elsewhere (another storage dir, same account or host) is never mistaken
+   * for this one. Absent for clusters created before ids (state version 1): they keep working by name.
+   */
+  id?: string;
   /** Template name it was started from. */
   templateName: string;
   /** Template snapshot with secrets removed. */
@@ -64,7 +72,11 @@ export interface ClusterState {
   createdAt: string;
   updatedAt: string;
   nodes: NodeRecord[];
+  /** Derived on load from the storage dir, the name and the login section; not part of the file. */
   paths: ClusterPaths;
   /** Set once a setup run succeeded; cleared when nodes are added. */
   setupCompletedAt?: string;
 }
+
+/** What the state file holds: the state without the derived paths. */
+export type StoredClusterState = Omit<ClusterState, 'paths'>;

@@ -1,10 +1,28 @@
 /** Text views of a cluster, in the shape ElastiCluster users know (`start` summary, `list`, `list-nodes`). */
+import type { StopPlan } from '../cluster/stop.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
 
 /** Node counts per kind, in template kind order (kinds with no node left are shown with 0). */
 export function countsByKind(state: ClusterState): { kind: string; count: number }[] {
   const kinds = new Set([...state.template.kinds.map((k) => k.name), ...state.nodes.map((n) => n.kind)]);
   return [...kinds].map((kind) => ({ kind, count: state.nodes.filter((n) => n.kind === kind).length }));
+}
+
+/** The question `herd stop` asks: every instance it will terminate, by node name and instance id. */
+export function stopQuestion(plan: StopPlan): string {
+  const { cluster, instances, unlaunched } = plan;
+  const id = cluster.id === undefined ? '' : ` (id ${cluster.id})`;
+  const lines = [
+    `Terminate ${instances.length} node(s) of cluster "${cluster.name}"${id}? Their data is lost.`,
+    ...instances.map(
+      (i) =>
+        `  ${i.node ?? '(no node name)'}  ${i.instanceId}${i.inState ? '' : '  (found on the cloud, not in the state file)'}`,
+    ),
+  ];
+  if (unlaunched.length > 0) {
+    lines.push(`  and forget ${unlaunched.join(', ')} (never reached the cloud)`);
+  }
+  return lines.join('\n');
 }
 
 /** The summary printed after start/resize and at the top of list-nodes. */

@@ -340,8 +340,8 @@ describe('resize --dry-run', () => {
     const node = (name: string, ip: string) => ({
       name,
       kind: name.replace(/\d+$/, ''),
-      cloudName: `gce-slurm-${name}`,
-      instanceId: `us-central1-a/gce-slurm-${name}`,
+      cloudName: `gce-slurm-0a1b2c3d-${name}`,
+      instanceId: `us-central1-a/gce-slurm-0a1b2c3d-${name}`,
       state: 'ready' as const,
       publicIps: [],
       privateIps: [ip],
@@ -350,8 +350,9 @@ describe('resize --dry-run', () => {
       createdAt: '2025-01-01T00:00:00.000Z',
     });
     const state: ClusterState = {
-      version: 1,
+      version: 2,
       name: 'gce-slurm',
+      id: '0a1b2c3d',
       templateName: 'gce-slurm',
       template: redactTemplate(template),
       createdAt: '2025-01-01T00:00:00.000Z',

@@ -4,7 +4,8 @@
  * node at each running instance's private IP with its key pair's public key (what an EC2 image does),
  * so SSH probing, Ansible and Slurm are real. Then resize and stop; moto keeps nothing running.
  */
-import { chmod } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   CreateSubnetCommand,
   CreateVpcCommand,
@@ -93,14 +94,16 @@ describe.skipIf(!canRunLocalNodes)('herd on EC2 (moto_server + real nodes at the
 
   it('tags every instance with its name, cluster, node and kind, and knows their ids', async () => {
     const running = await live();
+    const { id } = JSON.parse(await readFile(join(home.storage, 'slurm.json'), 'utf8')) as { id: string };
     const tags = running.map((i) => Object.fromEntries((i.Tags ?? []).map((t) => [t.Key, t.Value])));
     expect(tags.map((t) => t['Name']).sort()).toEqual([
-      'slurm-compute001',
-      'slurm-compute002',
-      'slurm-frontend001',
+      `slurm-${id}-compute001`,
+      `slurm-${id}-compute002`,
+      `slurm-${id}-frontend001`,
     ]);
     for (const t of tags) {
       expect(t['herd:cluster']).toBe('slurm');
+      expect(t['herd:cluster-id']).toBe(id);
       expect(t['herd:kind']).toBe(t['herd:node']?.replace(/\d+$/, ''));
       expect(t['herd:run']).toBeTruthy();
     }

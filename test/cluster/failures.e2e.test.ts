@@ -78,7 +78,8 @@ describe.skipIf(!canRunLocalNodes)('failures on real nodes', () => {
     };
     expect(state.nodes.map((n) => n.name)).toEqual(['frontend001', 'compute001']);
     const left = await home.leftovers();
-    expect(left.nodeDirs.sort()).toEqual(['nosshmin/compute001', 'nosshmin/frontend001']);
+    const dir = home.nodeDir('nosshmin');
+    expect(left.nodeDirs.sort()).toEqual([`${dir}/compute001`, `${dir}/frontend001`]);
     expect(left.pids.length).toBe(2);
 
     const stop = await home.herd(['stop', 'nosshmin', '--yes']);

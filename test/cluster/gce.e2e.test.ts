@@ -4,6 +4,8 @@
  * fake creates, a node farm boots a real node at its internal IP with the `ssh-keys` metadata (what
  * a GCE image's guest agent does). SSH, Ansible and Slurm are real; then resize and stop.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeGce, type GceInstanceJson, startFakeGce } from '../fakes/gce/index.js';
 import { createNodeFarm, type NodeFarm } from '../helpers/cloud-nodes.js';
@@ -80,14 +82,16 @@ describe.skipIf(!canRunLocalNodes)('herd on GCE (fake Compute API + real nodes a
 
   it('labels every instance and keeps its internal IP', async () => {
     const instances = fake.instances();
+    const { id } = JSON.parse(await readFile(join(home.storage, 'slurm.json'), 'utf8')) as { id: string };
     expect(instances.map((i) => i.name).sort()).toEqual([
-      'slurm-compute001',
-      'slurm-compute002',
-      'slurm-frontend001',
+      `slurm-${id}-compute001`,
+      `slurm-${id}-compute002`,
+      `slurm-${id}-frontend001`,
     ]);
     for (const i of instances) {
       expect(i.labels?.['herd-cluster']).toBe('slurm');
-      expect(i.labels?.['herd-kind']).toBe(i.name.replace(/^slurm-/, '').replace(/\d+$/, ''));
+      expect(i.labels?.['herd-cluster-id']).toBe(id);
+      expect(i.labels?.['herd-kind']).toBe(i.name.replace(`slurm-${id}-`, '').replace(/\d+$/, ''));
     }
     const nodes = await home.herd(['list-nodes', 'slurm', '-u', '--json']);
     expect(nodes.code, nodes.stderr).toBe(0);
@@ -96,7 +100,7 @@ describe.skipIf(!canRunLocalNodes)('herd on GCE (fake Compute API + real nodes a
     };
     for (const n of state.nodes) {
       expect(n.state).toBe('ready');
-      const instance = instances.find((i) => i.name === `slurm-${n.name}`)!;
+      const instance = instances.find((i) => i.name === `slurm-${id}-${n.name}`)!;
       expect(n.privateIps).toEqual([instance.networkInterfaces[0]!.networkIP]);
       expect(n.preferredIp).toBe(instance.networkInterfaces[0]!.networkIP);
     }
@@ -112,7 +116,7 @@ describe.skipIf(!canRunLocalNodes)('herd on GCE (fake Compute API + real nodes a
     expect(shrink.code, shrink.stdout + shrink.stderr).toBe(0);
     expect(shrink.stdout).toContain('Removed: compute003');
     expect([...(await sinfo()).keys()].sort()).toEqual(['compute001', 'compute002']);
-    expect(fake.instances().map((i) => i.name)).not.toContain('slurm-compute003');
+    expect(fake.instances().map((i) => i.name)).not.toContainEqual(expect.stringMatching(/-compute003$/));
   });
 
   it('stop deletes every instance and forgets the cluster', async () => {

@@ -1,14 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ClusterDeps, silentProgress } from '../../src/cluster/deps.js';
+import type { ClusterDeps } from '../../src/cluster/deps.js';
 import { growCluster } from '../../src/cluster/grow.js';
 import { ProviderError } from '../../src/errors.js';
 import type { CreateNodesRequest, Provider } from '../../src/providers/types.js';
-import { StateRepository } from '../../src/state/index.js';
-import { silentLogger } from '../../src/ui/log.js';
 import { clusterState, template } from '../ssh/fixtures.js';
+import { stubProvider, testDeps } from './deps-fixture.js';
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -17,9 +14,7 @@ afterEach(async () => {
 
 /** A cloud where every frontend comes up and every compute node fails with a hint naming a key. */
 function halfBrokenCloud(requests: CreateNodesRequest[]): Provider {
-  return {
-    name: 'ec2_boto',
-    prepare: async () => {},
+  return stubProvider({
     createNodes: async (request) => {
       requests.push(request);
       if (request.kind === 'compute') {
@@ -43,36 +38,13 @@ function halfBrokenCloud(requests: CreateNodesRequest[]): Provider {
         failed: [],
       };
     },
-    describeNodes: async () => [],
-    findNodes: async () => [],
-    terminateNodes: async () => {},
-    stopNodes: async () => {},
-    startNodes: async () => {},
-    cleanup: async () => {},
-  };
+  });
 }
 
 async function deps(): Promise<ClusterDeps> {
-  dir = await mkdtemp(join(tmpdir(), 'herd-grow-'));
-  return {
-    repo: await StateRepository.open(dir),
-    createProvider: async () => {
-      throw new Error('not used');
-    },
-    waitForSsh: async (request) =>
-      new Map(
-        request.nodes.map((n) => [n.name, { ok: true as const, ip: n.ips[0]!, hostKey: 'ssh-ed25519 AAAA' }]),
-      ),
-    runSetup: async () => {},
-    writeInventory: async () => {},
-    writeKnownHosts: async () => {},
-    closeConnections: async () => {},
-    generateKeyPair: async () => {},
-    log: silentLogger,
-    progress: silentProgress,
-    verbosity: 0,
-    playbooksDir: '/nonexistent',
-  };
+  const made = await testDeps();
+  dir = made.dir;
+  return made.deps;
 }
 
 describe('growCluster', () => {
@@ -88,7 +60,9 @@ describe('growCluster', () => {
       runId: 'r1',
       publicKey: 'ssh-ed25519 AAAA test',
     });
-    expect(requests.map((r) => [r.cluster, r.template, r.kind])).toEqual([['renamed', 'slurm', 'frontend']]);
+    expect(requests.map((r) => [r.cluster.name, r.template, r.kind])).toEqual([
+      ['renamed', 'slurm', 'frontend'],
+    ]);
   });
 
   it("shows the provider's advice for failed nodes in the NodesFailed hint", async () => {

@@ -4,7 +4,7 @@
  * node at its fixed IP with its key pair's public key and its user data (what a cloud image with
  * cloud-init does). SSH, Ansible and Slurm are real; then resize, and stop leaves nothing herd made.
  */
-import { chmod } from 'node:fs/promises';
+import { chmod, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOpenStack, startFakeOpenStack } from '../fakes/openstack/index.js';
 import { createNodeFarm, type NodeFarm } from '../helpers/cloud-nodes.js';
@@ -86,6 +86,9 @@ describe.skipIf(!canRunLocalNodes)('herd on OpenStack (fake cloud + real nodes a
   });
 
   const sinfo = () => slurmNodes(home);
+  /** The cluster's id, from its state file: on every resource herd creates for it. */
+  const clusterId = async () =>
+    (JSON.parse(await readFile(`${home.storage}/slurm.json`, 'utf8')) as { id: string }).id;
 
   it('starts 1+2 servers and configures a working Slurm', async () => {
     const start = await home.herd(['start', 'slurm']);
@@ -103,20 +106,24 @@ describe.skipIf(!canRunLocalNodes)('herd on OpenStack (fake cloud + real nodes a
     expect(await srunHostnames(home, 2)).toEqual(['compute001', 'compute002']);
     // image_userdata reached Nova as user data and ran at first boot (as cloud-init would run it).
     const userdata = await home.herd(['ssh', 'slurm', '--', 'cat', '/etc/herd-userdata']);
-    expect(userdata.stdout.trim()).toBe('user data of slurm-frontend001');
+    expect(userdata.stdout.trim()).toBe(`user data of slurm-${await clusterId()}-frontend001`);
   });
 
-  it('tags every server with the cluster and keeps its fixed IP', async () => {
+  it('tags every server with the cluster and its id and keeps its fixed IP', async () => {
+    const id = await clusterId();
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
     const servers = fake.servers();
     expect(servers.map((s) => s.name).sort()).toEqual([
-      'slurm-compute001',
-      'slurm-compute002',
-      'slurm-frontend001',
+      `slurm-${id}-compute001`,
+      `slurm-${id}-compute002`,
+      `slurm-${id}-frontend001`,
     ]);
     for (const s of servers) {
-      expect(s.tags).toContain('herd:cluster=slurm');
+      expect(s.tags).toEqual(['herd:cluster=slurm', `herd:id=${id}`]);
       expect(s.metadata['herd_cluster']).toBe('slurm');
-      expect(s.metadata['herd_node']).toBe(s.name.replace(/^slurm-/, ''));
+      expect(s.metadata['herd_cluster_id']).toBe(id);
+      expect(s.metadata['herd_node']).toBe(s.name.slice(`slurm-${id}-`.length));
+      expect(s.key_name).toBe(`herd-slurm-${id}`);
     }
     const nodes = await home.herd(['list-nodes', 'slurm', '-u', '--json']);
     expect(nodes.code, nodes.stderr).toBe(0);
@@ -126,12 +133,10 @@ describe.skipIf(!canRunLocalNodes)('herd on OpenStack (fake cloud + real nodes a
     for (const n of state.nodes) {
       expect(n.state).toBe('ready');
       const server = servers.find((s) => s.id === n.instanceId)!;
-      expect(server.name).toBe(`slurm-${n.name}`);
+      expect(server.name).toBe(`slurm-${id}-${n.name}`);
       expect(n.preferredIp).toBe(server.addresses['private']![0]!.addr);
     }
-    const stateFile = await import('node:fs/promises').then((fs) =>
-      fs.readFile(`${home.storage}/slurm.json`, 'utf8'),
-    );
+    const stateFile = await readFile(`${home.storage}/slurm.json`, 'utf8');
     expect(stateFile).not.toContain('secret');
   });
 
@@ -145,7 +150,7 @@ describe.skipIf(!canRunLocalNodes)('herd on OpenStack (fake cloud + real nodes a
     expect(shrink.code, shrink.stdout + shrink.stderr).toBe(0);
     expect(shrink.stdout).toContain('Removed: compute003');
     expect([...(await sinfo()).keys()].sort()).toEqual(['compute001', 'compute002']);
-    expect(fake.servers().map((s) => s.name)).not.toContain('slurm-compute003');
+    expect(fake.servers().map((s) => s.name)).not.toContain(`slurm-${await clusterId()}-compute003`);
   });
 
   it('stop deletes every server and what herd created for the cluster', async () => {

@@ -100,7 +100,8 @@ describe('planStart', () => {
     expect(plan.setup).toEqual({ run: true, playbook: '/opt/herd/playbooks/site.yml', nodes: 4 });
     expect(asked).toEqual([
       expect.objectContaining({
-        cluster: 'lab',
+        // A new cluster is planned with a fresh id, as start gives it one.
+        cluster: { name: 'lab', id: expect.stringMatching(/^[0-9a-f]{8}$/) },
         template: 'slurm',
         login: { user: 'debian', publicKey: undefined, keyName: undefined },
         kinds: [

@@ -1,13 +1,14 @@
-/** resize with nothing to do: `-a 0:KIND` must not touch the cloud or run the setup. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+/**
+ * `herd resize`: with nothing to do it touches neither the cloud nor Ansible; otherwise it records the
+ * size it goes for with its intent, so that `herd start NAME` finishes it.
+ */
+import { rm, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ClusterDeps, silentProgress } from '../../src/cluster/deps.js';
+import type { ClusterDeps } from '../../src/cluster/deps.js';
 import { resizeCluster } from '../../src/cluster/resize.js';
-import { StateRepository } from '../../src/state/index.js';
-import { silentLogger } from '../../src/ui/log.js';
+import type { ClusterState } from '../../src/state/types.js';
 import { clusterState, node, template } from '../ssh/fixtures.js';
+import { stubProvider, testDeps } from './deps-fixture.js';
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -16,37 +17,21 @@ afterEach(async () => {
 
 /** Dependencies that record every call that would reach a cloud, a node or Ansible. */
 async function recordingDeps(calls: string[]): Promise<ClusterDeps> {
-  dir = await mkdtemp(join(tmpdir(), 'herd-resize-'));
-  return {
-    repo: await StateRepository.open(dir),
-    createProvider: async () => {
-      calls.push('createProvider');
-      throw new Error('no cloud in this test');
-    },
-    waitForSsh: async () => {
-      calls.push('waitForSsh');
-      return new Map();
-    },
-    runSetup: async () => {
-      calls.push('runSetup');
-    },
-    writeInventory: async () => {
-      calls.push('writeInventory');
-    },
-    writeKnownHosts: async () => {
-      calls.push('writeKnownHosts');
-    },
-    closeConnections: async () => {
-      calls.push('closeConnections');
-    },
-    generateKeyPair: async () => {
-      calls.push('generateKeyPair');
-    },
-    log: silentLogger,
-    progress: silentProgress,
-    verbosity: 0,
-    playbooksDir: '/nonexistent',
+  const record = (call: string) => async (): Promise<never> => {
+    calls.push(call);
+    throw new Error(`${call}: not expected in this test`);
   };
+  const made = await testDeps({
+    createProvider: record('createProvider'),
+    waitForSsh: record('waitForSsh'),
+    runSetup: record('runSetup'),
+    writeInventory: record('writeInventory'),
+    writeKnownHosts: record('writeKnownHosts'),
+    closeConnections: record('closeConnections'),
+    generateKeyPair: record('generateKeyPair'),
+  });
+  dir = made.dir;
+  return made.deps;
 }
 
 describe('resizeCluster with nothing to add or remove', () => {
@@ -96,5 +81,49 @@ describe('resizeCluster with nothing to add or remove', () => {
         setup: true,
       }),
     ).rejects.toThrow(/has no node kind "gpu"/);
+  });
+});
+
+describe('resize -a', () => {
+  it('saves the new node count of the kind with the intent, before any cloud call', async () => {
+    let seen: ClusterState | undefined;
+    const made = await testDeps({
+      generateKeyPair: async (path) => {
+        await writeFile(path, 'private');
+        await writeFile(`${path}.pub`, 'ssh-ed25519 AAAA test');
+      },
+    });
+    dir = made.dir;
+    const { deps } = made;
+    const provider = stubProvider({
+      // What a crash right at the create call leaves on disk.
+      createNodes: async () => {
+        seen = await deps.repo.load('mycluster');
+        throw new Error('killed');
+      },
+    });
+    const state = clusterState([
+      node('frontend001', '192.0.2.10', { instanceId: 'i-f' }),
+      node('compute001', '192.0.2.11', { instanceId: 'i-c' }),
+    ]);
+    await deps.repo.save(state);
+    await resizeCluster({
+      deps: { ...deps, createProvider: async () => provider },
+      name: 'mycluster',
+      cloud: state.template.cloud,
+      add: [{ kind: 'compute', count: 2 }],
+      remove: [],
+      setup: false,
+    }).catch(() => undefined);
+    expect(seen?.nodes.map((n) => [n.name, n.state])).toEqual([
+      ['frontend001', 'ready'],
+      ['compute001', 'ready'],
+      ['compute002', 'creating'],
+      ['compute003', 'creating'],
+    ]);
+    expect(seen?.template.kinds.map((k) => [k.name, k.count])).toEqual([
+      ['frontend', 1],
+      ['compute', 3],
+    ]);
   });
 });

@@ -118,7 +118,9 @@ describe.skipIf(!canRunLocalNodes)('herd start slurm: a working Slurm cluster of
       ]),
     );
     const left = await home.leftovers();
-    expect(left.nodeDirs.sort()).toEqual(['slurm/compute001', 'slurm/compute002', 'slurm/frontend001']);
+    const dir = home.nodeDir('slurm');
+    expect(dir).toMatch(/^slurm-[0-9a-f]{8}$/);
+    expect(left.nodeDirs.sort()).toEqual([`${dir}/compute001`, `${dir}/compute002`, `${dir}/frontend001`]);
   });
 
   it('re-runs setup on the unchanged cluster with no changes (Ansible output streamed at -v)', async () => {

@@ -19,7 +19,7 @@ import { PROVIDERS, type SectionSchema } from '../../src/config/schema/index.js'
 import { createConfigAjv, createSchemaValidator } from '../../src/config/validate.js';
 import { StateRepository } from '../../src/state/index.js';
 import { clusterStateSchema, createStateAjv } from '../../src/state/schema.js';
-import { sampleState } from '../state/fixtures/sample.js';
+import { sampleState, storedSample } from '../state/fixtures/sample.js';
 import { BASE, CASES, EC2, WARNING_CASES } from './malformed-cases.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -268,7 +268,7 @@ describe('whole configurations load the same from a build with and without preco
 });
 
 describe('the precompiled state validator gives exactly what ajv compiles at run time', () => {
-  const valid = sampleState('/var/lib/herd', 'alpha', 2) as unknown as Record<string, unknown>;
+  const valid = storedSample('/var/lib/herd', 'alpha', 2) as unknown as Record<string, unknown>;
   const node = (valid['nodes'] as Record<string, unknown>[])[0]!;
   const template = valid['template'] as Record<string, unknown>;
   const records: Record<string, Record<string, unknown>> = {
@@ -285,7 +285,8 @@ describe('the precompiled state validator gives exactly what ajv compiles at run
         kinds: [{ name: 'compute', count: -1, min: 0, groups: [], vars: {}, settings: { x: {} } }],
       },
     },
-    'wrong types': { ...valid, name: '', nodes: {}, paths: { privateKey: 1 } },
+    'wrong types': { ...valid, name: '', nodes: {}, id: 42 },
+    'paths stored': { ...valid, paths: { privateKey: '/elsewhere' } },
   };
   const ajvCheck = createStateAjv().compile(clusterStateSchema);
 

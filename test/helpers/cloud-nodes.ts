@@ -56,8 +56,10 @@ export interface NodeFarm {
   boot(instance: FarmInstance): Promise<void>;
   /** Stops and removes the instance's node, if any. */
   destroy(id: string): Promise<void>;
-  /** Ids of instances with a node. */
+  /** Ids of instances with a node (nodes being removed are not listed). */
   ids(): string[];
+  /** Resolves once every node being removed is gone. */
+  removed(): Promise<void>;
   /** Boot failures so far (a test asserts there were none). */
   readonly errors: Error[];
   /** Stops every node by recorded PID, unmounts, releases leases, removes the bridge and the dir. */
@@ -80,9 +82,12 @@ export async function createNodeFarm(options: { bridge: string; subnet: string }
   const cacheDir = process.env['HERD_IMAGE_CACHE'] || TEST_IMAGE_CACHE;
   const lowerDir = ensureImage('debian-12-hpc', { cacheDir, log: silentLogger });
   const nodes = new Map<string, Promise<void>>();
+  const destroying = new Set<Promise<void>>();
   const errors: Error[] = [];
 
   async function bootOne(instance: FarmInstance): Promise<void> {
+    // Clouds hand a freed address to the next instance: wait until the node that had it is gone.
+    await Promise.all(destroying);
     const machine = `farm-${instance.id}`;
     const paths = nodePaths(storageDir, FARM_CLUSTER, instance.id);
     const gateway = await ensureBridge(net, silentLogger);
@@ -133,17 +138,28 @@ export async function createNodeFarm(options: { bridge: string; subnet: string }
     async destroy(id) {
       const pending = nodes.get(id);
       if (!pending) return;
-      await pending;
       nodes.delete(id);
-      const paths = nodePaths(storageDir, FARM_CLUSTER, id);
-      const record = await readNodeRecord(paths);
-      if (record) await shutdownNode(paths, record, 5_000);
-      await removeNodeDir(paths);
-      await releaseAddress(net, `farm-${id}`);
+      const removal = (async () => {
+        await pending;
+        const paths = nodePaths(storageDir, FARM_CLUSTER, id);
+        const record = await readNodeRecord(paths);
+        if (record) await shutdownNode(paths, record, 5_000);
+        await removeNodeDir(paths);
+        await releaseAddress(net, `farm-${id}`);
+      })();
+      destroying.add(removal);
+      try {
+        await removal;
+      } finally {
+        destroying.delete(removal);
+      }
     },
     ids: () => [...nodes.keys()],
+    removed: async () => {
+      await Promise.allSettled([...destroying]);
+    },
     async teardown() {
-      await Promise.allSettled(nodes.values());
+      await Promise.allSettled([...nodes.values(), ...destroying]);
       await teardownLocalNodes(storageDir, { bridge: options.bridge, subnet: options.subnet });
     },
   };
@@ -176,7 +192,10 @@ export function watchMoto(
         const out = await client.send(
           new DescribeInstancesCommand({ Filters: [{ Name: 'subnet-id', Values: [options.subnetId] }] }),
         );
-        const instances = (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+        // Terminations first: a new instance may have the address of one just terminated.
+        const instances = (out.Reservations ?? [])
+          .flatMap((r) => r.Instances ?? [])
+          .sort((a, b) => Number(a.State?.Name === 'running') - Number(b.State?.Name === 'running'));
         for (const i of instances) {
           const id = i.InstanceId!;
           const state = i.State?.Name;

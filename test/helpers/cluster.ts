@@ -31,6 +31,8 @@ export interface HerdHome {
   }>;
   /** Safety net for afterAll: stop through herd, then tear down by recorded PID whatever is left. */
   destroy(): Promise<void>;
+  /** The local node directory name of cluster `name` (`<name>-<id>`, from its state file). */
+  nodeDir(name: string): string;
 }
 
 /** The sections every test config shares; `extra` is appended (more [cluster/...] sections). */
@@ -79,6 +81,10 @@ export async function createHerdHome(options: {
       bridge: interfaceExists(options.bridge),
       nat: nftTableExists('ip', `herd_${options.bridge}`),
     }),
+    nodeDir: (name) => {
+      const { id } = JSON.parse(readFileSync(join(storage, `${name}.json`), 'utf8')) as { id?: string };
+      return id === undefined ? name : `${name}-${id}`;
+    },
     destroy: async () => {
       for (const name of clusterNames(storage)) {
         await runHerd(['stop', name, '--yes', '--force'], { env, timeoutMs: 120_000 });

@@ -120,7 +120,7 @@ describe('site.yml with every recipe on one cluster', () => {
     if (process.getuid?.() !== 0)
       throw new Error('booting nspawn nodes needs root: run the e2e tests as root');
     await fixture.destroyNodes(); // leftovers of an interrupted earlier run
-    await fixture.startNodes('debian-12-recipes', NODES);
+    await fixture.startNodes!('debian-12-recipes', NODES);
     inventory = await fixture.writeInventory(GROUPS, VARS);
     ip = await fixture.readAddresses();
   });

@@ -61,7 +61,7 @@ export function node(name: string, ip: string | undefined, extra: Partial<NodeRe
 /** A cluster state holding `nodes`. */
 export function clusterState(nodes: NodeRecord[], tpl: Template = template()): ClusterState {
   return {
-    version: 1,
+    version: 2,
     name: 'mycluster',
     templateName: tpl.name,
     template: tpl,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateRepository } from '../../src/state/index.js';
 import { StateChild } from './fixtures/child.js';
-import { sampleState } from './fixtures/sample.js';
+import { sampleState, storedSample } from './fixtures/sample.js';
 
 let dir: string;
 const children: StateChild[] = [];
@@ -50,7 +50,7 @@ describe('atomic save', () => {
         throw new Error('disk on fire');
       },
     });
-    await writeFile(join(dir, 'c1.json'), JSON.stringify(sampleState(dir, 'c1', 1)));
+    await writeFile(join(dir, 'c1.json'), JSON.stringify(storedSample(dir, 'c1', 1)));
     const before = await readFile(join(dir, 'c1.json'), 'utf8');
     await expect(repo.save(sampleState(dir, 'c1', 4))).rejects.toMatchObject({
       code: 'StateIoFailed',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { cloudNameFor, validateClusterName } from '../../src/state/index.js';
+import { CLUSTER_ID, cloudNameFor, newClusterId, validateClusterName } from '../../src/state/index.js';
 
 describe('validateClusterName', () => {
   it.each(['slurm', 'Slurm-1', '1cluster', 'my_cluster.v2', 'a', 'x'.repeat(60)])('accepts %j', (name) => {
@@ -52,9 +52,27 @@ describe('cloudNameFor', () => {
     expect(a).not.toBe(b);
   });
 
+  it('puts the cluster id between cluster and node, keeping id and node whole within 63 characters', () => {
+    expect(cloudNameFor('slurm', 'compute001', '0a1b2c3d')).toBe('slurm-0a1b2c3d-compute001');
+    const long = cloudNameFor('c'.repeat(60), 'compute001', '0a1b2c3d');
+    expect(long).toHaveLength(63);
+    expect(long.endsWith('-0a1b2c3d-compute001')).toBe(true);
+    // Two clusters of one name never share a cloud name, however long the name.
+    expect(cloudNameFor('c'.repeat(60), 'compute001', '9f8e7d6c')).not.toBe(long);
+    expect(long).toMatch(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/);
+  });
+
   it('does not leave a hyphen run where the cluster part was cut', () => {
     const name = cloudNameFor(`${'a'.repeat(51)}--------x`, 'compute001');
     expect(name).toBe(`${'a'.repeat(51)}-compute001`);
     expect(name).toMatch(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/);
+  });
+});
+
+describe('newClusterId', () => {
+  it('is 8 lowercase hex digits (a valid GCE label value and name part), different each time', () => {
+    const ids = Array.from({ length: 50 }, () => newClusterId());
+    for (const id of ids) expect(id).toMatch(CLUSTER_ID);
+    expect(new Set(ids).size).toBe(50);
   });
 });

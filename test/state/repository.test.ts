@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StateError, UsageError } from '../../src/errors.js';
-import { MIGRATED_RUN_ID, StateRepository } from '../../src/state/index.js';
-import { sampleState, sampleTemplate } from './fixtures/sample.js';
+import { MIGRATED_RUN_ID, STATE_VERSION, StateRepository } from '../../src/state/index.js';
+import { sampleState, sampleTemplate, storedSample } from './fixtures/sample.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -169,19 +169,19 @@ describe('corrupt and foreign files', () => {
 
   it('reports schema violations with their JSON path', async () => {
     const repo = await StateRepository.open(dir);
-    const record = JSON.parse(JSON.stringify(sampleState(dir, 'c1')));
+    const record = JSON.parse(JSON.stringify(storedSample(dir, 'c1')));
     record.nodes[0].publicIps = 'not a list';
-    delete record.paths;
+    delete record.templateName;
     await writeFile(join(dir, 'c1.json'), JSON.stringify(record));
     const error = await caught(repo.load('c1'));
     expect(error.code).toBe('StateCorrupt');
-    expect(error.message).toContain("must have required property 'paths'");
+    expect(error.message).toContain("must have required property 'templateName'");
     expect(error.message).toContain('/nodes/0/publicIps must be array');
   });
 
   it('rejects a record whose name differs from its file name', async () => {
     const repo = await StateRepository.open(dir);
-    await writeFile(join(dir, 'c2.json'), JSON.stringify(sampleState(dir, 'c1')));
+    await writeFile(join(dir, 'c2.json'), JSON.stringify(storedSample(dir, 'c1')));
     const error = await caught(repo.load('c2'));
     expect(error.code).toBe('StateCorrupt');
     expect(error.message).toContain('records cluster "c1"');
@@ -239,7 +239,9 @@ describe('migration', () => {
     await writeFile(join(dir, 'old.json'), JSON.stringify(v0));
 
     const state = await repo.load('old');
-    expect(state.version).toBe(1);
+    expect(state.version).toBe(STATE_VERSION);
+    // A cluster from before ids keeps none: it goes on using the resources with its name and no id.
+    expect(state.id).toBeUndefined();
     expect(state.templateName).toBe('slurm');
     expect(state.template.name).toBe('slurm');
     expect(state.createdAt).toBe(v0.created);
@@ -277,8 +279,61 @@ describe('migration', () => {
 
     await repo.save(state);
     const written = JSON.parse(await readFile(join(dir, 'old.json'), 'utf8'));
-    expect(written.version).toBe(1);
+    expect(written.version).toBe(STATE_VERSION);
     expect(written.templateName).toBe('slurm');
+    expect(written).not.toHaveProperty('paths');
+  });
+
+  it('reads a version 1 file without its paths and ansible_command, and without an id', async () => {
+    const repo = await StateRepository.open(dir);
+    const { id: _, ...v2 } = storedSample(dir, 'v1');
+    const v1 = {
+      ...v2,
+      version: 1,
+      template: { ...v2.template, setup: { ...v2.template.setup, ansibleCommand: '/tmp/x/planted' } },
+      paths: {
+        privateKey: '/elsewhere/key',
+        publicKey: '/elsewhere/key.pub',
+        knownHosts: '/elsewhere/known_hosts',
+        inventory: '/elsewhere/inventory',
+      },
+    };
+    await writeFile(join(dir, 'v1.json'), JSON.stringify(v1));
+    const state = await repo.load('v1');
+    expect(state.version).toBe(STATE_VERSION);
+    expect(state.id).toBeUndefined();
+    expect(state.template.setup.ansibleCommand).toBeUndefined();
+    expect(state.paths).toEqual(repo.pathsFor('v1'));
+    await repo.save(state);
+    const written = JSON.parse(await readFile(join(dir, 'v1.json'), 'utf8'));
+    expect(written).not.toHaveProperty('paths');
+    expect(written).not.toHaveProperty('id');
+    expect(written.template.setup).not.toHaveProperty('ansibleCommand');
+  });
+
+  it('keeps the id of a cluster and never stores paths or an ansible_command', async () => {
+    const repo = await StateRepository.open(dir);
+    const state = sampleState(dir, 'c1');
+    state.template = {
+      ...state.template,
+      setup: { ...state.template.setup, ansibleCommand: '/usr/local/bin/my-ansible' },
+    };
+    await repo.save(state);
+    const written = JSON.parse(await readFile(join(dir, 'c1.json'), 'utf8'));
+    expect(written.id).toBe('0a1b2c3d');
+    expect(written).not.toHaveProperty('paths');
+    expect(written.template.setup).not.toHaveProperty('ansibleCommand');
+    const loaded = await repo.load('c1');
+    expect(loaded.id).toBe('0a1b2c3d');
+    expect(loaded.paths).toEqual(repo.pathsFor('c1'));
+  });
+
+  it('refuses a state file whose id is not 8 hex digits', async () => {
+    const repo = await StateRepository.open(dir);
+    await writeFile(join(dir, 'c1.json'), JSON.stringify({ ...storedSample(dir, 'c1'), id: '../x' }));
+    const error = await caught(repo.load('c1'));
+    expect(error.code).toBe('StateCorrupt');
+    expect(error.message).toContain('/id must match pattern');
   });
 
   it('reports a version 0 file that is broken as corrupt', async () => {
@@ -311,8 +366,12 @@ describe('remove', () => {
     await writeFile(userKey, 'private');
     await writeFile(`${userKey}.pub`, 'public');
     const state = sampleState(repo.dir, 'c1');
-    state.paths = { ...state.paths, privateKey: userKey, publicKey: `${userKey}.pub` };
+    state.template = {
+      ...state.template,
+      login: { ...state.template.login, userKeyPrivate: userKey, userKeyPublic: `${userKey}.pub` },
+    };
     await repo.save(state);
+    expect((await repo.load('c1')).paths.privateKey).toBe(userKey);
     await writeFile(repo.pathsFor('c1').knownHosts, '');
     await repo.remove('c1');
     expect(await readdir(repo.dir)).toEqual([]);

@@ -44,6 +44,7 @@ export const listNodesCommand: CommandModule<GlobalArgs, Args> = {
     if (args.json) {
       printJson({
         name: state.name,
+        id: state.id ?? null,
         template: state.templateName,
         cloud: state.template.cloud.name,
         provider: state.template.cloud.provider,

@@ -21,6 +21,7 @@ export const listCommand: CommandModule<GlobalArgs, Args> = {
     const { clusters, errors } = await repo.list();
     const rows = clusters.map((c) => ({
       name: c.name,
+      id: c.id ?? null,
       template: c.templateName,
       cloud: c.template.cloud.name,
       provider: c.template.cloud.provider,
@@ -36,6 +37,7 @@ export const listCommand: CommandModule<GlobalArgs, Args> = {
       for (const r of rows) {
         lines.push(r.name, '-'.repeat(r.name.length));
         lines.push(`name:     ${r.name}`, `template: ${r.template}`, `cloud:    ${r.cloud} (${r.provider})`);
+        if (r.id) lines.push(`id:       ${r.id}`);
         for (const [kind, count] of Object.entries(r.nodes)) lines.push(`- ${kind} nodes: ${count}`);
         lines.push(`setup:    ${r.setupCompletedAt ? `done ${r.setupCompletedAt}` : 'not done'}`, '');
       }

@@ -1,4 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { stopQuestion } from '../../ui/cluster-summary.js';
 import { printJson, printLines } from '../../ui/output.js';
 import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
@@ -32,14 +33,6 @@ export const stopCommand: CommandModule<GlobalArgs, Args> = {
     const ctx = contextFrom(args);
     const repo = await openRepo(ctx);
     const state = await repo.load(args.cluster);
-    const ok = await confirm(
-      `Terminate all ${state.nodes.length} node(s) of cluster "${state.name}"? Their data is lost.`,
-      args.yes === true,
-    );
-    if (!ok) {
-      printLines(['Nothing done.']);
-      return;
-    }
     const deps = await buildDeps(ctx, { json: args.json === true });
     const result = await stopCluster({
       deps,
@@ -47,9 +40,17 @@ export const stopCommand: CommandModule<GlobalArgs, Args> = {
       cloud: await liveCloud(ctx, state),
       force: args.force === true,
       wait: args.wait === true,
+      // Asked once the cloud has said what is there: the question lists exactly what goes.
+      confirm: (plan) => confirm(stopQuestion(plan), args.yes === true),
     });
-    if (args.json) printJson({ name: args.cluster, ...result });
-    else {
+    if (result.cancelled) {
+      printLines(['Nothing done.']);
+      return;
+    }
+    if (args.json) {
+      const { cancelled: _, ...done } = result;
+      printJson({ name: args.cluster, ...done });
+    } else {
       printLines([
         `Cluster "${args.cluster}" stopped: ${result.terminated.length} node(s) terminated.`,
         ...(result.strays.length

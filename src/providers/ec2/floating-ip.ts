@@ -4,14 +4,16 @@
  * released when the node is terminated or the cluster cleaned up.
  */
 import type { Address } from '@aws-sdk/client-ec2';
-import type { Logger } from '../types.js';
+import { describeCluster } from '../identity.js';
+import type { ClusterRef, Logger } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { ec2ErrorCode } from './errors.js';
-import { clusterTags, TAG_CLUSTER, TAG_INSTANCE, tagMap } from './tags.js';
+import { clusterNameFilter, clusterTags, isOurs, TAG_INSTANCE, tagMap } from './tags.js';
 
-async function clusterAddresses(api: Ec2Api, cluster: string): Promise<Address[]> {
-  const out = await api.describeAddresses({ Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [cluster] }] });
-  return out.Addresses ?? [];
+/** The Elastic IPs herd allocated for the cluster (tagged with its name and id). */
+async function clusterAddresses(api: Ec2Api, cluster: ClusterRef): Promise<Address[]> {
+  const out = await api.describeAddresses({ Filters: [clusterNameFilter(cluster)] });
+  return (out.Addresses ?? []).filter((a) => isOurs(a.Tags, cluster));
 }
 
 const instanceOf = (address: Address) => tagMap(address.Tags)[TAG_INSTANCE] ?? address.InstanceId;
@@ -22,7 +24,7 @@ const instanceOf = (address: Address) => tagMap(address.Tags)[TAG_INSTANCE] ?? a
  */
 export async function ensureFloatingIps(
   api: Ec2Api,
-  cluster: string,
+  cluster: ClusterRef,
   instanceIds: readonly string[],
   log: Logger,
 ): Promise<Map<string, string>> {
@@ -59,7 +61,7 @@ export async function ensureFloatingIps(
  */
 export async function releaseFloatingIps(
   api: Ec2Api,
-  cluster: string,
+  cluster: ClusterRef,
   log: Logger,
   instanceIds?: ReadonlySet<string>,
 ): Promise<string[]> {
@@ -78,7 +80,7 @@ export async function releaseFloatingIps(
     } catch (error) {
       if (ec2ErrorCode(error) === 'InvalidAllocationID.NotFound') continue;
       log.warn(
-        `Could not release Elastic IP ${address.PublicIp} of cluster "${cluster}": ${String(error)}. Release it with: aws ec2 release-address --allocation-id ${address.AllocationId}`,
+        `Could not release Elastic IP ${address.PublicIp} of ${describeCluster(cluster)}: ${String(error)}. Release it with: aws ec2 release-address --allocation-id ${address.AllocationId}`,
       );
     }
   }

@@ -5,10 +5,10 @@
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import { ProviderError } from '../../errors.js';
-import type { Logger } from '../types.js';
+import type { ClusterRef, Logger } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { ec2ErrorCode } from './errors.js';
-import { clusterTags, TAG_CLUSTER } from './tags.js';
+import { clusterNameFilter, clusterTags, isOurs } from './tags.js';
 
 /** The parts of an OpenSSH one-line public key. */
 interface SshPublicKey {
@@ -108,8 +108,8 @@ export function keyPairMatches(
 export interface KeyPairRequest {
   name: string;
   publicKey: string;
-  /** Set when herd owns the pair (`herd-<cluster>`): tagged so that `cleanup` deletes it. */
-  ownerCluster: string | undefined;
+  /** Set when herd owns the pair (`herd-<cluster>-<id>`): tagged so that `cleanup` deletes it. */
+  ownerCluster: ClusterRef | undefined;
   /** Where the name came from, for the mismatch message. */
   origin: string;
 }
@@ -164,11 +164,11 @@ export async function describeKeyPair(api: Ec2Api, name: string, signal?: AbortS
   }
 }
 
-/** Deletes the key pairs herd imported for `cluster` (tagged with it); returns their names. */
-export async function deleteClusterKeyPairs(api: Ec2Api, cluster: string): Promise<string[]> {
-  const out = await api.describeKeyPairs({ Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [cluster] }] });
+/** Deletes the key pairs herd imported for `cluster` (tagged with its name and id); returns their names. */
+export async function deleteClusterKeyPairs(api: Ec2Api, cluster: ClusterRef): Promise<string[]> {
+  const out = await api.describeKeyPairs({ Filters: [clusterNameFilter(cluster)] });
   const names: string[] = [];
-  for (const pair of out.KeyPairs ?? []) {
+  for (const pair of (out.KeyPairs ?? []).filter((p) => isOurs(p.Tags, cluster))) {
     await api.deleteKeyPair(pair.KeyName ? { KeyName: pair.KeyName } : { KeyPairId: pair.KeyPairId! });
     names.push(pair.KeyName ?? pair.KeyPairId ?? '?');
   }

@@ -4,6 +4,7 @@
  * security group.
  */
 import type { _InstanceType, Image, InstanceTypeInfo } from '@aws-sdk/client-ec2';
+import { resourceNameOf } from '../identity.js';
 import { memo } from '../memo.js';
 import { failedCheck } from '../preflight-check.js';
 import type {
@@ -29,7 +30,7 @@ export async function ec2Preflight(
   request: PreflightRequest,
 ): Promise<PreflightReport> {
   const { signal } = request;
-  const section = request.template ?? request.cluster;
+  const section = request.template ?? request.cluster.name;
   const checks: PreflightCheck[] = [];
   const resources: PlannedResource[] = [];
   const kinds: KindPlacement[] = [];
@@ -206,7 +207,7 @@ async function securityGroup(
   fail: Fail,
   kind: PreflightKind,
 ): Promise<string | undefined> {
-  const name = settings.securityGroup ?? `herd-${request.cluster}`;
+  const name = settings.securityGroup ?? resourceNameOf(request.cluster);
   const ask = { nameOrId: name, vpcId: network.vpcId, cluster: request.cluster, sshCidr: '', origin: '' };
   try {
     const group = await findGroup(api, ask, request.signal);

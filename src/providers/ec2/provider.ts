@@ -1,12 +1,15 @@
 /**
  * The `ec2_boto` provider: Amazon EC2 or any EC2-compatible endpoint (`ec2_url`). One RunInstances per
  * kind (and subnet, on failover), one DescribeInstances per describe/find, every resource tagged with the
- * cluster at creation so that `stop` finds whatever a crash left behind.
+ * cluster's name and id at creation so that `stop` finds whatever a crash left behind, and never what
+ * a cluster of the same name in another storage directory created (tags.ts decides what is ours).
  */
 import type { Instance } from '@aws-sdk/client-ec2';
 import type { CloudSection } from '../../config/types.js';
 import { AbortError, ProviderError } from '../../errors.js';
+import { ForeignResources } from '../identity.js';
 import type {
+  ClusterRef,
   CreateNodesRequest,
   CreateNodesResult,
   NodeStatus,
@@ -27,7 +30,7 @@ import { needsRootDevice } from './run-request.js';
 import { deleteClusterSecurityGroups } from './security-group.js';
 import { type Ec2CloudSettings, readEc2CloudSettings, readEc2KindSettings } from './settings.js';
 import { LIVE_STATES, statusOf } from './status.js';
-import { TAG_CLUSTER } from './tags.js';
+import { clusterNameFilter, describeForeign, isOurs } from './tags.js';
 
 /** Knobs for tests; herd itself uses the defaults. */
 export interface Ec2ProviderOptions extends Ec2ClientOptions {
@@ -66,6 +69,7 @@ class Ec2Provider implements Provider {
   /** Instances this process launched, with when: EC2 may not list them for a few seconds. */
   private readonly launched = new Map<string, number>();
   private readonly resources: Ec2Resources;
+  private readonly foreign: ForeignResources;
 
   constructor(
     private readonly cloud: Ec2CloudSettings,
@@ -74,6 +78,7 @@ class Ec2Provider implements Provider {
     private readonly options: Ec2ProviderOptions,
   ) {
     this.resources = new Ec2Resources(api, cloud, context.log);
+    this.foreign = new ForeignResources(context.log);
   }
 
   /** Read-only: Describe* calls only (see preflight.ts). */
@@ -81,13 +86,13 @@ class Ec2Provider implements Provider {
     return ec2Preflight(this.api, this.cloud, request);
   }
 
-  async prepare(cluster: string, login: CreateNodesRequest['login']): Promise<void> {
+  async prepare(cluster: ClusterRef, login: CreateNodesRequest['login']): Promise<void> {
     await this.resources.keyPair(cluster, login);
   }
 
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
     const { cluster, kind, signal } = request;
-    // Messages point at the template's section; tags and resource names use the cluster name.
+    // Messages point at the template's section; tags and resource names use the cluster name and id.
     const section = request.template;
     const ctx: ErrorContext = {
       cloud: this.cloud,
@@ -151,18 +156,17 @@ class Ec2Provider implements Provider {
     };
   }
 
-  async describeNodes(cluster: string, instanceIds: readonly string[]): Promise<NodeStatus[]> {
+  async describeNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<NodeStatus[]> {
     if (instanceIds.length === 0) return [];
     const ids = [...new Set(instanceIds)];
     const instances = await this.call('DescribeInstances', () =>
       this.api.describeInstances({
         Filters:
-          ids.length <= MAX_ID_FILTER
-            ? [{ Name: 'instance-id', Values: ids }]
-            : [{ Name: `tag:${TAG_CLUSTER}`, Values: [cluster] }],
+          ids.length <= MAX_ID_FILTER ? [{ Name: 'instance-id', Values: ids }] : [clusterNameFilter(cluster)],
       }),
     );
-    const byId = new Map(instances.map((i) => [i.InstanceId!, i]));
+    // Another cluster's instance is no status of ours, whatever id state holds for it.
+    const byId = new Map(instances.filter((i) => isOurs(i.Tags, cluster)).map((i) => [i.InstanceId!, i]));
     if (this.cloud.requestFloatingIp) await this.addFloatingIps(cluster, [...byId.values()]);
     const window = this.options.consistencyWindowMs ?? 60_000;
     return instanceIds.map((id) => {
@@ -179,20 +183,18 @@ class Ec2Provider implements Provider {
     });
   }
 
-  async findNodes(cluster: string): Promise<NodeStatus[]> {
+  async findNodes(cluster: ClusterRef): Promise<NodeStatus[]> {
     const instances = await this.call('DescribeInstances', () =>
       this.api.describeInstances({
-        Filters: [
-          { Name: `tag:${TAG_CLUSTER}`, Values: [cluster] },
-          { Name: 'instance-state-name', Values: [...LIVE_STATES] },
-        ],
+        Filters: [clusterNameFilter(cluster), { Name: 'instance-state-name', Values: [...LIVE_STATES] }],
       }),
     );
-    return instances.map((i) => statusOf(i));
+    this.reportForeign(cluster, instances);
+    return instances.filter((i) => isOurs(i.Tags, cluster)).map((i) => statusOf(i));
   }
 
-  async terminateNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
-    let remaining = [...new Set(instanceIds)];
+  async terminateNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void> {
+    let remaining = await this.ownInstanceIds(cluster, instanceIds);
     while (remaining.length > 0) {
       try {
         await this.api.terminateInstances({ InstanceIds: remaining });
@@ -203,7 +205,11 @@ class Ec2Provider implements Provider {
           ? remaining.filter((id) => (error as Error).message.includes(id))
           : [];
         if (gone.length === 0)
-          throw toProviderError(error, { cloud: this.cloud, action: 'TerminateInstances', cluster });
+          throw toProviderError(error, {
+            cloud: this.cloud,
+            action: 'TerminateInstances',
+            cluster: cluster.name,
+          });
         this.context.log.debug(`Already gone: ${gone.join(', ')}`);
         remaining = remaining.filter((id) => !gone.includes(id));
       }
@@ -213,32 +219,30 @@ class Ec2Provider implements Provider {
       await releaseFloatingIps(this.api, cluster, this.context.log, new Set(instanceIds));
   }
 
-  async stopNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
-    if (instanceIds.length === 0) return;
-    await this.call(
-      'StopInstances',
-      () => this.api.stopInstances({ InstanceIds: [...instanceIds] }),
-      cluster,
-    );
+  async stopNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void> {
+    const ids = await this.ownInstanceIds(cluster, instanceIds);
+    if (ids.length === 0) return;
+    await this.call('StopInstances', () => this.api.stopInstances({ InstanceIds: ids }), cluster.name);
   }
 
-  async startNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
-    if (instanceIds.length === 0) return;
-    await this.call(
-      'StartInstances',
-      () => this.api.startInstances({ InstanceIds: [...instanceIds] }),
-      cluster,
-    );
+  async startNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void> {
+    const ids = await this.ownInstanceIds(cluster, instanceIds);
+    if (ids.length === 0) return;
+    await this.call('StartInstances', () => this.api.startInstances({ InstanceIds: ids }), cluster.name);
   }
 
-  async cleanup(cluster: string): Promise<void> {
+  async cleanup(cluster: ClusterRef): Promise<void> {
     const log = this.context.log;
     const addresses = await this.call(
       'ReleaseAddress',
       () => releaseFloatingIps(this.api, cluster, log),
-      cluster,
+      cluster.name,
     );
-    const keys = await this.call('DeleteKeyPair', () => deleteClusterKeyPairs(this.api, cluster), cluster);
+    const keys = await this.call(
+      'DeleteKeyPair',
+      () => deleteClusterKeyPairs(this.api, cluster),
+      cluster.name,
+    );
     const groups = await this.call(
       'DeleteSecurityGroup',
       () =>
@@ -247,7 +251,7 @@ class Ec2Provider implements Provider {
           intervalMs: this.options.securityGroupDeleteIntervalMs ?? 5_000,
           region: this.cloud.region,
         }),
-      cluster,
+      cluster.name,
     );
     this.resources.forget();
     const removed = [
@@ -267,8 +271,54 @@ class Ec2Provider implements Provider {
     }
   }
 
+  /**
+   * The ids among `instanceIds` that are instances of this cluster, in one DescribeInstances: another
+   * cluster's instance (an id a state file holds by mistake or by hand) is never stopped, started or
+   * terminated, but named in a warning. Ids EC2 no longer knows are left out (nothing to do).
+   */
+  private async ownInstanceIds(cluster: ClusterRef, instanceIds: readonly string[]): Promise<string[]> {
+    const ids = [...new Set(instanceIds)];
+    if (ids.length === 0) return [];
+    const instances: Instance[] = [];
+    for (let i = 0; i < ids.length; i += MAX_ID_FILTER) {
+      const chunk = ids.slice(i, i + MAX_ID_FILTER);
+      instances.push(
+        ...(await this.call('DescribeInstances', () =>
+          this.api.describeInstances({ Filters: [{ Name: 'instance-id', Values: chunk }] }),
+        )),
+      );
+    }
+    const foreign = instances.filter((i) => !isOurs(i.Tags, cluster));
+    if (foreign.length > 0) {
+      this.foreign.report(
+        cluster,
+        'instance(s) named for herd to act on',
+        foreign.map((i) => ({ key: i.InstanceId!, text: describeForeign(i.InstanceId!, i.Tags) })),
+      );
+    }
+    const listed = new Set(instances.map((i) => i.InstanceId!));
+    const recent = (id: string) =>
+      Date.now() - (this.launched.get(id) ?? 0) < (this.options.consistencyWindowMs ?? 60_000);
+    // An instance this process just launched may not be listed yet: it is ours all the same.
+    return ids.filter(
+      (id) =>
+        (listed.has(id) && !foreign.some((f) => f.InstanceId === id)) || (!listed.has(id) && recent(id)),
+    );
+  }
+
+  /** Warns about listed instances that carry the cluster's name but are another cluster's. */
+  private reportForeign(cluster: ClusterRef, instances: readonly Instance[]): void {
+    const foreign = instances.filter((i) => !isOurs(i.Tags, cluster));
+    if (foreign.length === 0) return;
+    this.foreign.report(
+      cluster,
+      'instance(s)',
+      foreign.map((i) => ({ key: i.InstanceId!, text: describeForeign(i.InstanceId!, i.Tags) })),
+    );
+  }
+
   /** request_floating_ip: running instances without a public IP get one (recorded on the instances). */
-  private async addFloatingIps(cluster: string, instances: Instance[]): Promise<void> {
+  private async addFloatingIps(cluster: ClusterRef, instances: Instance[]): Promise<void> {
     const bare = instances.filter((i) => i.State?.Name === 'running' && !i.PublicIpAddress);
     if (bare.length === 0) return;
     const ips = await ensureFloatingIps(
@@ -277,7 +327,7 @@ class Ec2Provider implements Provider {
       bare.map((i) => i.InstanceId!),
       this.context.log,
     ).catch((error: unknown) => {
-      this.context.log.warn(`Could not list the Elastic IPs of cluster "${cluster}": ${String(error)}`);
+      this.context.log.warn(`Could not list the Elastic IPs of cluster "${cluster.name}": ${String(error)}`);
       return new Map<string, string>();
     });
     for (const instance of bare) {

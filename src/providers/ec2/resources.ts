@@ -3,7 +3,8 @@
  * kinds created in parallel: the key pair, each kind's network (VPC, subnets), security group and the
  * root device name of an AMI. A failed lookup is forgotten, so that the next call retries it.
  */
-import type { Logger } from '../types.js';
+import { resourceNameOf } from '../identity.js';
+import type { ClusterRef, Logger } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { toProviderError } from './errors.js';
 import { ensureKeyPair } from './key-pair.js';
@@ -17,9 +18,9 @@ export interface Login {
   keyName: string | undefined;
 }
 
-/** The key pair name: `user_key_name`, else herd's own `herd-<cluster>`. */
-export function keyNameOf(cluster: string, login: Login): string {
-  return login.keyName ?? `herd-${cluster}`;
+/** The key pair name: `user_key_name`, else herd's own (see resourceNameOf). */
+export function keyNameOf(cluster: ClusterRef, login: Login): string {
+  return login.keyName ?? resourceNameOf(cluster);
 }
 
 /** Per-provider caches of account resources. */
@@ -36,7 +37,7 @@ export class Ec2Resources {
   ) {}
 
   /** Imports (or checks) the cluster's key pair; returns its name. */
-  async keyPair(cluster: string, login: Login, signal?: AbortSignal): Promise<string> {
+  async keyPair(cluster: ClusterRef, login: Login, signal?: AbortSignal): Promise<string> {
     const name = keyNameOf(cluster, login);
     await this.cached(this.keyPairs, name, () =>
       ensureKeyPair(
@@ -47,12 +48,17 @@ export class Ec2Resources {
           ownerCluster: login.keyName ? undefined : cluster,
           origin: login.keyName
             ? 'user_key_name of the login section'
-            : `herd's key pair for cluster ${cluster}`,
+            : `herd's key pair for cluster ${cluster.name}`,
         },
         this.log,
         signal,
       ).catch((error: unknown) => {
-        throw toProviderError(error, { cloud: this.cloud, action: 'ImportKeyPair', cluster, keyName: name });
+        throw toProviderError(error, {
+          cloud: this.cloud,
+          action: 'ImportKeyPair',
+          cluster: cluster.name,
+          keyName: name,
+        });
       }),
     );
     return name;
@@ -77,15 +83,15 @@ export class Ec2Resources {
     });
   }
 
-  /** The kind's security group id (`security_group`, else `herd-<cluster>`), created when missing. */
+  /** The kind's security group id (`security_group`, else herd's own, see resourceNameOf), created when missing. */
   securityGroup(
-    cluster: string,
+    cluster: ClusterRef,
     settings: Ec2KindSettings,
     vpcId: string,
     signal?: AbortSignal,
-    template = cluster,
+    template = cluster.name,
   ): Promise<string> {
-    const name = settings.securityGroup ?? `herd-${cluster}`;
+    const name = settings.securityGroup ?? resourceNameOf(cluster);
     return this.cached(this.groups, `${vpcId}/${name}`, () =>
       ensureSecurityGroup(
         this.api,

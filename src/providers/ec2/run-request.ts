@@ -10,13 +10,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
-import type { NodeSpec } from '../types.js';
+import type { ClusterRef, NodeSpec } from '../types.js';
 import type { Ec2KindSettings } from './settings.js';
-import { encodeNodeNames, TAG_CLUSTER, TAG_KIND, TAG_NODE, TAG_RUN, TAG_SPOT_TIMEOUT } from './tags.js';
+import { clusterTags, encodeNodeNames, TAG_KIND, TAG_NODE, TAG_RUN, TAG_SPOT_TIMEOUT } from './tags.js';
 
 /** Everything one RunInstances call depends on. */
 export interface LaunchBatch {
-  cluster: string;
+  cluster: ClusterRef;
   runId: string;
   kind: string;
   nodes: readonly NodeSpec[];
@@ -37,7 +37,8 @@ export function clientToken(
   batch: Pick<LaunchBatch, 'cluster' | 'runId' | 'kind' | 'subnetId' | 'nodes'>,
 ): string {
   const key = [
-    batch.cluster,
+    batch.cluster.name,
+    batch.cluster.id ?? '',
     batch.runId,
     batch.kind,
     batch.subnetId ?? 'default',
@@ -52,7 +53,7 @@ export function batchTags(batch: LaunchBatch): Tag[] {
   const timeout = batch.settings.spot?.timeoutSeconds;
   return [
     ...(only ? [{ Key: 'Name', Value: only.cloudName }] : []),
-    { Key: TAG_CLUSTER, Value: batch.cluster },
+    ...clusterTags(batch.cluster),
     { Key: TAG_KIND, Value: batch.kind },
     { Key: TAG_RUN, Value: batch.runId },
     ...(only ? [{ Key: TAG_NODE, Value: only.name }] : []),

@@ -7,17 +7,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { ProviderError } from '../../errors.js';
-import type { Logger } from '../types.js';
+import { describeCluster } from '../identity.js';
+import type { ClusterRef, Logger } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { ec2ErrorCode } from './errors.js';
-import { clusterTags, TAG_CLUSTER, tagMap } from './tags.js';
+import { clusterNameFilter, clusterTags, isOurs } from './tags.js';
 
 /** What `ensureSecurityGroup` needs. */
 export interface SecurityGroupRequest {
   /** Name or `sg-...` id. */
   nameOrId: string;
   vpcId: string;
-  cluster: string;
+  cluster: ClusterRef;
   sshCidr: string;
   /** For messages: where the name came from. */
   origin: string;
@@ -94,7 +95,7 @@ export async function ensureSecurityGroup(
       const created = await api.createSecurityGroup(
         {
           GroupName: request.nameOrId,
-          Description: `herd cluster ${request.cluster}: SSH from ${request.sshCidr}, all traffic between nodes`,
+          Description: `herd ${describeCluster(request.cluster)}: SSH from ${request.sshCidr}, all traffic between nodes`,
           VpcId: request.vpcId,
           TagSpecifications: [
             {
@@ -125,7 +126,8 @@ export async function ensureSecurityGroup(
       if (!group) throw error;
     }
   }
-  if (tagMap(group.Tags)[TAG_CLUSTER] === request.cluster) {
+  // Rules are completed only on a group this cluster created: never on the user's, or another cluster's.
+  if (isOurs(group.Tags, request.cluster)) {
     const missing = missingRules(group, request.sshCidr);
     if (missing.length > 0) {
       try {
@@ -148,44 +150,45 @@ export interface DeleteGroupsOptions {
 }
 
 /**
- * Deletes the groups herd created for `cluster`. A group still in use (DependencyViolation) is retried
- * until `timeoutMs`; then herd warns and says how to delete it by hand rather than failing `stop`.
+ * Deletes the groups herd created for `cluster` (tagged with its name and id). A group still in use
+ * (DependencyViolation) is retried until `timeoutMs`; then herd warns and says how to delete it by
+ * hand rather than failing `stop`.
  */
 export async function deleteClusterSecurityGroups(
   api: Ec2Api,
-  cluster: string,
+  cluster: ClusterRef,
   log: Logger,
   options: DeleteGroupsOptions,
 ): Promise<string[]> {
-  const out = await api.describeSecurityGroups({
-    Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [cluster] }],
-  });
+  const out = await api.describeSecurityGroups({ Filters: [clusterNameFilter(cluster)] });
   const deleted: string[] = [];
   await Promise.all(
-    (out.SecurityGroups ?? []).map(async (group) => {
-      const deadline = Date.now() + options.timeoutMs;
-      let pause = options.intervalMs;
-      for (;;) {
-        try {
-          await api.deleteSecurityGroup({ GroupId: group.GroupId! });
-          deleted.push(group.GroupId!);
-          return;
-        } catch (error) {
-          const code = ec2ErrorCode(error);
-          if (code === 'InvalidGroup.NotFound') return;
-          const busy = code === 'DependencyViolation' || code === 'InvalidGroup.InUse';
-          if (!busy) throw error;
-          if (Date.now() + pause > deadline) {
-            log.warn(
-              `Security group ${group.GroupName ?? ''} (${group.GroupId}) of cluster "${cluster}" is still in use after ${Math.round(options.timeoutMs / 1000)} s and was left in place. Delete it once its instances are gone: aws ec2 delete-security-group --group-id ${group.GroupId} --region ${options.region}`,
-            );
+    (out.SecurityGroups ?? [])
+      .filter((group) => isOurs(group.Tags, cluster))
+      .map(async (group) => {
+        const deadline = Date.now() + options.timeoutMs;
+        let pause = options.intervalMs;
+        for (;;) {
+          try {
+            await api.deleteSecurityGroup({ GroupId: group.GroupId! });
+            deleted.push(group.GroupId!);
             return;
+          } catch (error) {
+            const code = ec2ErrorCode(error);
+            if (code === 'InvalidGroup.NotFound') return;
+            const busy = code === 'DependencyViolation' || code === 'InvalidGroup.InUse';
+            if (!busy) throw error;
+            if (Date.now() + pause > deadline) {
+              log.warn(
+                `Security group ${group.GroupName ?? ''} (${group.GroupId}) of ${describeCluster(cluster)} is still in use after ${Math.round(options.timeoutMs / 1000)} s and was left in place. Delete it once its instances are gone: aws ec2 delete-security-group --group-id ${group.GroupId} --region ${options.region}`,
+              );
+              return;
+            }
+            await sleep(pause);
+            pause = Math.min(pause * 2, 15_000);
           }
-          await sleep(pause);
-          pause = Math.min(pause * 2, 15_000);
         }
-      }
-    }),
+      }),
   );
   return deleted;
 }

@@ -4,9 +4,13 @@
  * RunInstances) is still mapped to its node through its AmiLaunchIndex.
  */
 import type { Tag } from '@aws-sdk/client-ec2';
+import { ownsResource } from '../identity.js';
+import type { ClusterRef } from '../types.js';
 
 /** Cluster name, on every resource herd creates (instances, volumes, groups, key pairs, addresses). */
 export const TAG_CLUSTER = 'herd:cluster';
+/** Cluster id, beside the name on every resource herd creates (absent for clusters from before ids). */
+export const TAG_CLUSTER_ID = 'herd:cluster-id';
 /** herd node name (`compute001`). */
 export const TAG_NODE = 'herd:node';
 /** Node kind (`compute`). */
@@ -103,10 +107,29 @@ export function nodeNameOf(
   return decodeNodeNames(tags)[amiLaunchIndex];
 }
 
-/** Tags for a resource that belongs to the cluster. */
-export function clusterTags(cluster: string, extra: Readonly<Record<string, string>> = {}): Tag[] {
+/** The tags that make a resource the cluster's: its name and id. Every resource herd creates gets them. */
+export function clusterTags(cluster: ClusterRef, extra: Readonly<Record<string, string>> = {}): Tag[] {
   return [
-    { Key: TAG_CLUSTER, Value: cluster },
+    { Key: TAG_CLUSTER, Value: cluster.name },
+    ...(cluster.id === undefined ? [] : [{ Key: TAG_CLUSTER_ID, Value: cluster.id }]),
     ...Object.entries(extra).map(([Key, Value]) => ({ Key, Value })),
   ];
+}
+
+/** The filter that finds every resource carrying the cluster's name (of this cluster or not: see isOurs). */
+export function clusterNameFilter(cluster: ClusterRef): { Name: string; Values: string[] } {
+  return { Name: `tag:${TAG_CLUSTER}`, Values: [cluster.name] };
+}
+
+/** Whether a resource with these tags is the cluster's: its name and exactly its id. */
+export function isOurs(tags: readonly Tag[] | undefined, cluster: ClusterRef): boolean {
+  const map = tagMap(tags);
+  return map[TAG_CLUSTER] === cluster.name && ownsResource(cluster, map[TAG_CLUSTER_ID]);
+}
+
+/** For warnings: `<resource> (Name tag, cluster id ...)` of a resource that carries the name but is not ours. */
+export function describeForeign(resource: string, tags: readonly Tag[] | undefined): string {
+  const map = tagMap(tags);
+  const id = map[TAG_CLUSTER_ID] === undefined ? 'no cluster id' : `cluster id ${map[TAG_CLUSTER_ID]}`;
+  return `${resource} (${map['Name'] ? `${map['Name']}, ` : ''}${id})`;
 }

@@ -5,6 +5,7 @@
  */
 import type { NodeSettings } from '../../config/types.js';
 import { ConfigError } from '../../errors.js';
+import type { ClusterRef } from '../types.js';
 import type {
   GceAttachedDisk,
   GceBulkInsertResource,
@@ -21,7 +22,7 @@ export interface BodyInput {
   zone: string;
   /** `network` of the cloud section. */
   network: string;
-  cluster: string;
+  cluster: ClusterRef;
   kind: string;
   runId: string;
   /** Instance names, one per node. */
@@ -52,7 +53,7 @@ export function buildInstanceProperties(input: BodyInput): GceInstanceProperties
   if (missing.length > 0) {
     throw new ConfigError(
       missing.map((key) => ({
-        section: `cluster/${input.cluster}`,
+        section: `cluster/${input.cluster.name}`,
         key,
         message: `${where}: missing; GCE needs a machine type (flavor, e.g. e2-standard-2) and an image (image_id, e.g. debian-12)`,
       })),
@@ -72,7 +73,7 @@ export function buildInstanceProperties(input: BodyInput): GceInstanceProperties
   if (accelerators > 0 && !acceleratorType) {
     throw new ConfigError([
       {
-        section: `cluster/${input.cluster}`,
+        section: `cluster/${input.cluster.name}`,
         key: 'accelerator_type',
         message: `${where}: accelerator_count=${accelerators} needs accelerator_type, e.g. nvidia-tesla-t4`,
       },
@@ -139,7 +140,7 @@ function metadata(input: BodyInput): { key: string; value: string }[] {
   const items = [
     { key: 'ssh-keys', value: `${input.login.user}:${input.login.publicKey.trim()}` },
     // The exact cluster name, which the label holds only encoded (and shortened when long).
-    { key: 'herd-cluster', value: input.cluster },
+    { key: 'herd-cluster', value: input.cluster.name },
   ];
   if (s['allow_project_ssh_keys'] !== true) items.push({ key: 'block-project-ssh-keys', value: 'TRUE' });
   const userdata = str(s['image_userdata']);

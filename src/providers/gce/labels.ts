@@ -1,6 +1,7 @@
 /**
  * What herd writes on every GCE instance so that it can find it again: labels (`herd-cluster`,
- * `herd-kind`, `herd-run`), the instance name rules and the idempotency token of a bulkInsert.
+ * `herd-cluster-id`, `herd-kind`, `herd-run`), the instance name rules and the idempotency token of
+ * a bulkInsert. An instance is the cluster's when it carries its name and exactly its id (isOurs).
  *
  * GCE label values allow only lowercase letters, digits, `_` and `-` (at most 63), while cluster and
  * kind names may hold uppercase letters and `.`. The encoding below is reversible: `_` escapes,
@@ -9,10 +10,14 @@
  * name is then still in the instance metadata `herd-cluster`.
  */
 import { createHash } from 'node:crypto';
+import { ownsResource } from '../identity.js';
+import type { ClusterRef } from '../types.js';
 
 /** Label keys herd sets. */
 export const LABEL = {
   cluster: 'herd-cluster',
+  /** The cluster id: 8 lowercase hex digits, a valid label value as is. Absent for clusters from before ids. */
+  clusterId: 'herd-cluster-id',
   kind: 'herd-kind',
   run: 'herd-run',
 } as const;
@@ -58,18 +63,30 @@ export function decodeLabelValue(value: string): string | undefined {
   return out;
 }
 
-/** Labels common to every instance of one bulkInsert. */
-export function instanceLabels(cluster: string, kind: string, runId: string): Record<string, string> {
+/** Labels common to every instance of one bulkInsert: the cluster's name and id, kind and run. */
+export function instanceLabels(cluster: ClusterRef, kind: string, runId: string): Record<string, string> {
   return {
-    [LABEL.cluster]: encodeLabelValue(cluster),
+    [LABEL.cluster]: encodeLabelValue(cluster.name),
+    ...(cluster.id === undefined ? {} : { [LABEL.clusterId]: cluster.id }),
     [LABEL.kind]: encodeLabelValue(kind),
     [LABEL.run]: encodeLabelValue(runId),
   };
 }
 
-/** `instances.list` filter for every instance of a cluster (optionally of one run and kind). */
-export function labelFilter(cluster: string, run?: { runId: string; kind: string }): string {
-  const parts = [`(labels.${LABEL.cluster} = "${encodeLabelValue(cluster)}")`];
+/** Whether an instance with these labels is the cluster's: its name and exactly its id. */
+export function isOurs(labels: Readonly<Record<string, string>> | undefined, cluster: ClusterRef): boolean {
+  return (
+    labels?.[LABEL.cluster] === encodeLabelValue(cluster.name) &&
+    ownsResource(cluster, labels[LABEL.clusterId])
+  );
+}
+
+/**
+ * `instances.list` filter for every instance carrying the cluster's name (optionally of one run and
+ * kind); which of them are the cluster's is isOurs's decision, so that the others can be named.
+ */
+export function labelFilter(cluster: ClusterRef, run?: { runId: string; kind: string }): string {
+  const parts = [`(labels.${LABEL.cluster} = "${encodeLabelValue(cluster.name)}")`];
   if (run) {
     parts.push(`(labels.${LABEL.kind} = "${encodeLabelValue(run.kind)}")`);
     parts.push(`(labels.${LABEL.run} = "${encodeLabelValue(run.runId)}")`);
@@ -111,8 +128,9 @@ export function nodeNameOf(
  * The `requestId` of a bulkInsert: a UUID (version 5 layout) derived from cluster, run, kind and
  * zone, so that a retried request of the same run is recognised by GCE instead of creating twice.
  */
-export function bulkInsertRequestId(cluster: string, runId: string, kind: string, zone: string): string {
-  const bytes = createHash('sha256').update(`herd\0${cluster}\0${runId}\0${kind}\0${zone}`).digest();
+export function bulkInsertRequestId(cluster: ClusterRef, runId: string, kind: string, zone: string): string {
+  const key = `herd\0${cluster.name}\0${cluster.id ?? ''}\0${runId}\0${kind}\0${zone}`;
+  const bytes = createHash('sha256').update(key).digest();
   bytes[6] = (bytes[6]! & 0x0f) | 0x50;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.subarray(0, 16).toString('hex');

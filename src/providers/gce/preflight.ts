@@ -27,7 +27,7 @@ export async function gcePreflight(
   const checks: PreflightCheck[] = [];
   const kinds: KindPlacement[] = [];
   const section = settings.section;
-  const template = request.template ?? request.cluster;
+  const template = request.template ?? request.cluster.name;
   const fail = (id: string, error: unknown, action: string, kind?: PreflightKind) => {
     const mapped =
       error instanceof HerdError

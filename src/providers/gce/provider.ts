@@ -2,16 +2,20 @@
  * The `google` provider (alias `gce`). Nodes of one kind are created with ONE `instances.bulkInsert`
  * per zone tried (all or nothing, exact names), zones in the order of `zone`; a zone without
  * capacity or quota hands the whole batch to the next one. Status comes from one `instances.list`
- * per zone, filtered by the cluster label. herd's instance id is `zone/name`, so that terminate,
- * stop and start need no lookup and nodes stay reachable if `zone` changes later. Nothing
- * per-cluster exists besides the instances: no firewall rules are created (the project's network
- * must let herd reach port 22), so `cleanup` has nothing to do.
+ * per zone, filtered by the cluster label. herd's instance id is `zone/name`, so that nodes stay
+ * reachable if `zone` changes later. Instance names carry the cluster id (`<cluster>-<id>-<node>`,
+ * unique per zone) and labels carry name and id: an instance with the cluster's name but another id
+ * is never adopted, listed or deleted (labels.ts decides what is ours). Nothing per-cluster exists
+ * besides the instances: no firewall rules are created (the project's network must let herd reach
+ * port 22), so `cleanup` has nothing to do.
  */
 import type { CloudSection } from '../../config/types.js';
 import { AbortError, ProviderError } from '../../errors.js';
 import { cloudNameFor } from '../../state/names.js';
 import { eachLimited } from '../each-limited.js';
+import { ForeignResources } from '../identity.js';
 import type {
+  ClusterRef,
   CreateNodesRequest,
   CreateNodesResult,
   NodeStatus,
@@ -20,7 +24,7 @@ import type {
   Provider,
   ProviderContext,
 } from '../types.js';
-import type { GceApi, GceOperation } from './api.js';
+import type { GceApi, GceInstance, GceOperation } from './api.js';
 import { resolveAuthClient } from './auth.js';
 import {
   type ApiFailure,
@@ -31,7 +35,14 @@ import {
   toProviderError,
 } from './errors.js';
 import { buildBulkInsert } from './instance-body.js';
-import { bulkInsertRequestId, instanceNameProblem, labelFilter, parseInstanceId } from './labels.js';
+import {
+  bulkInsertRequestId,
+  instanceNameProblem,
+  isOurs,
+  LABEL,
+  labelFilter,
+  parseInstanceId,
+} from './labels.js';
 import { gcePreflight } from './preflight.js';
 import { type GceCloudSettings, readGceCloudSettings } from './settings.js';
 import { goneStatus, statusOf } from './status.js';
@@ -63,40 +74,45 @@ class GceProvider implements Provider {
   readonly name = 'google' as const;
   private apiPromise: Promise<GceApi> | undefined;
   private warnedLegacy = false;
+  private readonly foreign: ForeignResources;
 
   constructor(
     private readonly settings: GceCloudSettings,
     private readonly context: ProviderContext,
     private readonly options: GceProviderOptions,
-  ) {}
+  ) {
+    this.foreign = new ForeignResources(context.log);
+  }
 
   /** Read-only: GET calls only (see preflight.ts). */
   preflight(request: PreflightRequest): Promise<PreflightReport> {
     return gcePreflight(() => this.api(), this.settings, request);
   }
 
-  async prepare(cluster: string): Promise<void> {
+  async prepare(cluster: ClusterRef): Promise<void> {
     if (this.settings.legacyOAuthClient && !this.warnedLegacy) {
       this.warnedLegacy = true;
       this.context.log.info(
         `[${this.settings.section}] gce_client_id/gce_client_secret are ignored: herd uses Application Default Credentials ("gcloud auth application-default login", or GOOGLE_APPLICATION_CREDENTIALS=<service account key file>).`,
       );
     }
-    const prefix = cloudNameFor(cluster, 'node001').slice(0, -'-node001'.length);
-    if (prefix !== cluster) {
+    const example = cloudNameFor(cluster.name, 'node001', cluster.id);
+    const prefix = cloudNameFor(cluster.name, 'node001').slice(0, -'-node001'.length);
+    // With an id in every instance name, clusters whose names look alike on GCE never share instances.
+    if (cluster.id === undefined && prefix !== cluster.name) {
       this.context.log.warn(
-        `Cluster "${cluster}" is named "${prefix}-<node>" on GCE (instance names are lowercase, without "_" or "."); a cluster called "${prefix}" would use the same names.`,
+        `Cluster "${cluster.name}" is named "${prefix}-<node>" on GCE (instance names are lowercase, without "_" or "."); a cluster called "${prefix}" would use the same names.`,
       );
     }
-    const problem = instanceNameProblem(cloudNameFor(cluster, 'node001'));
-    if (problem) throw badNameError(cluster, cloudNameFor(cluster, 'node001'), problem);
+    const problem = instanceNameProblem(example);
+    if (problem) throw badNameError(cluster.name, example, problem);
     await this.api();
   }
 
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
     for (const spec of request.nodes) {
       const problem = instanceNameProblem(spec.cloudName);
-      if (problem) throw badNameError(request.cluster, spec.cloudName, problem, spec.name);
+      if (problem) throw badNameError(request.cluster.name, spec.cloudName, problem, spec.name);
     }
     if (request.nodes.length === 0) return { created: [], failed: [] };
     const api = await this.api();
@@ -162,7 +178,7 @@ class GceProvider implements Provider {
     return { created: [], failed: nodes.map((n) => ({ name: n.name, error })) };
   }
 
-  async describeNodes(cluster: string, instanceIds: readonly string[]): Promise<NodeStatus[]> {
+  async describeNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<NodeStatus[]> {
     const extraZones = instanceIds.flatMap((id) => parseInstanceId(id).zone ?? []);
     const found = await this.listCluster(cluster, extraZones);
     const byName = new Map(found.map((s) => [parseInstanceId(s.instanceId).name, s]));
@@ -173,19 +189,19 @@ class GceProvider implements Provider {
     });
   }
 
-  async findNodes(cluster: string): Promise<NodeStatus[]> {
+  async findNodes(cluster: ClusterRef): Promise<NodeStatus[]> {
     return this.listCluster(cluster, []);
   }
 
-  async terminateNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
+  async terminateNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void> {
     await this.eachInstance(cluster, instanceIds, 'deleteInstance', 'delete');
   }
 
-  async stopNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
+  async stopNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void> {
     await this.eachInstance(cluster, instanceIds, 'stopInstance', 'stop');
   }
 
-  async startNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
+  async startNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void> {
     await this.eachInstance(cluster, instanceIds, 'startInstance', 'start');
   }
 
@@ -202,7 +218,9 @@ class GceProvider implements Provider {
     const filter = labelFilter(request.cluster, { runId: request.runId, kind: request.kind });
     let listed: NodeStatus[];
     try {
-      listed = (await api.listInstances(zone, filter)).map((i) => statusOf(i, zone));
+      listed = (await api.listInstances(zone, filter))
+        .filter((i) => isOurs(i.labels, request.cluster))
+        .map((i) => statusOf(i, zone));
     } catch (error) {
       throw toProviderError(describeApiError(error), this.errorContext(`list instances in ${zone}`), error);
     }
@@ -224,15 +242,20 @@ class GceProvider implements Provider {
     return { created, failed };
   }
 
-  /** Every instance with the cluster's label: one list per zone (configured zones plus `extraZones`). */
-  private async listCluster(cluster: string, extraZones: readonly string[]): Promise<NodeStatus[]> {
+  /**
+   * Every instance of the cluster (its name and id): one list per zone (configured zones plus
+   * `extraZones`). Instances with the cluster's name but another id are named in a warning.
+   */
+  private async listCluster(cluster: ClusterRef, extraZones: readonly string[]): Promise<NodeStatus[]> {
     const api = await this.api();
     const zones = [...new Set([...this.settings.zones, ...extraZones])];
     const filter = labelFilter(cluster);
     const perZone = await Promise.all(
       zones.map(async (zone) => {
         try {
-          return (await api.listInstances(zone, filter)).map((i) => statusOf(i, zone));
+          const instances = await api.listInstances(zone, filter);
+          this.reportForeign(cluster, zone, instances);
+          return instances.filter((i) => isOurs(i.labels, cluster)).map((i) => statusOf(i, zone));
         } catch (error) {
           throw toProviderError(
             describeApiError(error),
@@ -245,9 +268,28 @@ class GceProvider implements Provider {
     return perZone.flat();
   }
 
-  /** Runs one call per instance (bounded parallelism), waits for each operation; gathers failures. */
+  private reportForeign(cluster: ClusterRef, zone: string, instances: readonly GceInstance[]): void {
+    const foreign = instances.filter((i) => !isOurs(i.labels, cluster));
+    if (foreign.length === 0) return;
+    this.foreign.report(
+      cluster,
+      'instance(s)',
+      foreign.map((i) => {
+        const id = i.labels?.[LABEL.clusterId];
+        return {
+          key: `${zone}/${i.name}`,
+          text: `${zone}/${i.name} (${id === undefined ? 'no cluster id' : `cluster id ${id}`})`,
+        };
+      }),
+    );
+  }
+
+  /**
+   * Runs one call per instance of the cluster (bounded parallelism), waits for each operation; gathers
+   * failures. Ids that are no instance of the cluster (gone, or another cluster's) get no call.
+   */
   private async eachInstance(
-    cluster: string,
+    cluster: ClusterRef,
     instanceIds: readonly string[],
     call: InstanceCall,
     verb: string,
@@ -283,17 +325,24 @@ class GceProvider implements Provider {
     }
   }
 
-  /** Zone and name of each id; a bare name (no zone) is looked up among the cluster's instances. */
+  /**
+   * Zone and name of each id, looked up among the cluster's instances (one list per zone): an id that
+   * is not one of them (gone, or another cluster's) comes back without a zone. A bare name (no zone)
+   * is matched by name.
+   */
   private async locate(
-    cluster: string,
+    cluster: ClusterRef,
     ids: readonly string[],
   ): Promise<{ id: string; zone: string | undefined; name: string }[]> {
     const parsed = ids.map((id) => ({ id, ...parseInstanceId(id) }));
-    if (parsed.every((p) => p.zone)) return parsed;
-    const found = await this.listCluster(cluster, []);
+    const found = await this.listCluster(
+      cluster,
+      parsed.flatMap((p) => p.zone ?? []),
+    );
     return parsed.map((p) => {
-      if (p.zone) return p;
-      const hit = found.find((s) => parseInstanceId(s.instanceId).name === p.name);
+      const hit = found.find((s) =>
+        p.zone ? s.instanceId === p.id : parseInstanceId(s.instanceId).name === p.name,
+      );
       return { ...p, zone: hit ? parseInstanceId(hit.instanceId).zone : undefined };
     });
   }

@@ -97,7 +97,7 @@ export function assignLease(
       'LocalMachineNameInUse',
       `Machine name "${lease.machine}" is already used by a node in ${holder.nodeDir} (bridge ${file.bridge}).`,
       {
-        hint: 'Two clusters with the same name cannot run at once on one host: choose another cluster name (-n NAME).',
+        hint: 'Clusters created before cluster ids take their machine names from the cluster name alone: two of one name cannot run at once on one host. Stop the other one, or choose another cluster name (-n NAME).',
       },
     );
   }

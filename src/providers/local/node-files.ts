@@ -1,12 +1,12 @@
 /**
  * Files that make a node itself, written into its overlay before boot: what cloud-init would do
- * on a cloud VM (hostname, machine-id, login user and key, network, user data).
+ * on a cloud VM (hostname, machine-id, login user and key, network, user data). Every file is read
+ * and written through inside.ts, which never follows a symbolic link out of the node.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ProviderError } from '../../errors.js';
 import { run } from './exec.js';
+import { ownDirInside, readInside, symlinkInside, writeInside } from './inside.js';
 
 /** Who a node is and how it is reached. */
 export interface NodeIdentity {
@@ -45,18 +45,17 @@ export function hostsFile(hostname: string, ip: string): string {
 
 /** Writes what a node needs on every boot: network and resolver (its address may be new). */
 export async function writeBootFiles(root: string, id: NodeIdentity): Promise<void> {
-  await mkdir(join(root, 'etc/systemd/network'), { recursive: true });
-  await writeFile(join(root, 'etc/systemd/network/10-herd-host0.network'), host0NetworkFile(id));
-  await writeFile(join(root, 'etc/resolv.conf'), `nameserver ${id.nameserver}\n`);
+  await writeInside(root, 'etc/systemd/network/10-herd-host0.network', host0NetworkFile(id));
+  await writeInside(root, 'etc/resolv.conf', `nameserver ${id.nameserver}\n`);
 }
 
 /** Writes a new node's identity: hostname, machine-id, hosts, login user and key, user data. */
 export async function writeFirstBootFiles(root: string, id: NodeIdentity): Promise<void> {
-  await writeFile(join(root, 'etc/hostname'), `${id.hostname}\n`);
-  const machineId = await readFile(join(root, 'etc/machine-id'), 'utf8').catch(() => '');
+  await writeInside(root, 'etc/hostname', `${id.hostname}\n`);
+  const machineId = (await readInside(root, 'etc/machine-id')) ?? '';
   if (machineId.trim() === '')
-    await writeFile(join(root, 'etc/machine-id'), `${randomBytes(16).toString('hex')}\n`);
-  await writeFile(join(root, 'etc/hosts'), hostsFile(id.hostname, id.ip));
+    await writeInside(root, 'etc/machine-id', `${randomBytes(16).toString('hex')}\n`, { mode: 0o444 });
+  await writeInside(root, 'etc/hosts', hostsFile(id.hostname, id.ip));
   await authorizeLogin(root, id.user, id.publicKey);
   if (id.userdata && id.userdata.trim() !== '') await installUserdata(root, id.userdata);
   await writeBootFiles(root, id);
@@ -67,7 +66,7 @@ export async function lookupUser(
   root: string,
   user: string,
 ): Promise<{ uid: number; gid: number; home: string } | undefined> {
-  const passwd = await readFile(join(root, 'etc/passwd'), 'utf8');
+  const passwd = (await readInside(root, 'etc/passwd')) ?? '';
   for (const line of passwd.split('\n')) {
     const [name, , uid, gid, , home] = line.split(':');
     if (name === user) return { uid: Number(uid), gid: Number(gid), home: home ?? `/home/${user}` };
@@ -103,21 +102,16 @@ async function authorizeLogin(root: string, user: string, publicKey: string): Pr
     if (!entry) throw new ProviderError('LocalBadUser', `useradd did not create user "${user}" in ${root}.`);
   }
   if (user !== 'root') {
-    await mkdir(join(root, 'etc/sudoers.d'), { recursive: true });
-    const sudoers = join(root, 'etc/sudoers.d', `90-herd-${user}`);
-    await writeFile(sudoers, `${user} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
-    await chmod(sudoers, 0o440);
+    await writeInside(root, `etc/sudoers.d/90-herd-${user}`, `${user} ALL=(ALL) NOPASSWD:ALL\n`, {
+      mode: 0o440,
+    });
   }
-  const sshDir = join(root, entry.home, '.ssh');
-  await mkdir(sshDir, { recursive: true, mode: 0o700 });
-  const keys = join(sshDir, 'authorized_keys');
-  const existing = await readFile(keys, 'utf8').catch(() => '');
+  const sshDir = `${entry.home}/.ssh`;
+  await ownDirInside(root, sshDir, { mode: 0o700, uid: entry.uid, gid: entry.gid });
+  const existing = (await readInside(root, `${sshDir}/authorized_keys`)) ?? '';
   const key = publicKey.trim();
-  if (!existing.split('\n').includes(key)) await writeFile(keys, `${existing}${key}\n`, { mode: 0o600 });
-  await chmod(sshDir, 0o700);
-  await chmod(keys, 0o600);
-  await chown(sshDir, entry.uid, entry.gid);
-  await chown(keys, entry.uid, entry.gid);
+  const keys = existing.split('\n').includes(key) ? existing : `${existing}${key}\n`;
+  await writeInside(root, `${sshDir}/authorized_keys`, keys, { mode: 0o600, uid: entry.uid, gid: entry.gid });
 }
 
 /**
@@ -127,10 +121,9 @@ async function authorizeLogin(root: string, user: string, publicKey: string): Pr
 async function installUserdata(root: string, userdata: string): Promise<void> {
   // Traversable by every user: the playbooks keep a non-root login user's Ansible temp files below it
   // (common role). The script itself stays readable by root only.
-  await mkdir(join(root, 'var/lib/herd'), { recursive: true, mode: 0o755 });
-  await chmod(join(root, 'var/lib/herd'), 0o755);
+  await ownDirInside(root, 'var/lib/herd', { uid: 0, gid: 0, mode: 0o755 });
   const script = userdata.startsWith('#!') ? userdata : `#!/bin/sh\n${userdata}`;
-  await writeFile(join(root, 'var/lib/herd/userdata'), script.endsWith('\n') ? script : `${script}\n`, {
+  await writeInside(root, 'var/lib/herd/userdata', script.endsWith('\n') ? script : `${script}\n`, {
     mode: 0o700,
   });
   const unit = [
@@ -151,12 +144,10 @@ async function installUserdata(root: string, userdata: string): Promise<void> {
     'WantedBy=multi-user.target',
     '',
   ].join('\n');
-  await mkdir(join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
-  await writeFile(join(root, 'etc/systemd/system/herd-userdata.service'), unit);
-  await symlink(
+  await writeInside(root, 'etc/systemd/system/herd-userdata.service', unit);
+  await symlinkInside(
+    root,
+    'etc/systemd/system/multi-user.target.wants/herd-userdata.service',
     '../herd-userdata.service',
-    join(root, 'etc/systemd/system/multi-user.target.wants/herd-userdata.service'),
-  ).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
+  );
 }

@@ -1,8 +1,10 @@
 /**
- * One local node on disk and as a process: `<storageDir>/local/nodes/<cluster>/<node>/` holds
+ * One local node on disk and as a process: `<storageDir>/local/nodes/<cluster>-<id>/<node>/` holds
  * `upper/`, `work/`, `merged/` (the overlay), `node.json` (what herd knows, including the nspawn
  * PID and its start time) and `console.log`. The node process is only ever found through that
- * recorded PID, checked against /proc.
+ * recorded PID, checked against /proc. Its machine name (also its cgroup and lease holder) is
+ * `<cluster>-<id>-<node>`, so clusters of one name in two storage dirs never meet on one host; a
+ * `node.json` naming any other machine is refused before herd acts on it (checkNodeRecord).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -10,6 +12,8 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderError } from '../../errors.js';
+import { cloudNameFor } from '../../state/names.js';
+import type { ClusterRef } from '../types.js';
 import { cgroupPids, createCgroup, killCgroup, removeCgroup } from './cgroup.js';
 import { tail } from './exec.js';
 import { mountOverlay, unmountTree } from './mounts.js';
@@ -18,9 +22,12 @@ import { readStartTime } from './proc.js';
 
 /** What `node.json` holds. */
 export interface NodeRecordFile {
-  version: 1;
+  /** 2 since records say whether the node's creation finished (`complete`); 1 before. */
+  version: 1 | 2;
   machine: string;
   cluster: string;
+  /** The cluster id (absent for clusters from before ids). */
+  clusterId?: string;
   node: string;
   kind: string;
   image: string;
@@ -31,6 +38,16 @@ export interface NodeRecordFile {
   /** nspawn's PID and start time while it runs. */
   pid?: number;
   pidStartTime?: string;
+  /**
+   * Version 2: false from the node directory's creation until its first-boot files (identity, login
+   * key) are written. A node left incomplete by a crash must not be booted as it is.
+   */
+  complete?: boolean;
+}
+
+/** Whether the node's creation was cut short before its first-boot files were written. */
+export function isIncomplete(record: NodeRecordFile): boolean {
+  return record.version === 2 && record.complete !== true;
 }
 
 /** Directories and files of one node. */
@@ -43,14 +60,24 @@ export interface NodePaths {
   console: string;
 }
 
-/** Where a cluster's nodes live. */
-export function clusterDir(storageDir: string, cluster: string): string {
-  return join(storageDir, 'local', 'nodes', cluster);
+/** The directory name of a cluster's nodes: `<cluster>-<id>` (the name alone for a cluster from before ids). */
+export function clusterDirName(cluster: ClusterRef): string {
+  return cluster.id === undefined ? cluster.name : `${cluster.name}-${cluster.id}`;
 }
 
-/** Paths of one node. */
-export function nodePaths(storageDir: string, cluster: string, node: string): NodePaths {
-  const dir = join(clusterDir(storageDir, cluster), node);
+/** The machine name (nspawn, cgroup, lease) of a node: its cloud name, `<cluster>-<id>-<node>`. */
+export function machineNameFor(cluster: ClusterRef, node: string): string {
+  return cloudNameFor(cluster.name, node, cluster.id);
+}
+
+/** Where a cluster's nodes live (`dirName` from clusterDirName). */
+export function clusterDir(storageDir: string, dirName: string): string {
+  return join(storageDir, 'local', 'nodes', dirName);
+}
+
+/** Paths of one node (`dirName` from clusterDirName). */
+export function nodePaths(storageDir: string, dirName: string, node: string): NodePaths {
+  const dir = join(clusterDir(storageDir, dirName), node);
   return {
     dir,
     upper: join(dir, 'upper'),
@@ -70,15 +97,54 @@ export async function readNodeRecord(paths: NodePaths): Promise<NodeRecordFile |
   }
 }
 
+const BRIDGE_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,14}$/;
+
+/**
+ * Checks a `node.json` read from disk against what herd derives for this node before anything acts
+ * on it: its machine name decides which cgroup is emptied with SIGKILL and which lease is released,
+ * its bridge which lease file is written. Throws ProviderError `LocalNodeRecordInvalid` naming the
+ * file, the wrong value and the expected one.
+ */
+export function checkNodeRecord(
+  record: NodeRecordFile,
+  paths: NodePaths,
+  expected: { cluster: ClusterRef; node: string },
+): NodeRecordFile {
+  const machine = machineNameFor(expected.cluster, expected.node);
+  const problems: string[] = [];
+  if (record.machine !== machine) {
+    problems.push(`machine is ${JSON.stringify(record.machine)}, herd expects "${machine}"`);
+  }
+  if (record.node !== expected.node) {
+    problems.push(`node is ${JSON.stringify(record.node)}, herd expects "${expected.node}"`);
+  }
+  if (record.cluster !== expected.cluster.name || record.clusterId !== expected.cluster.id) {
+    problems.push(
+      `cluster is ${JSON.stringify(record.cluster)}${record.clusterId ? ` (id ${JSON.stringify(record.clusterId)})` : ''}, herd expects "${expected.cluster.name}"${expected.cluster.id ? ` (id ${expected.cluster.id})` : ''}`,
+    );
+  }
+  if (typeof record.bridge !== 'string' || !BRIDGE_NAME.test(record.bridge)) {
+    problems.push(`bridge ${JSON.stringify(record.bridge)} is not an interface name`);
+  }
+  if (problems.length === 0) return record;
+  throw new ProviderError(
+    'LocalNodeRecordInvalid',
+    `${paths.record} does not describe node ${expected.node} of cluster "${expected.cluster.name}": ${problems.join('; ')}. herd leaves this node alone.`,
+    {
+      hint: `If the file was edited, restore it; otherwise stop the node's processes and unmount ${paths.merged} by hand, then remove ${paths.dir}.`,
+    },
+  );
+}
+
 /** Writes `node.json` atomically. */
 export async function writeNodeRecord(paths: NodePaths, record: NodeRecordFile): Promise<void> {
   await writeFile(`${paths.record}.tmp`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
   await rename(`${paths.record}.tmp`, paths.record);
 }
 
-/** Node names (directories) of a cluster. */
-export async function listNodeNames(storageDir: string, cluster: string): Promise<string[]> {
-  const entries = await readdir(clusterDir(storageDir, cluster), { withFileTypes: true }).catch(() => []);
+/** Node names (directories) of a cluster (`dirName` from clusterDirName). */
+export async function listNodeNames(storageDir: string, dirName: string): Promise<string[]> {
+  const entries = await readdir(clusterDir(storageDir, dirName), { withFileTypes: true }).catch(() => []);
   return entries
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
@@ -111,7 +177,7 @@ export async function launchNode(
       'LocalMachineNameInUse',
       `Processes of another "${record.machine}" node are still running on this host.`,
       {
-        hint: 'Stop the other cluster of that name first (herd stop NAME), or use another cluster name.',
+        hint: 'Stop the other cluster of that name first (herd stop NAME), or use another cluster name (a cluster created before cluster ids has machine names without an id).',
       },
     );
   }

@@ -1,14 +1,16 @@
 /**
  * The `local` provider: each node is a Debian 12 system booted with systemd in a systemd-nspawn
  * container, on its own overlay over a shared base image, with its own address on a host bridge.
- * Instance ids are the machine names, `<cluster>-<node>`. `flavor` and `security_group` are
- * ignored (nodes share the host's CPUs and memory; the bridge is private to the host).
+ * Instance ids are the machine names, `<cluster>-<id>-<node>` (node.ts). `flavor` and
+ * `security_group` are ignored (nodes share the host's CPUs and memory; the bridge is private to
+ * the host).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import type { CloudSection } from '../../config/types.js';
 import { AbortError, ProviderError } from '../../errors.js';
 import type {
+  ClusterRef,
   CreateNodesRequest,
   CreateNodesResult,
   NodeStatus,
@@ -31,10 +33,14 @@ import {
   tearDownIfUnused,
 } from './network.js';
 import {
+  checkNodeRecord,
   clusterDir,
+  clusterDirName,
+  isIncomplete,
   isNodeRunning,
   launchNode,
   listNodeNames,
+  machineNameFor,
   mountNode,
   type NodePaths,
   type NodeRecordFile,
@@ -107,10 +113,11 @@ class LocalProvider implements Provider {
     this.checkHost();
     const image = readImageName(request.settings, { cloud: this.cloud.name, kind: request.kind });
     for (const spec of request.nodes) {
-      if (!isValidMachineName(spec.cloudName)) {
+      const machine = machineNameFor(request.cluster, spec.name);
+      if (!isValidMachineName(machine) || spec.cloudName !== machine) {
         throw new ProviderError(
           'LocalBadMachineName',
-          `"${spec.cloudName}" cannot be a machine name (node ${spec.name}).`,
+          `"${spec.cloudName}" cannot be the machine name of node ${spec.name} (herd derives "${machine}").`,
           {
             hint: 'Cluster and node names may use letters, digits, "-", "_" and "." (at most 64 characters in all).',
           },
@@ -121,9 +128,7 @@ class LocalProvider implements Provider {
     const gateway = await ensureBridge(this.net, this.context.log);
     const nameserver = await this.nameserver(gateway);
     const outcomes = await Promise.allSettled(
-      request.nodes.map((spec) =>
-        this.createOne(request, spec.name, spec.cloudName, image, lowerDir, nameserver),
-      ),
+      request.nodes.map((spec) => this.createOne(request, spec.name, image, lowerDir, nameserver)),
     );
     const created: (NodeStatus & { name: string })[] = [];
     const failed: { name: string; error: Error }[] = [];
@@ -139,7 +144,7 @@ class LocalProvider implements Provider {
     return { created, failed };
   }
 
-  async describeNodes(cluster: string, instanceIds: readonly string[]): Promise<NodeStatus[]> {
+  async describeNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<NodeStatus[]> {
     const byMachine = await this.records(cluster);
     return Promise.all(
       instanceIds.map(async (id) => {
@@ -157,7 +162,7 @@ class LocalProvider implements Provider {
     );
   }
 
-  async findNodes(cluster: string): Promise<NodeStatus[]> {
+  async findNodes(cluster: ClusterRef): Promise<NodeStatus[]> {
     const statuses: NodeStatus[] = [];
     for (const [machine, { node, record }] of await this.records(cluster)) {
       if (record) statuses.push(await this.status(record));
@@ -176,36 +181,31 @@ class LocalProvider implements Provider {
     return statuses;
   }
 
-  async terminateNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
+  async terminateNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void> {
     this.checkHost();
     const byMachine = await this.records(cluster);
     await Promise.all(
       instanceIds.map(async (id) => {
         const found = byMachine.get(id);
-        if (found)
-          await this.destroy(nodePaths(this.context.storageDir, cluster, found.node), id, found.record);
+        if (found) await this.destroy(this.paths(cluster, found.node), id, found.record);
       }),
     );
     await tearDownIfUnused(this.net, this.context.log);
   }
 
-  async stopNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
+  async stopNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void> {
     this.checkHost();
     const byMachine = await this.records(cluster);
     await Promise.all(
       instanceIds.map(async (id) => {
         const found = byMachine.get(id);
         if (found?.record)
-          await shutdownNode(
-            nodePaths(this.context.storageDir, cluster, found.node),
-            found.record,
-            this.options.stopTimeoutMs,
-          );
+          await shutdownNode(this.paths(cluster, found.node), found.record, this.options.stopTimeoutMs);
       }),
     );
   }
 
-  async startNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
+  async startNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void> {
     this.checkHost();
     const byMachine = await this.records(cluster);
     const gateway = await ensureBridge(this.net, this.context.log);
@@ -216,15 +216,15 @@ class LocalProvider implements Provider {
         if (!found?.record) {
           throw new ProviderError(
             'LocalNodeNotFound',
-            `Node ${id} of cluster ${cluster} does not exist any more; it cannot be started.`,
+            `Node ${id} of cluster ${cluster.name} does not exist any more; it cannot be started.`,
           );
         }
-        await this.boot(nodePaths(this.context.storageDir, cluster, found.node), found.record, nameserver);
+        await this.boot(this.paths(cluster, found.node), found.record, nameserver);
       }),
     );
   }
 
-  async cleanup(cluster: string): Promise<void> {
+  async cleanup(cluster: ClusterRef): Promise<void> {
     this.checkHost();
     const leftovers = await this.findNodes(cluster);
     if (leftovers.length > 0)
@@ -232,34 +232,44 @@ class LocalProvider implements Provider {
         cluster,
         leftovers.map((n) => n.instanceId),
       );
-    await rm(clusterDir(this.context.storageDir, cluster), { recursive: true, force: true });
+    await rm(clusterDir(this.context.storageDir, clusterDirName(cluster)), { recursive: true, force: true });
     await tearDownIfUnused(this.net, this.context.log);
   }
 
   private async createOne(
     request: CreateNodesRequest,
     node: string,
-    machine: string,
     image: LocalImageName,
     lowerDir: string,
     nameserver: string,
   ): Promise<NodeStatus> {
     if (request.signal?.aborted) throw new AbortError(`Not creating ${node}: interrupted.`);
-    const paths = nodePaths(this.context.storageDir, request.cluster, node);
-    const existing = await readNodeRecord(paths);
-    if (existing?.machine === machine) {
-      // Created by an earlier, interrupted run: reuse it rather than fail.
-      if (!isNodeRunning(existing)) await this.boot(paths, existing, nameserver);
-      return this.status((await readNodeRecord(paths)) ?? existing);
+    const { cluster } = request;
+    const machine = machineNameFor(cluster, node);
+    const paths = this.paths(cluster, node);
+    const existing = await this.readRecord(cluster, node);
+    const userdata = request.settings.image_userdata;
+    const login = {
+      user: request.login.user,
+      publicKey: request.login.publicKey,
+      ...(typeof userdata === 'string' && userdata !== '' ? { userdata } : {}),
+    };
+    if (existing) {
+      // Created by an earlier, interrupted run: reuse it rather than fail. That run may have died
+      // before writing the node's first-boot files (they are idempotent): written again before boot.
+      if (!isNodeRunning(existing)) await this.boot(paths, existing, nameserver, login);
+      return this.status((await this.readRecord(cluster, node)) ?? existing);
     }
     let record: NodeRecordFile | undefined;
     try {
       await mkdir(paths.dir, { recursive: true, mode: 0o700 });
       const ip = await leaseAddress(this.net, { machine, nodeDir: paths.dir }, this.context.log);
       record = {
-        version: 1,
+        version: 2,
+        complete: false,
         machine,
-        cluster: request.cluster,
+        cluster: cluster.name,
+        ...(cluster.id === undefined ? {} : { clusterId: cluster.id }),
         node,
         kind: request.kind,
         image,
@@ -269,14 +279,9 @@ class LocalProvider implements Provider {
       };
       await writeNodeRecord(paths, record);
       await mountNode(paths, lowerDir);
-      const userdata = request.settings.image_userdata;
-      await writeFirstBootFiles(paths.merged, {
-        ...this.identity(node, ip, nameserver),
-        user: request.login.user,
-        publicKey: request.login.publicKey,
-        ...(typeof userdata === 'string' && userdata !== '' ? { userdata } : {}),
-      });
-      record = await this.launchWithRetry(paths, record);
+      await writeFirstBootFiles(paths.merged, { ...this.identity(node, ip, nameserver), ...login });
+      // Recorded as complete by the launch, which writes the record with the PID.
+      record = await this.launchWithRetry(paths, { ...record, complete: true });
       this.context.log.debug(`Started ${machine} at ${ip} (PID ${record.pid}).`, 2);
       return this.status(record);
     } catch (error) {
@@ -303,9 +308,24 @@ class LocalProvider implements Provider {
     }
   }
 
-  /** Boots an existing (stopped) node again: same upper dir, same address when still free. */
-  private async boot(paths: NodePaths, record: NodeRecordFile, nameserver: string): Promise<void> {
+  /**
+   * Boots an existing (stopped) node again: same upper dir, same address when still free. With
+   * `login`, the node's first-boot files are (re)written too, for a node whose creation was cut short.
+   */
+  private async boot(
+    paths: NodePaths,
+    record: NodeRecordFile,
+    nameserver: string,
+    login?: Pick<NodeIdentity, 'user' | 'publicKey' | 'userdata'>,
+  ): Promise<void> {
     if (isNodeRunning(record)) return;
+    if (!login && isIncomplete(record)) {
+      throw new ProviderError(
+        'LocalNodeIncomplete',
+        `Node ${record.node} (${record.machine}) was never completely created; it cannot be started as it is.`,
+        { hint: `Run "herd start" on the cluster again: it replaces the node.` },
+      );
+    }
     // A node whose nspawn was killed may have left its init running (and holding its address).
     await shutdownNode(paths, record, this.options.stopTimeoutMs);
     // The node's upper dir belongs to the image it was created from: keep it while it exists.
@@ -322,21 +342,21 @@ class LocalProvider implements Provider {
     const next: NodeRecordFile = { ...record, lowerDir, ip, bridge: this.net.bridge };
     await writeNodeRecord(paths, next);
     await mountNode(paths, lowerDir);
-    await writeBootFiles(paths.merged, {
-      ...this.identity(record.node, ip, nameserver),
-      user: '',
-      publicKey: '',
-    });
+    const identity = this.identity(record.node, ip, nameserver);
+    if (login) {
+      await writeFirstBootFiles(paths.merged, { ...identity, ...login });
+      next.complete = true;
+    } else await writeBootFiles(paths.merged, { ...identity, user: '', publicKey: '' });
     await launchNode(paths, next, this.options.bootTimeoutMs);
   }
 
-  /** Stops a node if it runs, removes its directory and its lease. */
+  /** Stops a node if it runs, removes its directory and its lease (`record`: checked, see checkNodeRecord). */
   private async destroy(
     paths: NodePaths,
     machine: string,
     record: NodeRecordFile | undefined,
   ): Promise<void> {
-    const known = record ?? (await readNodeRecord(paths));
+    const known = record;
     if (known) await shutdownNode(paths, known, this.options.stopTimeoutMs);
     await removeNodeDir(paths);
     await releaseAddress({ ...this.net, bridge: known?.bridge ?? this.net.bridge }, machine);
@@ -355,23 +375,42 @@ class LocalProvider implements Provider {
   private async status(record: NodeRecordFile): Promise<NodeStatus> {
     const leases = await readLeaseFile(this.net.runDir, record.bridge).catch(() => undefined);
     const ip = findLease(leases, record.machine) ?? record.ip;
+    const running = isNodeRunning(record);
+    // Booting it as it is would give a node without its identity or login key: replaced instead.
+    const incomplete = !running && isIncomplete(record);
     return {
       instanceId: record.machine,
       name: record.node,
-      state: isNodeRunning(record) ? 'running' : 'stopped',
+      state: running ? 'running' : incomplete ? 'error' : 'stopped',
       publicIps: [],
       privateIps: [ip],
+      ...(incomplete
+        ? { reason: 'its creation was cut short before its first-boot files were written' }
+        : {}),
     };
   }
 
-  /** Machine name -> node directory name and record, for every node directory of the cluster. */
+  private paths(cluster: ClusterRef, node: string): NodePaths {
+    return nodePaths(this.context.storageDir, clusterDirName(cluster), node);
+  }
+
+  /** A node's `node.json`, checked against what herd derives (throws when it names anything else). */
+  private async readRecord(cluster: ClusterRef, node: string): Promise<NodeRecordFile | undefined> {
+    const paths = this.paths(cluster, node);
+    const record = await readNodeRecord(paths);
+    return record && checkNodeRecord(record, paths, { cluster, node });
+  }
+
+  /**
+   * Machine name -> node directory name and checked record, for every node directory of the cluster.
+   * The machine name is always the one herd derives from the cluster and the directory name.
+   */
   private async records(
-    cluster: string,
+    cluster: ClusterRef,
   ): Promise<Map<string, { node: string; record: NodeRecordFile | undefined }>> {
     const map = new Map<string, { node: string; record: NodeRecordFile | undefined }>();
-    for (const node of await listNodeNames(this.context.storageDir, cluster)) {
-      const record = await readNodeRecord(nodePaths(this.context.storageDir, cluster, node));
-      map.set(record?.machine ?? `${cluster}-${node}`, { node, record });
+    for (const node of await listNodeNames(this.context.storageDir, clusterDirName(cluster))) {
+      map.set(machineNameFor(cluster, node), { node, record: await this.readRecord(cluster, node) });
     }
     return map;
   }

@@ -4,11 +4,10 @@
  * server (so a crash between allocation and tagging is still found by its description) and released
  * when the server is deleted or the cluster stopped.
  */
-import type { Logger } from '../types.js';
+import type { ClusterRef, Logger } from '../types.js';
 import { OpenStackApiError } from './api-error.js';
 import type { OpenStackClient } from './client.js';
 import {
-  type ClusterIdentity,
   clusterTag,
   clusterTags,
   isOwnTagged,
@@ -29,7 +28,7 @@ export interface NeutronFloatingIp {
 /** The cluster's floating IPs (one call). */
 export async function clusterFloatingIps(
   client: OpenStackClient,
-  cluster: ClusterIdentity,
+  cluster: ClusterRef,
 ): Promise<NeutronFloatingIp[]> {
   const listed = await client.listAll<NeutronFloatingIp>('network', '/v2.0/floatingips', 'floatingips', {
     query: { tags: clusterTag(cluster) },
@@ -43,7 +42,7 @@ export async function clusterFloatingIps(
  */
 export async function ensureFloatingIps(
   client: OpenStackClient,
-  cluster: ClusterIdentity,
+  cluster: ClusterRef,
   servers: readonly { id: string; networkId: string }[],
   log: Logger,
 ): Promise<Map<string, string>> {
@@ -102,7 +101,7 @@ export async function ensureFloatingIps(
  */
 export async function releaseFloatingIps(
   client: OpenStackClient,
-  cluster: ClusterIdentity,
+  cluster: ClusterRef,
   log: Logger,
   serverIds?: ReadonlySet<string>,
 ): Promise<string[]> {

@@ -3,18 +3,15 @@
  * (server metadata and tags, Neutron tags and descriptions, the names of key pairs and server groups,
  * which carry neither) and the one test that decides "this resource is ours".
  *
- * A cluster is known by its name and, once clusters carry one, a random id. The id is written when
- * given; a resource that carries an id must carry this cluster's id to be ours (a later cluster of the
- * same name never adopts or deletes an earlier one's leftovers), one written before ids existed is
- * judged by the name alone.
+ * A cluster is known by its name and the random id it got at creation (ClusterRef). A resource is
+ * ours when it carries the name and exactly the cluster's id (ownsResource): a cluster of the same
+ * name in another storage directory never adopts or deletes ours, nor we its. A cluster from before
+ * ids owns only resources that carry its name and no id.
  */
 import { createHash } from 'node:crypto';
-
-/** Who a resource belongs to. */
-export interface ClusterIdentity {
-  name: string;
-  id?: string | undefined;
-}
+import { CLUSTER_ID } from '../../state/names.js';
+import { ownsResource, resourceNameOf } from '../identity.js';
+import type { ClusterRef } from '../types.js';
 
 /** Server metadata keys herd writes (values are at most 255 characters, names are at most 60). */
 export const META = {
@@ -37,12 +34,12 @@ function fitTag(prefix: string, value: string): string {
 }
 
 /** The tag every resource of the cluster carries; lists are filtered by it. */
-export function clusterTag(cluster: ClusterIdentity): string {
+export function clusterTag(cluster: ClusterRef): string {
   return fitTag('herd:cluster=', cluster.name);
 }
 
 /** Tags for a resource of the cluster. */
-export function clusterTags(cluster: ClusterIdentity): string[] {
+export function clusterTags(cluster: ClusterRef): string[] {
   return [clusterTag(cluster), ...(cluster.id ? [fitTag('herd:id=', cluster.id)] : [])];
 }
 
@@ -59,7 +56,7 @@ export function serverOfTags(tags: readonly string[] | undefined): string | unde
 
 /** Metadata of a server herd creates. */
 export function serverMetadata(
-  cluster: ClusterIdentity,
+  cluster: ClusterRef,
   node: { kind: string; name: string; runId: string },
 ): Record<string, string> {
   return {
@@ -73,15 +70,20 @@ export function serverMetadata(
 
 /** True when server metadata says the server belongs to `cluster`. */
 export function isOwnServer(
-  cluster: ClusterIdentity,
+  cluster: ClusterRef,
   metadata: Readonly<Record<string, string>> | undefined,
 ): boolean {
   if (metadata?.[META.cluster] !== cluster.name) return false;
-  return idMatches(cluster, metadata[META.clusterId]);
+  return ownsResource(cluster, metadata[META.clusterId]);
+}
+
+/** The cluster id a server's metadata names, for warnings about servers that are not ours. */
+export function clusterIdOf(metadata: Readonly<Record<string, string>> | undefined): string | undefined {
+  return metadata?.[META.clusterId];
 }
 
 /** The description herd gives the Neutron resources it creates; `isOwnTagged` reads it back. */
-export function ownerDescription(cluster: ClusterIdentity, what: string): string {
+export function ownerDescription(cluster: ClusterRef, what: string): string {
   return `herd cluster ${cluster.name}${cluster.id ? ` (id ${cluster.id})` : ''}: ${what}`;
 }
 
@@ -90,50 +92,48 @@ export function ownerDescription(cluster: ClusterIdentity, what: string): string
  * cluster, or (when a crash came between creating it and tagging it) its description does.
  */
 export function isOwnTagged(
-  cluster: ClusterIdentity,
+  cluster: ClusterRef,
   resource: { tags?: readonly string[] | undefined; description?: string | undefined | null },
 ): boolean {
   const tags = resource.tags ?? [];
   if (tags.includes(clusterTag(cluster))) {
+    // Ids are 8 hex digits: a tag holds them whole.
     const idTag = tags.find((t) => t.startsWith('herd:id='));
-    return idMatches(cluster, idTag?.slice('herd:id='.length), true);
+    return ownsResource(cluster, idTag?.slice('herd:id='.length));
   }
   const match = /^herd cluster (\S+)(?: \(id (\S+)\))?: /.exec(resource.description ?? '');
-  return match?.[1] === cluster.name && idMatches(cluster, match[2]);
+  return match?.[1] === cluster.name && ownsResource(cluster, match[2]);
 }
 
-function idMatches(cluster: ClusterIdentity, written: string | undefined, tagged = false): boolean {
-  if (written === undefined || cluster.id === undefined) return true;
-  return tagged
-    ? written === fitTag('herd:id=', cluster.id).slice('herd:id='.length)
-    : written === cluster.id;
+/** Key pairs carry no tags: herd's own pair is known by its name, `herd-<cluster>-<id>`. */
+export function keyPairName(cluster: ClusterRef): string {
+  return resourceNameOf(cluster);
 }
 
-/** Key pairs carry no tags: herd's own pair is known by its name. */
-export function keyPairName(cluster: ClusterIdentity): string {
-  return `herd-${cluster.name}`;
-}
-
-/** Name of the security group herd creates when `security_group` is not set. */
-export function securityGroupName(cluster: ClusterIdentity): string {
-  return `herd-${cluster.name}`;
+/** Name of the security group herd creates when `security_group` is not set: `herd-<cluster>-<id>`. */
+export function securityGroupName(cluster: ClusterRef): string {
+  return resourceNameOf(cluster);
 }
 
 /**
- * Server groups carry no tags either: `herd-<cluster>-<kind>.<n>` (n counts the groups of a kind, a
- * new one starting when the previous one has no room left).
+ * Server groups carry no tags either: `herd-<cluster>-<id>-<kind>.<n>` (n counts the groups of a
+ * kind, a new one starting when the previous one has no room left).
  */
-export function serverGroupName(cluster: ClusterIdentity, kind: string, index: number): string {
-  return `herd-${cluster.name}-${kind}.${index}`;
+export function serverGroupName(cluster: ClusterRef, kind: string, index: number): string {
+  return `${resourceNameOf(cluster)}-${kind}.${index}`;
 }
 
 /** The kind and index of one of the cluster's server groups, or undefined for any other name. */
 export function parseServerGroupName(
-  cluster: ClusterIdentity,
+  cluster: ClusterRef,
   name: string,
 ): { kind: string; index: number } | undefined {
-  const prefix = `herd-${cluster.name}-`;
+  const prefix = `${resourceNameOf(cluster)}-`;
   if (!name.startsWith(prefix)) return undefined;
-  const match = /^(.+)\.(\d+)$/.exec(name.slice(prefix.length));
+  const rest = name.slice(prefix.length);
+  // `herd-<cluster>-<kind>.<n>` of a cluster from before ids also starts every group of a cluster of
+  // that name with an id: those are not its own.
+  if (cluster.id === undefined && CLUSTER_ID.test(rest.slice(0, 8)) && rest[8] === '-') return undefined;
+  const match = /^(.+)\.(\d+)$/.exec(rest);
   return match ? { kind: match[1]!, index: Number(match[2]) } : undefined;
 }

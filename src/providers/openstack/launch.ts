@@ -8,10 +8,10 @@
  */
 import { AbortError, HerdError, ProviderError } from '../../errors.js';
 import { eachLimited } from '../each-limited.js';
-import type { Logger, NodeSpec } from '../types.js';
+import type { ClusterRef, Logger, NodeSpec } from '../types.js';
 import { OpenStackApiError } from './api-error.js';
 import { type ErrorContext, isCapacityMessage, toProviderError } from './errors.js';
-import { type ClusterIdentity, clusterTags, serverMetadata } from './identity.js';
+import { clusterTags, serverMetadata } from './identity.js';
 import type { NeutronNetwork } from './lookup.js';
 import type { Nova, NovaServer } from './nova.js';
 import { isScheduled } from './status.js';
@@ -28,7 +28,7 @@ export interface Placement {
 
 /** Everything the servers of one kind are created with. */
 export interface LaunchPlan {
-  cluster: ClusterIdentity;
+  cluster: ClusterRef;
   kind: string;
   runId: string;
   nodes: readonly NodeSpec[];

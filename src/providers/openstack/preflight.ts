@@ -8,6 +8,7 @@ import { HerdError } from '../../errors.js';
 import { memo } from '../memo.js';
 import { failedCheck } from '../preflight-check.js';
 import type {
+  ClusterRef,
   KindPlacement,
   PlannedResource,
   PreflightCheck,
@@ -16,7 +17,7 @@ import type {
 } from '../types.js';
 import type { OpenStackClient } from './client.js';
 import { toProviderError } from './errors.js';
-import { type ClusterIdentity, keyPairName, securityGroupName } from './identity.js';
+import { keyPairName, securityGroupName } from './identity.js';
 import { keyPairHolds } from './key-pair.js';
 import {
   defaultNetwork,
@@ -46,8 +47,8 @@ export async function openStackPreflight(
 ): Promise<PreflightReport> {
   const { signal } = request;
   const section = cloud.section;
-  const template = request.template ?? request.cluster;
-  const ref: ClusterIdentity = { name: request.cluster };
+  const template = request.template ?? request.cluster.name;
+  const ref = request.cluster;
   const checks: PreflightCheck[] = [];
   const kinds: KindPlacement[] = [];
   const resources: PlannedResource[] = [];
@@ -207,7 +208,7 @@ type Fail = (id: string, error: unknown, action: string, kind?: string) => undef
 /** user_key_name must exist (and hold herd's key when it is known); herd's own pair is imported when missing. */
 async function checkKeyPair(
   nova: Nova,
-  ref: ClusterIdentity,
+  ref: ClusterRef,
   request: PreflightRequest,
   checks: PreflightCheck[],
   resources: PlannedResource[],

@@ -7,7 +7,9 @@
 import type { CloudSection } from '../../config/types.js';
 import { AbortError, HerdError } from '../../errors.js';
 import { eachLimited } from '../each-limited.js';
+import { describeCluster, ForeignResources } from '../identity.js';
 import type {
+  ClusterRef,
   CreateNodesRequest,
   CreateNodesResult,
   NodeStatus,
@@ -20,7 +22,7 @@ import { OpenStackApiError } from './api-error.js';
 import { OpenStackClient } from './client.js';
 import { type ErrorContext, toProviderError } from './errors.js';
 import { ensureFloatingIps, releaseFloatingIps } from './floating-ip.js';
-import { type ClusterIdentity, clusterTag, isOwnServer, keyPairName } from './identity.js';
+import { clusterIdOf, clusterTag, isOwnServer, keyPairName } from './identity.js';
 import { deleteKeyPair, ensureKeyPair } from './key-pair.js';
 import { launchServers, META_FLOATING_NETWORK, type Placement } from './launch.js';
 import {
@@ -89,6 +91,7 @@ class OpenStackProvider implements Provider {
   private readonly watches = new Map<string, ServerWatch>();
   /** Lookups shared by the kinds of one run, by what was looked up; a failure is forgotten. */
   private readonly cache = new Map<string, Promise<unknown>>();
+  private readonly foreign: ForeignResources;
 
   constructor(
     private readonly cloud: OpenStackCloudSettings,
@@ -97,6 +100,7 @@ class OpenStackProvider implements Provider {
     private readonly options: OpenStackProviderOptions,
   ) {
     this.nova = new Nova(client, cloud.section, cloud.computeVersionCap);
+    this.foreign = new ForeignResources(context.log);
   }
 
   /** Read-only: a token, then GET calls only (see preflight.ts). */
@@ -104,16 +108,15 @@ class OpenStackProvider implements Provider {
     return openStackPreflight(this.client, this.nova, this.cloud, request);
   }
 
-  async prepare(cluster: string, login: CreateNodesRequest['login']): Promise<void> {
-    const ref = this.ref(cluster);
-    await this.call(`authenticate and import key pair for cluster "${cluster}"`, () =>
+  async prepare(ref: ClusterRef, login: CreateNodesRequest['login']): Promise<void> {
+    await this.call(`authenticate and import key pair for ${describeCluster(ref)}`, () =>
       this.keyPair(ref, login),
     );
   }
 
   async createNodes(request: CreateNodesRequest): Promise<CreateNodesResult> {
     const { kind, signal } = request;
-    const ref = this.ref(request.cluster);
+    const ref = request.cluster;
     const template = request.template;
     const ctx: ErrorContext = {
       action: `create ${request.nodes.length} ${kind} server(s)`,
@@ -130,7 +133,8 @@ class OpenStackProvider implements Provider {
         this.keyPair(ref, request.login, signal),
         this.cached(`image:${settings.image}`, () => findImage(this.client, settings.image, where, signal)),
         this.cached(`flavor:${settings.flavor}`, () => findFlavor(this.nova, settings.flavor, where, signal)),
-        this.cached(`sg:${settings.securityGroups.join(',')}`, () =>
+        // Per cluster: herd's own group is named and tagged for the cluster.
+        this.cached(`sg:${ref.name}/${ref.id ?? ''}:${settings.securityGroups.join(',')}`, () =>
           ensureSecurityGroups(
             this.client,
             {
@@ -194,9 +198,8 @@ class OpenStackProvider implements Provider {
     }
   }
 
-  async describeNodes(cluster: string, instanceIds: readonly string[]): Promise<NodeStatus[]> {
+  async describeNodes(ref: ClusterRef, instanceIds: readonly string[]): Promise<NodeStatus[]> {
     if (instanceIds.length === 0) return [];
-    const ref = this.ref(cluster);
     const servers = await this.call('list servers', () => this.listServers(ref));
     const extra = await this.floatingIps(ref, servers);
     const byId = new Map(servers.map((s) => [s.id, s]));
@@ -206,15 +209,18 @@ class OpenStackProvider implements Provider {
     });
   }
 
-  async findNodes(cluster: string): Promise<NodeStatus[]> {
-    const servers = await this.call('list servers', () => this.listServers(this.ref(cluster)));
+  async findNodes(ref: ClusterRef): Promise<NodeStatus[]> {
+    const servers = await this.call('list servers', () => this.listServers(ref));
     return servers.map((s) => statusOf(s));
   }
 
-  async terminateNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
-    const ids = [...new Set(instanceIds)];
+  async terminateNodes(ref: ClusterRef, instanceIds: readonly string[]): Promise<void> {
+    if (instanceIds.length === 0) return;
+    // Only the cluster's own servers: an id of another cluster's server (a hand-edited state, a
+    // cluster of the same name in another storage directory) is never deleted.
+    const own = new Set((await this.call('list servers', () => this.listServers(ref))).map((s) => s.id));
+    const ids = [...new Set(instanceIds)].filter((id) => own.has(id));
     if (ids.length === 0) return;
-    const ref = this.ref(cluster);
     const failures: string[] = [];
     await eachLimited(ids, this.options.concurrency ?? 8, async (id) => {
       try {
@@ -242,7 +248,7 @@ class OpenStackProvider implements Provider {
     const remaining = [...left.entries()].filter(([, s]) => s !== undefined).map(([id]) => id);
     if (remaining.length > 0) {
       this.context.log.warn(
-        `${remaining.length} server(s) of cluster "${cluster}" are still being deleted after ${Math.round((this.options.deleteTimeoutMs ?? 600_000) / 1000)} s: ${remaining.join(', ')}.`,
+        `${remaining.length} server(s) of ${describeCluster(ref)} are still being deleted after ${Math.round((this.options.deleteTimeoutMs ?? 600_000) / 1000)} s: ${remaining.join(', ')}.`,
       );
     }
     await this.call('release floating IPs', () =>
@@ -250,16 +256,15 @@ class OpenStackProvider implements Provider {
     );
   }
 
-  async stopNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
-    await this.serverActions(cluster, instanceIds, 'os-stop');
+  async stopNodes(ref: ClusterRef, instanceIds: readonly string[]): Promise<void> {
+    await this.serverActions(ref, instanceIds, 'os-stop');
   }
 
-  async startNodes(cluster: string, instanceIds: readonly string[]): Promise<void> {
-    await this.serverActions(cluster, instanceIds, 'os-start');
+  async startNodes(ref: ClusterRef, instanceIds: readonly string[]): Promise<void> {
+    await this.serverActions(ref, instanceIds, 'os-start');
   }
 
-  async cleanup(cluster: string): Promise<void> {
-    const ref = this.ref(cluster);
+  async cleanup(ref: ClusterRef): Promise<void> {
     const log = this.context.log;
     const addresses = await this.call('release floating IPs', () =>
       releaseFloatingIps(this.client, ref, log),
@@ -283,32 +288,42 @@ class OpenStackProvider implements Provider {
     if (removed.length > 0) log.debug(`Removed ${removed.join(', ')}.`);
   }
 
-  /** The cluster's identity. Provider methods get the name today; a cluster id joins it later. */
-  private ref(cluster: string): ClusterIdentity {
-    return { name: cluster };
+  /**
+   * The cluster's servers: one list (all pages) of those tagged with its name, kept to those whose
+   * metadata carries its name and id. The others are named in a warning (once each) and left alone.
+   */
+  private async listServers(ref: ClusterRef): Promise<NovaServer[]> {
+    const servers = (await this.nova.serversTagged(clusterTag(ref))).filter((s) => s.status !== 'DELETED');
+    const foreign = servers.filter((s) => !isOwnServer(ref, s.metadata));
+    if (foreign.length > 0) {
+      this.foreign.report(
+        ref,
+        'server(s)',
+        foreign.map((s) => {
+          const id = clusterIdOf(s.metadata);
+          return { key: s.id, text: `${s.id} (${s.name}, ${id ? `cluster id ${id}` : 'no cluster id'})` };
+        }),
+      );
+    }
+    return servers.filter((s) => isOwnServer(ref, s.metadata));
   }
 
-  /** The cluster's servers: one tag-filtered list (all pages), kept to what its metadata says is ours. */
-  private async listServers(ref: ClusterIdentity): Promise<NovaServer[]> {
-    const servers = await this.nova.serversTagged(clusterTag(ref));
-    return servers.filter((s) => isOwnServer(ref, s.metadata) && s.status !== 'DELETED');
-  }
-
-  private watch(ref: ClusterIdentity): ServerWatch {
-    let watch = this.watches.get(ref.name);
+  private watch(ref: ClusterRef): ServerWatch {
+    const key = `${ref.name}/${ref.id ?? ''}`;
+    let watch = this.watches.get(key);
     if (!watch) {
       watch = new ServerWatch(() => this.listServers(ref), {
         firstDelayMs: this.options.pollFirstMs ?? 500,
         maxDelayMs: this.options.pollMaxMs ?? 2_000,
       });
-      this.watches.set(ref.name, watch);
+      this.watches.set(key, watch);
     }
     return watch;
   }
 
-  /** herd's key pair (`herd-<cluster>`) or the login's `user_key_name`, imported when missing. */
+  /** herd's key pair (`herd-<cluster>-<id>`) or the login's `user_key_name`, imported when missing. */
   private keyPair(
-    ref: ClusterIdentity,
+    ref: ClusterRef,
     login: CreateNodesRequest['login'],
     signal?: AbortSignal,
   ): Promise<string> {
@@ -350,10 +365,7 @@ class OpenStackProvider implements Provider {
   }
 
   /** request_floating_ip: ACTIVE servers whose metadata names an external network get a floating IP. */
-  private async floatingIps(
-    ref: ClusterIdentity,
-    servers: readonly NovaServer[],
-  ): Promise<Map<string, string>> {
+  private async floatingIps(ref: ClusterRef, servers: readonly NovaServer[]): Promise<Map<string, string>> {
     const wanting = servers.filter(
       (s) =>
         s.status === 'ACTIVE' &&
@@ -367,14 +379,14 @@ class OpenStackProvider implements Provider {
       wanting.map((s) => ({ id: s.id, networkId: s.metadata![META_FLOATING_NETWORK]! })),
       this.context.log,
     ).catch((error: unknown) => {
-      this.context.log.warn(`Could not list the floating IPs of cluster "${ref.name}": ${String(error)}`);
+      this.context.log.warn(`Could not list the floating IPs of ${describeCluster(ref)}: ${String(error)}`);
       return new Map<string, string>();
     });
   }
 
   /** os-stop / os-start on each server; a server already in the wanted state is not an error. */
   private async serverActions(
-    cluster: string,
+    ref: ClusterRef,
     instanceIds: readonly string[],
     action: ServerAction,
   ): Promise<void> {
@@ -396,7 +408,7 @@ class OpenStackProvider implements Provider {
     });
     if (failures.length > 0) {
       throw toProviderError(new Error(failures.join('; ')), {
-        action: `${action === 'os-stop' ? 'stop' : 'start'} ${failures.length} server(s) of cluster "${cluster}"`,
+        action: `${action === 'os-stop' ? 'stop' : 'start'} ${failures.length} server(s) of ${describeCluster(ref)}`,
         section: this.cloud.section,
       });
     }

@@ -5,16 +5,10 @@
  * group it did not create. `stop` deletes the groups herd created once no port uses them.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../types.js';
+import type { ClusterRef, Logger } from '../types.js';
 import { OpenStackApiError } from './api-error.js';
 import type { OpenStackClient } from './client.js';
-import {
-  type ClusterIdentity,
-  clusterTags,
-  isOwnTagged,
-  ownerDescription,
-  securityGroupName,
-} from './identity.js';
+import { clusterTags, isOwnTagged, ownerDescription, securityGroupName } from './identity.js';
 
 /** A Neutron security group (fields herd reads). */
 export interface NeutronSecurityGroup {
@@ -36,7 +30,7 @@ export interface NeutronSecurityGroup {
 
 /** What ensureSecurityGroups needs. */
 export interface SecurityGroupRequest {
-  cluster: ClusterIdentity;
+  cluster: ClusterRef;
   /** `security_group` names or ids; empty = herd's own group. */
   wanted: readonly string[];
   sshCidr: string;
@@ -179,7 +173,7 @@ export interface DeleteGroupsOptions {
  */
 export async function deleteClusterSecurityGroups(
   client: OpenStackClient,
-  cluster: ClusterIdentity,
+  cluster: ClusterRef,
   log: Logger,
   options: DeleteGroupsOptions,
 ): Promise<string[]> {

@@ -4,14 +4,16 @@
  * one more member ("No valid host"); the next servers of the kind then start a new group. Server
  * groups carry no tags, so herd knows its own by name, and deletes at stop only those left empty.
  */
+
+import type { ClusterRef } from '../types.js';
 import { OpenStackApiError } from './api-error.js';
-import { type ClusterIdentity, parseServerGroupName, serverGroupName } from './identity.js';
+import { parseServerGroupName, serverGroupName } from './identity.js';
 import { atLeast, type Nova, type NovaServerGroup } from './nova.js';
 
 /** Finds or creates group `index` of a kind; `fresh` when it has no members yet. */
 export async function ensureServerGroup(
   nova: Nova,
-  cluster: ClusterIdentity,
+  cluster: ClusterRef,
   kind: string,
   index: number,
   signal?: AbortSignal,
@@ -32,7 +34,7 @@ export async function ensureServerGroup(
 /** The highest group index a kind already has (0 = none). */
 export async function lastServerGroupIndex(
   nova: Nova,
-  cluster: ClusterIdentity,
+  cluster: ClusterRef,
   kind: string,
   signal?: AbortSignal,
 ): Promise<number> {
@@ -50,7 +52,7 @@ async function listServerGroups(nova: Nova, signal?: AbortSignal): Promise<NovaS
 }
 
 /** Deletes the cluster's empty server groups; returns their names. */
-export async function deleteClusterServerGroups(nova: Nova, cluster: ClusterIdentity): Promise<string[]> {
+export async function deleteClusterServerGroups(nova: Nova, cluster: ClusterRef): Promise<string[]> {
   const deleted: string[] = [];
   for (const group of await listServerGroups(nova)) {
     if (!parseServerGroupName(cluster, group.name) || (group.members ?? []).length > 0) continue;

@@ -179,8 +179,9 @@ describe('herd start killed on EC2, then herd stop', () => {
   it('killed after CreateSecurityGroup: stop deletes the group and the key pair', async () => {
     const r = await startAndKill('CreateSecurityGroup', 'after');
     expect(r.signal, r.stderr).toBe('SIGKILL');
-    expect(await env.groups(CLUSTER)).toEqual([`herd-${CLUSTER}`]);
-    expect(await env.clusterKeyPairs(CLUSTER)).toEqual([`herd-${CLUSTER}`]);
+    // Named after the cluster and its id, as every cluster's own resources are.
+    expect(await env.groups(CLUSTER)).toEqual([expect.stringMatching(/^herd-crash-[0-9a-f]{8}$/)]);
+    expect(await env.clusterKeyPairs(CLUSTER)).toEqual(await env.groups(CLUSTER));
     expect(env.proxy.counts()['RunInstances']).toBeUndefined();
     await stopCleanly();
   });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CreateNodesRequest } from '../../../src/providers/types.js';
-import { AMI, type Ec2TestEnv, nodeSpecs, startEc2Env, tagsOf } from './fixture.js';
+import { AMI, type Ec2TestEnv, LAB, nodeSpecs, startEc2Env, tagsOf } from './fixture.js';
 
 let env: Ec2TestEnv;
 beforeAll(async () => {
@@ -19,11 +19,11 @@ beforeEach(async () => {
 
 function request(n: number, networkIds?: string): CreateNodesRequest {
   return {
-    cluster: 'lab',
+    cluster: LAB,
     runId: 'run1',
     template: 'lab',
     kind: 'compute',
-    nodes: nodeSpecs('lab', 'compute', n),
+    nodes: nodeSpecs(LAB, 'compute', n),
     settings: { image_id: AMI, flavor: 't3.micro', ...(networkIds ? { network_ids: networkIds } : {}) },
     login: { user: 'admin', publicKey: env.publicKey, keyName: undefined },
   };
@@ -33,7 +33,7 @@ describe('throttling', () => {
   it('retries RunInstances answered RequestLimitExceeded twice, then creates every node once', async () => {
     env.proxy.failAction('RunInstances', { code: 'RequestLimitExceeded', times: 2 });
     const { provider } = await env.provider();
-    await provider.prepare('lab', request(3).login);
+    await provider.prepare(LAB, request(3).login);
     const result = await provider.createNodes(request(3));
     expect(result.failed).toEqual([]);
     expect(result.created).toHaveLength(3);
@@ -44,7 +44,7 @@ describe('throttling', () => {
   it('retries throttled describe calls too', async () => {
     env.proxy.failAction('DescribeInstances', { code: 'RequestLimitExceeded', times: 1 });
     const { provider } = await env.provider();
-    expect(await provider.findNodes('lab')).toEqual([]);
+    expect(await provider.findNodes(LAB)).toEqual([]);
     expect(env.proxy.counts()['DescribeInstances']).toBe(2);
   });
 });
@@ -61,7 +61,7 @@ describe('capacity failover over network_ids', () => {
       when: (p) => p.get('SubnetId') === a,
     });
     const { provider, log } = await env.provider();
-    await provider.prepare('lab', request(3).login);
+    await provider.prepare(LAB, request(3).login);
     const result = await provider.createNodes(request(3, `${a},lab-b`));
     expect(result.failed).toEqual([]);
     expect(env.proxy.counts()['RunInstances']).toBe(2);
@@ -85,7 +85,7 @@ describe('capacity failover over network_ids', () => {
     ]);
     env.proxy.failAction('RunInstances', { code: 'InsufficientInstanceCapacity' });
     const { provider } = await env.provider();
-    await provider.prepare('lab', request(2).login);
+    await provider.prepare(LAB, request(2).login);
     const result = await provider.createNodes(request(2, 'lab-a,lab-b'));
     expect(result.created).toEqual([]);
     expect(result.failed.map((f) => f.name)).toEqual(['compute001', 'compute002']);
@@ -109,7 +109,7 @@ describe('capacity failover over network_ids', () => {
       message: "The image id '[ami-1e749f67]' does not exist",
     });
     const { provider } = await env.provider();
-    await provider.prepare('lab', request(1).login);
+    await provider.prepare(LAB, request(1).login);
     const result = await provider.createNodes(request(1, 'lab-a,lab-b'));
     expect(env.proxy.counts()['RunInstances']).toBe(1);
     expect(result.failed[0]!.error.message).toMatch(

@@ -20,9 +20,13 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { ConfigValue } from '../../../src/config/types.js';
 import { createEc2Provider, type Ec2ProviderOptions } from '../../../src/providers/ec2/index.js';
-import type { Logger, Provider } from '../../../src/providers/types.js';
+import type { ClusterRef, Logger, Provider } from '../../../src/providers/types.js';
+import { cloudNameFor } from '../../../src/state/names.js';
 import { type FaultProxy, startFaultProxy } from '../../helpers/ec2-fault-proxy.js';
 import { type MotoServer, startMoto } from '../../helpers/moto.js';
+
+/** The cluster most provider tests use: name `lab`, with an id as every new cluster has. */
+export const LAB: ClusterRef = { name: 'lab', id: '0a1b2c3d' };
 
 /** An AMI moto knows (Ubuntu, root device /dev/sda1). */
 export const AMI = 'ami-1e749f67';
@@ -194,10 +198,10 @@ export async function startEc2Env(env: Record<string, string> = {}): Promise<Ec2
 }
 
 /** `n` node specs of `kind` for cluster `cluster`. */
-export function nodeSpecs(cluster: string, kind: string, n: number, first = 1) {
+export function nodeSpecs(cluster: ClusterRef, kind: string, n: number, first = 1) {
   return Array.from({ length: n }, (_, i) => {
     const name = `${kind}${String(first + i).padStart(3, '0')}`;
-    return { name, cloudName: `${cluster}-${name}` };
+    return { name, cloudName: cloudNameFor(cluster.name, name, cluster.id) };
   });
 }
 

@@ -31,7 +31,7 @@ function request(
   settings: Record<string, string> = {},
 ): PreflightRequest {
   return {
-    cluster: 'lab',
+    cluster: { name: 'lab', id: '1a2b3c4d' },
     template: 'labtpl',
     login: { user: 'admin', publicKey: env.publicKey, keyName: undefined },
     kinds: [

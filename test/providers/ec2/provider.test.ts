@@ -11,8 +11,8 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../../src/errors.js';
 import { type Ec2Api, ec2ApiOf } from '../../../src/providers/ec2/api.js';
-import type { CreateNodesRequest, Provider } from '../../../src/providers/types.js';
-import { AMI, type Ec2TestEnv, nodeSpecs, startEc2Env, tagsOf } from './fixture.js';
+import type { ClusterRef, CreateNodesRequest, Provider } from '../../../src/providers/types.js';
+import { AMI, type Ec2TestEnv, LAB, nodeSpecs, startEc2Env, tagsOf } from './fixture.js';
 
 let env: Ec2TestEnv;
 beforeAll(async () => {
@@ -36,11 +36,11 @@ function request(
   first = 1,
 ): CreateNodesRequest {
   return {
-    cluster: 'lab',
+    cluster: LAB,
     runId: 'run1',
     template: 'lab',
     kind,
-    nodes: nodeSpecs('lab', kind, n, first),
+    nodes: nodeSpecs(LAB, kind, n, first),
     settings: { image_id: AMI, flavor: 't3.micro', ...settings },
     login: login(),
   };
@@ -56,31 +56,36 @@ async function started(provider: Provider, req: CreateNodesRequest) {
 describe('prepare: the key pair', () => {
   it('imports herd-<cluster> tagged with the cluster, and only once', async () => {
     const { provider } = await env.provider();
-    await provider.prepare('lab', login());
-    expect(await env.clusterKeyPairs('lab')).toEqual(['herd-lab']);
+    await provider.prepare(LAB, login());
+    expect(await env.clusterKeyPairs('lab')).toEqual(['herd-lab-0a1b2c3d']);
     const again = await env.provider();
-    await again.provider.prepare('lab', login());
+    await again.provider.prepare(LAB, login());
     expect(env.proxy.counts()['ImportKeyPair']).toBe(1);
   });
 
   it('refuses a pair of that name holding another key, and says what to do', async () => {
     await env.ec2.send(
-      new ImportKeyPairCommand({ KeyName: 'herd-lab', PublicKeyMaterial: Buffer.from(env.otherPublicKey) }),
+      new ImportKeyPairCommand({
+        KeyName: 'herd-lab-0a1b2c3d',
+        PublicKeyMaterial: Buffer.from(env.otherPublicKey),
+      }),
     );
     const { provider } = await env.provider();
-    const error = await provider.prepare('lab', login()).catch((e: unknown) => e);
+    const error = await provider.prepare(LAB, login()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).code).toBe('Ec2KeyPairMismatch');
-    expect((error as Error).message).toMatch(/Key pair "herd-lab" .* exists in EC2 with another key/);
-    expect((error as ProviderError).hint).toMatch(/delete-key-pair --key-name herd-lab/);
+    expect((error as Error).message).toMatch(
+      /Key pair "herd-lab-0a1b2c3d" .* exists in EC2 with another key/,
+    );
+    expect((error as ProviderError).hint).toMatch(/delete-key-pair --key-name herd-lab-0a1b2c3d/);
   });
 
   it('imports a user-named pair untagged, so that cleanup never deletes it', async () => {
     const { provider } = await env.provider();
-    await provider.prepare('lab', login('alice'));
+    await provider.prepare(LAB, login('alice'));
     expect(await env.keyPairs()).toEqual(['alice']);
     expect(await env.clusterKeyPairs('lab')).toEqual([]);
-    await provider.cleanup('lab');
+    await provider.cleanup(LAB);
     expect(await env.keyPairs()).toEqual(['alice']);
   });
 });
@@ -101,13 +106,13 @@ describe('createNodes', () => {
       const instance = byNode.get(c.name)!;
       expect(instance.InstanceId).toBe(c.instanceId);
       expect(tagsOf(instance)).toMatchObject({
-        Name: `lab-${c.name}`,
+        Name: `lab-0a1b2c3d-${c.name}`,
         'herd:cluster': 'lab',
         'herd:kind': 'compute',
         'herd:run': 'run1',
         'herd:nodes': 'compute001..003',
       });
-      expect(instance.KeyName).toBe('herd-lab');
+      expect(instance.KeyName).toBe('herd-lab-0a1b2c3d');
     }
     expect(await env.volumes('lab')).toHaveLength(3);
   });
@@ -119,7 +124,7 @@ describe('createNodes', () => {
       new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:herd:cluster', Values: ['lab'] }] }),
     );
     const group = groups.SecurityGroups![0]!;
-    expect(group.GroupName).toBe('herd-lab');
+    expect(group.GroupName).toBe('herd-lab-0a1b2c3d');
     expect(group.IpPermissions).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -141,7 +146,7 @@ describe('createNodes', () => {
 
   it('creates one group for two kinds launched in parallel', async () => {
     const { provider } = await env.provider();
-    await provider.prepare('lab', login());
+    await provider.prepare(LAB, login());
     const [a, b] = await Promise.all([
       provider.createNodes(request('frontend', 1)),
       provider.createNodes(request('compute', 2)),
@@ -199,7 +204,7 @@ describe('createNodes', () => {
   it('names unknown subnets and VPCs with the key to fix', async () => {
     await env.network('10.86.0.0/16', [{ cidr: '10.86.1.0/24', name: 'lab-a' }], 'labnet');
     const { provider } = await env.provider();
-    await provider.prepare('lab', login());
+    await provider.prepare(LAB, login());
     const result = await provider.createNodes(
       request('compute', 2, { network_ids: 'lab-a,nope,subnet-0123abcd' }),
     );
@@ -223,8 +228,8 @@ describe('createNodes', () => {
     expect(env.proxy.counts()['CreateSecurityGroup']).toBeUndefined();
     expect(env.proxy.counts()['AuthorizeSecurityGroupIngress']).toBeUndefined();
     const [instance] = await env.instances('lab');
-    await provider.terminateNodes('lab', [instance!.InstanceId!]);
-    await provider.cleanup('lab');
+    await provider.terminateNodes(LAB, [instance!.InstanceId!]);
+    await provider.cleanup(LAB);
     const mine = await env.ec2.send(
       new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['mine'] }] }),
     );
@@ -236,7 +241,7 @@ describe('createNodes', () => {
     const { provider, log } = await env.provider();
     const created = await started(provider, request('compute', 3, {}, 4));
     expect(log.lines.filter((l) => l.startsWith('warn: Could not tag'))).toHaveLength(3);
-    const found = await provider.findNodes('lab');
+    const found = await provider.findNodes(LAB);
     expect(found.map((f) => [f.instanceId, f.name]).sort()).toEqual(
       created.map((c) => [c.instanceId, c.name]).sort(),
     );
@@ -250,7 +255,7 @@ describe('describeNodes and findNodes', () => {
     const created = await started(provider, request('compute', 2));
     env.proxy.resetCounts();
     const ids = [...created.map((c) => c.instanceId), 'i-0123456789abcdef0'];
-    const statuses = await provider.describeNodes('lab', ids);
+    const statuses = await provider.describeNodes(LAB, ids);
     expect(env.proxy.counts()).toEqual({ DescribeInstances: 1 });
     expect(statuses.map((s) => [s.name, s.state, s.flavor])).toEqual([
       ['compute001', 'running', 't3.micro'],
@@ -259,10 +264,10 @@ describe('describeNodes and findNodes', () => {
     ]);
     expect(statuses[0]!.privateIps[0]).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     env.proxy.resetCounts();
-    const found = await provider.findNodes('lab');
+    const found = await provider.findNodes(LAB);
     expect(env.proxy.counts()).toEqual({ DescribeInstances: 1 });
     expect(found.map((f) => f.name).sort()).toEqual(['compute001', 'compute002']);
-    expect(await (await env.provider()).provider.findNodes('other')).toEqual([]);
+    expect(await (await env.provider()).provider.findNodes({ name: 'other', id: undefined })).toEqual([]);
   });
 
   it('treats an instance EC2 does not list yet, right after launching it, as pending', async () => {
@@ -278,10 +283,10 @@ describe('describeNodes and findNodes', () => {
       const lagging: Ec2Api = { ...real, describeInstances: async () => [] };
       const { provider } = await env.provider({}, { api: lagging });
       const created = await started(provider, request('compute', 1));
-      const [status] = await provider.describeNodes('lab', [created[0]!.instanceId]);
+      const [status] = await provider.describeNodes(LAB, [created[0]!.instanceId]);
       expect(status!.state).toBe('pending');
       const { provider: later } = await env.provider({}, { api: lagging, consistencyWindowMs: 0 });
-      const [gone] = await later.describeNodes('lab', [created[0]!.instanceId]);
+      const [gone] = await later.describeNodes(LAB, [created[0]!.instanceId]);
       expect(gone!.state).toBe('terminated');
     } finally {
       real.destroy();
@@ -292,10 +297,10 @@ describe('describeNodes and findNodes', () => {
     const { provider } = await env.provider();
     const created = await started(provider, request('compute', 1));
     const id = created[0]!.instanceId;
-    await provider.stopNodes!('lab', [id]);
-    expect((await provider.describeNodes('lab', [id]))[0]!.state).toBe('stopped');
-    await provider.startNodes!('lab', [id]);
-    expect((await provider.describeNodes('lab', [id]))[0]!.state).toMatch(/pending|running/);
+    await provider.stopNodes!(LAB, [id]);
+    expect((await provider.describeNodes(LAB, [id]))[0]!.state).toBe('stopped');
+    await provider.startNodes!(LAB, [id]);
+    expect((await provider.describeNodes(LAB, [id]))[0]!.state).toMatch(/pending|running/);
   });
 });
 
@@ -304,16 +309,16 @@ describe('terminateNodes and cleanup', () => {
     const { provider } = await env.provider();
     const created = await started(provider, request('compute', 3));
     const ids = created.map((c) => c.instanceId);
-    await provider.terminateNodes('lab', [...ids, 'i-0123456789abcdef0']);
+    await provider.terminateNodes(LAB, [...ids, 'i-0123456789abcdef0']);
     expect(await env.liveInstances('lab')).toEqual([]);
-    expect(await provider.findNodes('lab')).toEqual([]);
-    expect((await provider.describeNodes('lab', ids)).map((s) => s.state)).toEqual([
+    expect(await provider.findNodes(LAB)).toEqual([]);
+    expect((await provider.describeNodes(LAB, ids)).map((s) => s.state)).toEqual([
       'terminated',
       'terminated',
       'terminated',
     ]);
-    await provider.terminateNodes('lab', ids);
-    await provider.cleanup('lab');
+    await provider.terminateNodes(LAB, ids);
+    await provider.cleanup(LAB);
     expect(await env.groups('lab')).toEqual([]);
     expect(await env.keyPairs()).toEqual([]);
   });
@@ -322,17 +327,17 @@ describe('terminateNodes and cleanup', () => {
     const { provider } = await env.provider();
     await started(provider, request('compute', 1));
     env.proxy.failAction('DeleteSecurityGroup', { code: 'DependencyViolation', times: 2 });
-    await provider.cleanup('lab');
+    await provider.cleanup(LAB);
     expect(env.proxy.counts()['DeleteSecurityGroup']).toBe(3);
     expect(await env.groups('lab')).toEqual([]);
 
     const second = await env.provider({}, { securityGroupDeleteTimeoutMs: 300 });
     await started(second.provider, request('compute', 1));
     env.proxy.failAction('DeleteSecurityGroup', { code: 'DependencyViolation' });
-    await second.provider.cleanup('lab');
-    expect(await env.groups('lab')).toEqual(['herd-lab']);
+    await second.provider.cleanup(LAB);
+    expect(await env.groups('lab')).toEqual(['herd-lab-0a1b2c3d']);
     expect(second.log.lines.join('\n')).toMatch(
-      /warn: Security group herd-lab \(sg-\w+\) of cluster "lab" is still in use .* aws ec2 delete-security-group --group-id sg-\w+ --region us-east-1/,
+      /warn: Security group herd-lab-0a1b2c3d \(sg-\w+\) of cluster "lab" \(id 0a1b2c3d\) is still in use .* aws ec2 delete-security-group --group-id sg-\w+ --region us-east-1/,
     );
   });
 });
@@ -344,20 +349,20 @@ describe('request_floating_ip', () => {
     const created = await started(provider, request('compute', 2, { network_ids: 'lab-a' }));
     expect(created.every((c) => c.publicIps.length === 0)).toBe(true);
     const ids = created.map((c) => c.instanceId);
-    const statuses = await provider.describeNodes('lab', ids);
+    const statuses = await provider.describeNodes(LAB, ids);
     const addresses = await env.addresses('lab');
     expect(addresses.map((a) => a.instanceId).sort()).toEqual([...ids].sort());
     for (const s of statuses) {
       expect(s.publicIps).toEqual([addresses.find((a) => a.instanceId === s.instanceId)!.ip]);
     }
     env.proxy.resetCounts();
-    await provider.describeNodes('lab', ids);
+    await provider.describeNodes(LAB, ids);
     expect(env.proxy.counts()['AllocateAddress']).toBeUndefined();
 
-    await provider.terminateNodes('lab', [ids[0]!]);
+    await provider.terminateNodes(LAB, [ids[0]!]);
     expect((await env.addresses('lab')).map((a) => a.instanceId)).toEqual([ids[1]]);
-    await provider.terminateNodes('lab', [ids[1]!]);
-    await provider.cleanup('lab');
+    await provider.terminateNodes(LAB, [ids[1]!]);
+    await provider.cleanup(LAB);
     expect(await env.addresses('lab')).toEqual([]);
   });
 });
@@ -369,7 +374,7 @@ describe('credentials and errors', () => {
       message: 'AWS was not able to validate the provided access credentials',
     });
     const { provider } = await env.provider();
-    const error = await provider.prepare('lab', login()).catch((e: unknown) => e);
+    const error = await provider.prepare(LAB, login()).catch((e: unknown) => e);
     expect((error as ProviderError).code).toBe('Ec2AuthFailed');
     expect((error as Error).message).toMatch(
       /\[cloud\/aws\] EC2 refused the credentials in ec2_region=us-east-1: AuthFailure/,
@@ -395,12 +400,78 @@ describe('credentials and errors', () => {
       process.env['AWS_CONFIG_FILE'] = '/nonexistent/config';
       process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
       const { provider } = await env.provider({ ec2_access_key: '', ec2_secret_key: '' });
-      const error = await provider.prepare('lab', login()).catch((e: unknown) => e);
+      const error = await provider.prepare(LAB, login()).catch((e: unknown) => e);
       expect((error as ProviderError).code).toBe('Ec2CredentialsMissing');
       expect((error as ProviderError).hint).toMatch(/ec2_access_key and ec2_secret_key/);
       expect(env.proxy.counts()).toEqual({});
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe('cluster identity: one name, several clusters', () => {
+  const OTHER: ClusterRef = { name: 'lab', id: '9f8e7d6c' };
+  const LEGACY: ClusterRef = { name: 'lab', id: undefined };
+
+  it('finds, describes, terminates and cleans up only what carries its own id', async () => {
+    const mine = await env.provider();
+    const other = await env.provider();
+    const legacy = await env.provider();
+    const [a] = await started(mine.provider, request('compute', 1));
+    const [b] = await started(other.provider, {
+      ...request('compute', 1),
+      cluster: OTHER,
+      nodes: nodeSpecs(OTHER, 'compute', 1),
+    });
+    const [c] = await started(legacy.provider, {
+      ...request('compute', 1),
+      cluster: LEGACY,
+      nodes: nodeSpecs(LEGACY, 'compute', 1),
+    });
+    const ids = [a!.instanceId, b!.instanceId, c!.instanceId];
+    expect(new Set(ids).size).toBe(3);
+    // Each cluster imported its own key pair and created its own group.
+    expect((await env.clusterKeyPairs('lab')).sort()).toEqual([
+      'herd-lab',
+      'herd-lab-0a1b2c3d',
+      'herd-lab-9f8e7d6c',
+    ]);
+
+    const found = await mine.provider.findNodes(LAB);
+    expect(found.map((f) => f.instanceId)).toEqual([a!.instanceId]);
+    const warning = mine.log.lines.find((l) => l.startsWith('warn:') && l.includes('another herd cluster'));
+    expect(warning).toContain(`${b!.instanceId} (lab-9f8e7d6c-compute001, cluster id 9f8e7d6c)`);
+    expect(warning).toContain(`${c!.instanceId} (lab-compute001, no cluster id)`);
+    // A cluster from before ids adopts by name only what carries no id.
+    expect((await legacy.provider.findNodes(LEGACY)).map((f) => f.instanceId)).toEqual([c!.instanceId]);
+
+    // Another cluster's instance is no status of ours, and is never terminated, even when named.
+    expect((await mine.provider.describeNodes(LAB, [b!.instanceId]))[0]!.state).toBe('terminated');
+    await mine.provider.terminateNodes(LAB, ids);
+    expect((await env.liveInstances('lab')).map((i) => i.InstanceId).sort()).toEqual(
+      [b!.instanceId, c!.instanceId].sort(),
+    );
+    await mine.provider.cleanup(LAB);
+    expect((await env.clusterKeyPairs('lab')).sort()).toEqual(['herd-lab', 'herd-lab-9f8e7d6c']);
+    expect((await env.groups('lab')).sort()).toEqual(['herd-lab', 'herd-lab-9f8e7d6c']);
+  });
+
+  it('releases only the Elastic IPs of its own id', async () => {
+    await env.network('10.86.0.0/16', [{ cidr: '10.86.1.0/24', name: 'lab-a' }]);
+    const mine = await env.provider({ request_floating_ip: true });
+    const other = await env.provider({ request_floating_ip: true });
+    const [a] = await started(mine.provider, request('compute', 1, { network_ids: 'lab-a' }));
+    const [b] = await started(other.provider, {
+      ...request('compute', 1, { network_ids: 'lab-a' }),
+      cluster: OTHER,
+      nodes: nodeSpecs(OTHER, 'compute', 1),
+    });
+    await mine.provider.describeNodes(LAB, [a!.instanceId]);
+    await other.provider.describeNodes(OTHER, [b!.instanceId]);
+    expect(await env.addresses('lab')).toHaveLength(2);
+    await mine.provider.terminateNodes(LAB, [a!.instanceId]);
+    await mine.provider.cleanup(LAB);
+    expect((await env.addresses('lab')).map((x) => x.instanceId)).toEqual([b!.instanceId]);
   });
 });

@@ -6,7 +6,7 @@ import { DeleteKeyPairCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ProviderError } from '../../../src/errors.js';
 import type { CreateNodesRequest } from '../../../src/providers/types.js';
-import { AMI, type Ec2TestEnv, MOTO_VALIDATION, nodeSpecs, startEc2Env } from './fixture.js';
+import { AMI, type Ec2TestEnv, LAB, MOTO_VALIDATION, nodeSpecs, startEc2Env } from './fixture.js';
 
 let env: Ec2TestEnv;
 beforeAll(async () => {
@@ -21,11 +21,11 @@ beforeEach(async () => {
 
 function request(settings: Record<string, string | number>): CreateNodesRequest {
   return {
-    cluster: 'lab',
+    cluster: LAB,
     runId: 'run1',
     template: 'lab',
     kind: 'compute',
-    nodes: nodeSpecs('lab', 'compute', 2),
+    nodes: nodeSpecs(LAB, 'compute', 2),
     settings: { image_id: AMI, flavor: 't3.micro', ...settings },
     login: { user: 'admin', publicKey: env.publicKey, keyName: undefined },
   };
@@ -34,7 +34,7 @@ function request(settings: Record<string, string | number>): CreateNodesRequest 
 async function failure(settings: Record<string, string | number>, before?: () => Promise<void>) {
   const { provider } = await env.provider();
   const req = request(settings);
-  await provider.prepare('lab', req.login);
+  await provider.prepare(LAB, req.login);
   await before?.();
   const result = await provider.createNodes(req);
   expect(result.created).toEqual([]);
@@ -47,7 +47,7 @@ describe('values EC2 refuses', () => {
   it('a valid request works with validation on', async () => {
     const { provider } = await env.provider();
     const req = request({});
-    await provider.prepare('lab', req.login);
+    await provider.prepare(LAB, req.login);
     expect((await provider.createNodes(req)).created).toHaveLength(2);
   });
 
@@ -74,10 +74,10 @@ describe('values EC2 refuses', () => {
 
   it("a key pair deleted behind herd's back names the key pair", async () => {
     const error = await failure({}, async () => {
-      await env.ec2.send(new DeleteKeyPairCommand({ KeyName: 'herd-lab' }));
+      await env.ec2.send(new DeleteKeyPairCommand({ KeyName: 'herd-lab-0a1b2c3d' }));
     });
     expect(error.code).toBe('Ec2KeyPairInvalid');
-    expect(error.message).toMatch(/Key pair herd-lab in ec2_region=us-east-1/);
+    expect(error.message).toMatch(/Key pair herd-lab-0a1b2c3d in ec2_region=us-east-1/);
   });
 
   it('an unknown instance profile names instance_profile', async () => {

@@ -23,7 +23,7 @@ function batch(
     cloudName: `lab-compute00${i + 1}`,
   }));
   return {
-    cluster: 'lab',
+    cluster: { name: 'lab', id: '0a1b2c3d' },
     runId: 'run1',
     kind: 'compute',
     nodes,
@@ -61,17 +61,24 @@ describe('buildRunInstancesInput', () => {
       expect(input).not.toHaveProperty(key);
   });
 
-  it('tags instances and volumes with the cluster, kind, run and the batch node names', () => {
+  it('tags instances and volumes with the cluster name and id, kind, run and the batch node names', () => {
     const input = buildRunInstancesInput(batch({}));
     expect(input.TagSpecifications!.map((t) => t.ResourceType)).toEqual(['instance', 'volume']);
     for (const spec of input.TagSpecifications!) {
       expect(tagMap(spec.Tags)).toEqual({
         'herd:cluster': 'lab',
+        'herd:cluster-id': '0a1b2c3d',
         'herd:kind': 'compute',
         'herd:run': 'run1',
         'herd:nodes': 'compute001..003',
       });
     }
+  });
+
+  it('tags a cluster from before ids with its name only', () => {
+    const input = buildRunInstancesInput(batch({}, 3, { cluster: { name: 'lab', id: undefined } }));
+    expect(tagMap(input.TagSpecifications![0]!.Tags)).not.toHaveProperty('herd:cluster-id');
+    expect(tagMap(input.TagSpecifications![0]!.Tags)['herd:cluster']).toBe('lab');
   });
 
   it('puts Name and herd:node into the creation tags of a one-node batch', () => {
@@ -152,7 +159,8 @@ describe('clientToken', () => {
     expect(token.length).toBeLessThanOrEqual(64);
     expect(token).toMatch(/^[\x21-\x7e]+$/);
     const variants: Partial<LaunchBatch>[] = [
-      { cluster: 'lab2' },
+      { cluster: { name: 'lab2', id: '0a1b2c3d' } },
+      { cluster: { name: 'lab', id: '9f8e7d6c' } },
       { runId: 'run2' },
       { kind: 'frontend' },
       { subnetId: 'subnet-bbb' },

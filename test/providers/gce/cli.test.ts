@@ -71,13 +71,14 @@ describe('herd start killed, then list-nodes -u and stop', () => {
     expect(list.code, list.stderr).toBe(0);
     expect(hasStackTrace(list.stderr)).toBe(false);
     const state = JSON.parse(await readFile(join(home.dir, 'storage', 'gslurm.json'), 'utf8')) as {
+      id: string;
       nodes: { name: string; instanceId?: string; privateIps: string[] }[];
     };
     for (const instance of fake.instances()) {
       const node = state.nodes.find((n) => n.instanceId === `us-central1-a/${instance.name}`);
       expect(node, instance.name).toBeDefined();
       expect(node!.privateIps).toEqual([instance.networkInterfaces[0]!.networkIP]);
-      expect(instance.name).toBe(`gslurm-${node!.name}`);
+      expect(instance.name).toBe(`gslurm-${state.id}-${node!.name}`);
     }
 
     const stop = await runHerd(['stop', 'gslurm', '--yes'], { env, timeoutMs: 120_000 });

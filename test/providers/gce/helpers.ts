@@ -1,6 +1,6 @@
 /** Shared pieces of the GCE provider tests. */
 import type { CloudSection, NodeSettings } from '../../../src/config/types.js';
-import type { CreateNodesRequest, Logger, NodeSpec } from '../../../src/providers/types.js';
+import type { ClusterRef, CreateNodesRequest, Logger, NodeSpec } from '../../../src/providers/types.js';
 import { cloudNameFor } from '../../../src/state/names.js';
 
 /** A `[cloud/gce]` section pointing at a fake. */
@@ -29,27 +29,33 @@ export function recordingLogger(): Logger & { lines: string[] } {
   };
 }
 
+/** A cluster by name; `id` undefined is a cluster from before ids (instance names without an id). */
+export function ref(name: string, id?: string): ClusterRef {
+  return { name, id };
+}
+
 /** Node specs `<kind>001..` of a cluster. */
-export function specs(cluster: string, kind: string, count: number, first = 1): NodeSpec[] {
+export function specs(cluster: ClusterRef, kind: string, count: number, first = 1): NodeSpec[] {
   return Array.from({ length: count }, (_, i) => {
     const name = `${kind}${String(first + i).padStart(3, '0')}`;
-    return { name, cloudName: cloudNameFor(cluster, name) };
+    return { name, cloudName: cloudNameFor(cluster.name, name, cluster.id) };
   });
 }
 
-/** A createNodes request with working defaults. */
+/** A createNodes request with working defaults (a string: a cluster from before ids). */
 export function createRequest(
-  cluster: string,
+  cluster: string | ClusterRef,
   kind: string,
   count: number,
   settings: NodeSettings = {},
 ): CreateNodesRequest {
+  const target = typeof cluster === 'string' ? ref(cluster) : cluster;
   return {
-    cluster,
+    cluster: target,
     runId: 'run1',
-    template: cluster,
+    template: target.name,
     kind,
-    nodes: specs(cluster, kind, count),
+    nodes: specs(target, kind, count),
     settings: { image_id: 'debian-12', flavor: 'e2-small', external_ip: false, ...settings },
     login: {
       user: 'herd',

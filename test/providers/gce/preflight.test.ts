@@ -31,7 +31,7 @@ afterEach(() => {
 
 function request(kinds: [string, number, Record<string, string>][] = []): PreflightRequest {
   return {
-    cluster: 'lab',
+    cluster: { name: 'lab', id: '1a2b3c4d' },
     template: 'labtpl',
     login: { user: 'herd', publicKey: undefined, keyName: undefined },
     kinds: kinds.map(([kind, count, settings]) => ({ kind, count, settings })),

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../../src/errors.js';
 import { createGceProvider } from '../../../src/providers/gce/index.js';
-import type { Provider } from '../../../src/providers/types.js';
+import type { ClusterRef, Provider } from '../../../src/providers/types.js';
 import { type FakeGce, type GceInstanceJson, startFakeGce } from '../../fakes/gce/index.js';
-import { createRequest, gceCloud, recordingLogger, withEnv } from './helpers.js';
+import { createRequest, gceCloud, recordingLogger, ref, withEnv } from './helpers.js';
 
 const env = { GOOGLE_OAUTH_ACCESS_TOKEN: 'test-token' };
 let fake: FakeGce;
@@ -23,8 +23,10 @@ afterEach(async () => {
   // Every test leaves the fake empty for the next one.
   for (const p of providers.splice(0)) {
     const clusterOf = (i: GceInstanceJson) =>
-      i.metadata.items?.find((m) => m.key === 'herd-cluster')?.value ?? '';
-    for (const cluster of new Set(fake.instances().map(clusterOf))) {
+      `${i.metadata.items?.find((m) => m.key === 'herd-cluster')?.value ?? ''}/${i.labels?.['herd-cluster-id'] ?? ''}`;
+    for (const key of new Set(fake.instances().map(clusterOf))) {
+      const [name, id] = key.split('/') as [string, string];
+      const cluster = ref(name, id || undefined);
       const found = await p.findNodes(cluster);
       await p.terminateNodes(
         cluster,
@@ -42,7 +44,7 @@ async function provider(extra: Record<string, string | boolean> = {}, log = reco
   return p;
 }
 
-async function untilRunning(p: Provider, cluster: string, ids: string[]) {
+async function untilRunning(p: Provider, cluster: ClusterRef, ids: string[]) {
   for (let i = 0; i < 100; i++) {
     const statuses = await p.describeNodes(cluster, ids);
     if (statuses.every((s) => s.state === 'running')) return statuses;
@@ -54,7 +56,7 @@ async function untilRunning(p: Provider, cluster: string, ids: string[]) {
 describe('createNodes', () => {
   it('creates 3 nodes of one kind with one bulkInsert and returns them with their internal IPs', async () => {
     const p = await provider();
-    await p.prepare('slurm', createRequest('slurm', 'compute', 1).login);
+    await p.prepare(ref('slurm'), createRequest('slurm', 'compute', 1).login);
     const result = await p.createNodes(createRequest('slurm', 'compute', 3));
     expect(result.failed).toEqual([]);
     expect(fake.calls['instances.bulkInsert']).toBe(1);
@@ -180,7 +182,7 @@ describe('createNodes', () => {
 
   it('refuses a cluster whose instance names GCE would refuse, before any call', async () => {
     const p = await provider();
-    const error = await p.prepare('1st', createRequest('x', 'y', 1).login).catch((e) => e);
+    const error = await p.prepare(ref('1st'), createRequest('x', 'y', 1).login).catch((e) => e);
     expect(error.code).toBe('GceBadInstanceName');
     expect(error.message).toContain('"1st-node001"');
     expect(fake.calls['instances.bulkInsert']).toBeUndefined();
@@ -193,14 +195,14 @@ describe('describeNodes and findNodes', () => {
     const { created } = await p.createNodes(createRequest('poll', 'compute', 2));
     const ids = created.map((c) => c.instanceId);
     fake.resetCalls();
-    const first = await p.describeNodes('poll', [...ids, 'us-central1-a/poll-compute009']);
+    const first = await p.describeNodes(ref('poll'), [...ids, 'us-central1-a/poll-compute009']);
     expect(fake.calls['instances.list']).toBe(2);
     expect(first[2]).toMatchObject({ instanceId: 'us-central1-a/poll-compute009', state: 'terminated' });
     expect(['pending', 'running']).toContain(first[0]!.state);
-    const running = await untilRunning(p, 'poll', ids);
+    const running = await untilRunning(p, ref('poll'), ids);
     expect(running.map((s) => s.name)).toEqual(['compute001', 'compute002']);
     fake.resetCalls();
-    const found = await p.findNodes('poll');
+    const found = await p.findNodes(ref('poll'));
     expect(fake.calls['instances.list']).toBe(2);
     expect(found.map((f) => f.instanceId).sort()).toEqual(ids);
   });
@@ -210,9 +212,9 @@ describe('describeNodes and findNodes', () => {
     const { created } = await p.createNodes(createRequest('Big.Lab', 'GPU', 1));
     expect(created[0]!.instanceId).toBe('us-central1-a/big-lab-gpu001');
     expect(fake.instances()[0]!.labels?.['herd-cluster']).toBe('_big_-_lab');
-    const found = await p.findNodes('Big.Lab');
+    const found = await p.findNodes(ref('Big.Lab'));
     expect(found.map((f) => f.name)).toEqual(['GPU001']);
-    expect(await p.findNodes('big.lab')).toEqual([]);
+    expect(await p.findNodes(ref('big.lab'))).toEqual([]);
   });
 
   it('follows nextPageToken past 500 instances', async () => {
@@ -228,7 +230,7 @@ describe('describeNodes and findNodes', () => {
       expect(created).toHaveLength(501);
       expect(big.calls['instances.list']).toBe(2);
       big.resetCalls();
-      const found = await p.findNodes('many');
+      const found = await p.findNodes(ref('many'));
       expect(found).toHaveLength(501);
       expect(new Set(found.map((f) => f.privateIps[0])).size).toBe(501);
       expect(big.calls['instances.list']).toBe(2);
@@ -251,16 +253,16 @@ describe('terminate, stop and start', () => {
     const p = await provider();
     const { created } = await p.createNodes(createRequest('life', 'compute', 2));
     const ids = created.map((c) => c.instanceId);
-    await untilRunning(p, 'life', ids);
-    await p.stopNodes!('life', ids);
-    expect((await p.describeNodes('life', ids)).map((s) => s.state)).toEqual(['stopped', 'stopped']);
-    await p.startNodes!('life', ids);
-    await untilRunning(p, 'life', ids);
-    await p.terminateNodes('life', ids);
+    await untilRunning(p, ref('life'), ids);
+    await p.stopNodes!(ref('life'), ids);
+    expect((await p.describeNodes(ref('life'), ids)).map((s) => s.state)).toEqual(['stopped', 'stopped']);
+    await p.startNodes!(ref('life'), ids);
+    await untilRunning(p, ref('life'), ids);
+    await p.terminateNodes(ref('life'), ids);
     expect(fake.instances()).toEqual([]);
     expect(fake.calls['instances.delete']).toBe(2);
-    await p.terminateNodes('life', ids);
-    expect(await p.findNodes('life')).toEqual([]);
+    await p.terminateNodes(ref('life'), ids);
+    expect(await p.findNodes(ref('life'))).toEqual([]);
   });
 
   it('reports instances it could not delete and deletes the others', async () => {
@@ -274,7 +276,7 @@ describe('terminate, stop and start', () => {
     });
     const error = await p
       .terminateNodes(
-        'stuck',
+        ref('stuck'),
         created.map((c) => c.instanceId),
       )
       .catch((e) => e);
@@ -310,13 +312,13 @@ describe('credentials', () => {
           { storageDir: home, log: recordingLogger() },
           { env: process.env },
         );
-        const error = await p.prepare('nocreds', createRequest('x', 'y', 1).login).catch((e) => e);
+        const error = await p.prepare(ref('nocreds'), createRequest('x', 'y', 1).login).catch((e) => e);
         expect(error).toBeInstanceOf(ProviderError);
         expect(error.code).toBe(code);
         expect(error.message).toMatch(message);
         expect(error.hint).toContain('gcloud auth application-default login');
         expect(error.hint).toContain('GOOGLE_APPLICATION_CREDENTIALS');
-        expect((await p.findNodes('nocreds').catch((e) => e)).code).toBe(code);
+        expect((await p.findNodes(ref('nocreds')).catch((e) => e)).code).toBe(code);
         expect(fake.requests).toEqual([]);
       } finally {
         restore();
@@ -331,8 +333,8 @@ describe('credentials', () => {
       { gce_client_id: 'abc.apps.googleusercontent.com', gce_client_secret: 's3cret' },
       log,
     );
-    await p.prepare('legacy', createRequest('x', 'y', 1).login);
-    await p.prepare('legacy', createRequest('x', 'y', 1).login);
+    await p.prepare(ref('legacy'), createRequest('x', 'y', 1).login);
+    await p.prepare(ref('legacy'), createRequest('x', 'y', 1).login);
     const notes = log.lines.filter((l) => l.includes('gce_client_id'));
     expect(notes).toHaveLength(1);
     expect(notes[0]).toMatch(/^info: .*application-default login/);
@@ -341,9 +343,38 @@ describe('credentials', () => {
 
   it('sends the access token as a bearer token; the fake refuses a request without it', async () => {
     const p = await provider();
-    await p.findNodes('tok');
+    await p.findNodes(ref('tok'));
     expect(fake.calls['instances.list']).toBe(1);
     const response = await fetch(`${fake.url}/compute/v1/projects/herd-test/zones/us-central1-a/instances`);
     expect(response.status).toBe(401);
+  });
+});
+
+describe('cluster identity: one name, several clusters', () => {
+  it('names instances <cluster>-<id>-<node>, and finds and deletes only those of its own id', async () => {
+    const log = recordingLogger();
+    const p = await provider({}, log);
+    const mine = ref('twin', '0a1b2c3d');
+    const legacy = ref('twin');
+    const a = await p.createNodes(createRequest(mine, 'compute', 1));
+    const b = await p.createNodes(createRequest(legacy, 'compute', 1));
+    expect(a.created.map((c) => c.instanceId)).toEqual(['us-central1-a/twin-0a1b2c3d-compute001']);
+    expect(b.created.map((c) => c.instanceId)).toEqual(['us-central1-a/twin-compute001']);
+    const labels = fake.instances().find((i) => i.name === 'twin-0a1b2c3d-compute001')!.labels;
+    expect(labels).toMatchObject({ 'herd-cluster': 'twin', 'herd-cluster-id': '0a1b2c3d' });
+
+    expect((await p.findNodes(mine)).map((n) => [n.instanceId, n.name])).toEqual([
+      ['us-central1-a/twin-0a1b2c3d-compute001', 'compute001'],
+    ]);
+    expect(log.lines.join('\n')).toMatch(
+      /warn: 1 instance\(s\) carry the name of cluster "twin" \(id 0a1b2c3d\) but belong to another herd cluster.*us-central1-a\/twin-compute001 \(no cluster id\)/,
+    );
+    // The cluster from before ids owns what carries its name and no id.
+    expect((await p.findNodes(legacy)).map((n) => n.instanceId)).toEqual(['us-central1-a/twin-compute001']);
+
+    // Named or not, the other cluster's instance is never deleted.
+    await p.terminateNodes(mine, ['us-central1-a/twin-compute001', 'us-central1-a/twin-0a1b2c3d-compute001']);
+    expect(fake.instances().map((i) => i.name)).toEqual(['twin-compute001']);
+    expect(fake.calls['instances.delete']).toBe(1);
   });
 });

@@ -26,7 +26,7 @@ const input = (settings: BodyInput['settings'], zone = 'us-central1-a'): BodyInp
   project: 'proj-1',
   zone,
   network: 'default',
-  cluster: 'slurm',
+  cluster: { name: 'slurm', id: undefined },
   kind: 'compute',
   runId: 'r1',
   names: ['slurm-compute001', 'slurm-compute002'],
@@ -195,8 +195,8 @@ describe('labels and names', () => {
   });
 
   it('builds filters the fake and GCE accept', () => {
-    expect(labelFilter('My.C')).toBe('(labels.herd-cluster = "_my_-_c")');
-    expect(labelFilter('c', { runId: 'r', kind: 'k' })).toBe(
+    expect(labelFilter({ name: 'My.C', id: '0a1b2c3d' })).toBe('(labels.herd-cluster = "_my_-_c")');
+    expect(labelFilter({ name: 'c', id: undefined }, { runId: 'r', kind: 'k' })).toBe(
       '(labels.herd-cluster = "c") (labels.herd-kind = "k") (labels.herd-run = "r")',
     );
   });
@@ -220,11 +220,13 @@ describe('labels and names', () => {
   });
 
   it('requestId: a UUID, the same for the same inputs, different for another zone or run', () => {
-    const id = bulkInsertRequestId('c', 'run', 'compute', 'us-central1-a');
+    const c = { name: 'c', id: '0a1b2c3d' };
+    const id = bulkInsertRequestId(c, 'run', 'compute', 'us-central1-a');
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(bulkInsertRequestId('c', 'run', 'compute', 'us-central1-a')).toBe(id);
-    expect(bulkInsertRequestId('c', 'run', 'compute', 'us-central1-b')).not.toBe(id);
-    expect(bulkInsertRequestId('c', 'run2', 'compute', 'us-central1-a')).not.toBe(id);
+    expect(bulkInsertRequestId(c, 'run', 'compute', 'us-central1-a')).toBe(id);
+    expect(bulkInsertRequestId(c, 'run', 'compute', 'us-central1-b')).not.toBe(id);
+    expect(bulkInsertRequestId(c, 'run2', 'compute', 'us-central1-a')).not.toBe(id);
+    expect(bulkInsertRequestId({ ...c, id: '9f8e7d6c' }, 'run', 'compute', 'us-central1-a')).not.toBe(id);
   });
 
   it('instance ids are zone/name', () => {

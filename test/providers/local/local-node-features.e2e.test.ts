@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/errors.js';
 import { createLocalProvider } from '../../../src/providers/local/index.js';
-import type { NodeStatus, Provider } from '../../../src/providers/types.js';
+import type { ClusterRef, NodeStatus, Provider } from '../../../src/providers/types.js';
 import { silentLogger } from '../../../src/ui/log.js';
 import {
   canRunLocalNodes,
@@ -18,6 +18,8 @@ import {
 } from '../../helpers/local-nodes.js';
 
 const USER = 'herdadm';
+/** A cluster from before ids: machine names `lpf-<node>`, as such clusters keep using. */
+const LPF: ClusterRef = { name: 'lpf', id: undefined };
 
 describe.skipIf(!canRunLocalNodes)('local node features', () => {
   let env: LocalTestEnv;
@@ -28,7 +30,7 @@ describe.skipIf(!canRunLocalNodes)('local node features', () => {
     env = await createLocalTestEnv();
     provider = await createLocalProvider(localTestCloud(), { storageDir: env.storageDir, log: silentLogger });
     const result = await provider.createNodes({
-      cluster: 'lpf',
+      cluster: LPF,
       runId: 'r1',
       template: 'lpf',
       kind: 'frontend',
@@ -63,8 +65,8 @@ describe.skipIf(!canRunLocalNodes)('local node features', () => {
   });
 
   it('does not run image_userdata again when the node boots a second time', async () => {
-    await provider.stopNodes!('lpf', [node.instanceId]);
-    await provider.startNodes!('lpf', [node.instanceId]);
+    await provider.stopNodes!(LPF, [node.instanceId]);
+    await provider.startNodes!(LPF, [node.instanceId]);
     await waitForSsh(node.privateIps[0]!, env.privateKey, USER);
     await on('systemctl is-system-running --wait >/dev/null 2>&1 || true');
     expect((await on('sudo cat /root/userdata.log')).split('\n')).toHaveLength(1);
@@ -96,7 +98,7 @@ describe.skipIf(!canRunLocalNodes)('local node features', () => {
 
   it('rejects an unknown image_id with the known ones', async () => {
     const request = {
-      cluster: 'lpf',
+      cluster: LPF,
       runId: 'r2',
       template: 'lpf',
       kind: 'compute',
@@ -111,7 +113,7 @@ describe.skipIf(!canRunLocalNodes)('local node features', () => {
 
   it('reports a node that cannot start in `failed` with the reason, leaving nothing behind', async () => {
     const request = {
-      cluster: 'lpf',
+      cluster: LPF,
       runId: 'r3',
       template: 'lpf',
       kind: 'compute',
@@ -123,6 +125,6 @@ describe.skipIf(!canRunLocalNodes)('local node features', () => {
     expect(result.created).toEqual([]);
     expect(result.failed[0]!.name).toBe('compute001');
     expect(result.failed[0]!.error.message).toContain('Not A User');
-    expect((await provider.findNodes('lpf')).map((n) => n.name)).toEqual(['frontend001']);
+    expect((await provider.findNodes(LPF)).map((n) => n.name)).toEqual(['frontend001']);
   });
 });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../../src/providers/local/index.js';
 import { natTable } from '../../../src/providers/local/nat.js';
 import { readStartTime } from '../../../src/providers/local/proc.js';
-import type { Provider } from '../../../src/providers/types.js';
+import type { ClusterRef, Provider } from '../../../src/providers/types.js';
 import { silentLogger } from '../../../src/ui/log.js';
 import {
   canRunLocalNodes,
@@ -28,14 +28,16 @@ import {
   waitForSsh,
 } from '../../helpers/local-nodes.js';
 
-const CLUSTER = 'lpa';
+const CLUSTER: ClusterRef = { name: 'lpa', id: '0b1c2d3e' };
+/** The cluster's node directory (`<name>-<id>`). */
+const DIR = 'lpa-0b1c2d3e';
 const nodes = ['compute001', 'compute002', 'compute003'].map((name) => ({
   name,
-  cloudName: `${CLUSTER}-${name}`,
+  cloudName: `lpa-0b1c2d3e-${name}`,
 }));
 
-function pidOf(env: LocalTestEnv, cluster: string, node: string): Promise<number> {
-  return readFile(join(env.storageDir, 'local/nodes', cluster, node, 'node.json'), 'utf8').then(
+function pidOf(env: LocalTestEnv, dir: string, node: string): Promise<number> {
+  return readFile(join(env.storageDir, 'local/nodes', dir, node, 'node.json'), 'utf8').then(
     (t) => JSON.parse(t).pid,
   );
 }
@@ -65,7 +67,7 @@ describe.skipIf(!canRunLocalNodes)('local provider on real nodes', () => {
     const result = await provider.createNodes({
       cluster: CLUSTER,
       runId: 'r1',
-      template: CLUSTER,
+      template: CLUSTER.name,
       kind: 'compute',
       nodes,
       settings: {},
@@ -120,7 +122,7 @@ describe.skipIf(!canRunLocalNodes)('local provider on real nodes', () => {
   it('describes and finds the nodes as running, and the bridge has NAT', async () => {
     const described = await provider.describeNodes(CLUSTER, [
       ...nodes.map((n) => n.cloudName),
-      `${CLUSTER}-nosuch001`,
+      'lpa-0b1c2d3e-nosuch001',
     ]);
     expect(described.map((d) => d.state)).toEqual(['running', 'running', 'running', 'terminated']);
     expect(described[0]!.privateIps).toEqual([ips.get('compute001')]);
@@ -131,33 +133,43 @@ describe.skipIf(!canRunLocalNodes)('local provider on real nodes', () => {
     expect((await readFile('/proc/sys/net/ipv4/ip_forward', 'utf8')).trim()).toBe('1');
   });
 
-  it('gives a second cluster of another storage dir on the same bridge distinct addresses', async () => {
+  it('runs a cluster of the same name from another storage dir beside it: own machines, addresses, dirs', async () => {
     const env2 = await createLocalTestEnv();
     try {
       const provider2 = await createLocalProvider(localTestCloud(), {
         storageDir: env2.storageDir,
         log: silentLogger,
       });
+      const other: ClusterRef = { name: 'lpa', id: '9e8d7c6b' };
       const login = { user: 'root', publicKey: env2.publicKey, keyName: undefined };
-      const spec = [{ name: 'frontend001', cloudName: 'lpb-frontend001' }];
+      const spec = [{ name: 'compute001', cloudName: 'lpa-9e8d7c6b-compute001' }];
       const result = await provider2.createNodes({
-        cluster: 'lpb',
+        cluster: other,
         runId: 'r2',
-        template: 'lpb',
-        kind: 'frontend',
+        template: other.name,
+        kind: 'compute',
         nodes: spec,
         settings: {},
         login,
       });
       expect(result.failed).toEqual([]);
+      expect(result.created[0]!.instanceId).toBe('lpa-9e8d7c6b-compute001');
       const ip = result.created[0]!.privateIps[0]!;
       expect([...ips.values()]).not.toContain(ip);
       await waitForSsh(ip, env2.privateKey);
-      expect(await sshRun(ip, env2.privateKey, 'hostname')).toBe('frontend001');
-      await provider2.terminateNodes('lpb', ['lpb-frontend001']);
-      await provider2.cleanup('lpb');
-      expect(existsSync(join(env2.storageDir, 'local/nodes/lpb'))).toBe(false);
-      // Cluster lpa still has nodes on the bridge: it stays.
+      expect(await sshRun(ip, env2.privateKey, 'hostname')).toBe('compute001');
+      // Neither provider sees the other's compute001.
+      expect((await provider2.findNodes(other)).map((n) => n.instanceId)).toEqual([
+        'lpa-9e8d7c6b-compute001',
+      ]);
+      expect((await provider.findNodes(CLUSTER)).map((n) => n.instanceId).sort()).toEqual(
+        nodes.map((n) => n.cloudName),
+      );
+      await provider2.terminateNodes(other, ['lpa-9e8d7c6b-compute001']);
+      await provider2.cleanup(other);
+      expect(existsSync(join(env2.storageDir, 'local/nodes/lpa-9e8d7c6b'))).toBe(false);
+      // The first cluster's nodes still run, and the bridge stays for them.
+      expect((await provider.describeNodes(CLUSTER, [nodes[0]!.cloudName]))[0]!.state).toBe('running');
       expect(interfaceExists(TEST_BRIDGE)).toBe(true);
     } finally {
       await env2.teardown();
@@ -165,14 +177,14 @@ describe.skipIf(!canRunLocalNodes)('local provider on real nodes', () => {
   });
 
   it('stops a node keeping its disk, and starts it again with the same address and identity', async () => {
-    const id = `${CLUSTER}-compute003`;
+    const id = 'lpa-0b1c2d3e-compute003';
     const ip = ips.get('compute003')!;
     const machineId = await sshRun(ip, env.privateKey, 'cat /etc/machine-id; echo kept > /root/marker');
-    const pid = await pidOf(env, CLUSTER, 'compute003');
+    const pid = await pidOf(env, DIR, 'compute003');
     await provider.stopNodes!(CLUSTER, [id]);
     expect(alive(pid)).toBe(false);
     expect((await provider.describeNodes(CLUSTER, [id]))[0]!.state).toBe('stopped');
-    expect(await mountsUnder(join(env.storageDir, 'local/nodes', CLUSTER, 'compute003'))).toEqual([]);
+    expect(await mountsUnder(join(env.storageDir, 'local/nodes', DIR, 'compute003'))).toEqual([]);
     await provider.startNodes!(CLUSTER, [id]);
     const [status] = await provider.describeNodes(CLUSTER, [id]);
     expect(status!.state).toBe('running');
@@ -184,8 +196,8 @@ describe.skipIf(!canRunLocalNodes)('local provider on real nodes', () => {
   });
 
   it('reports a node killed by PID as not running', async () => {
-    const id = `${CLUSTER}-compute002`;
-    const pid = await pidOf(env, CLUSTER, 'compute002');
+    const id = 'lpa-0b1c2d3e-compute002';
+    const pid = await pidOf(env, DIR, 'compute002');
     expect(alive(pid)).toBe(true);
     process.kill(pid, 'SIGKILL');
     for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
@@ -194,8 +206,8 @@ describe.skipIf(!canRunLocalNodes)('local provider on real nodes', () => {
   });
 
   it('never trusts or kills a recycled PID', async () => {
-    const id = `${CLUSTER}-compute002`;
-    const record = join(env.storageDir, 'local/nodes', CLUSTER, 'compute002', 'node.json');
+    const id = 'lpa-0b1c2d3e-compute002';
+    const record = join(env.storageDir, 'local/nodes', DIR, 'compute002', 'node.json');
     const saved = JSON.parse(await readFile(record, 'utf8'));
     // Impostors: an unrelated process, and one whose command line even names the machine.
     const plain = spawn('sleep', ['300'], { stdio: 'ignore' });
@@ -216,7 +228,7 @@ describe.skipIf(!canRunLocalNodes)('local provider on real nodes', () => {
       await provider.terminateNodes(CLUSTER, [id]);
       expect(alive(plain.pid!)).toBe(true);
       expect(alive(lookalike.pid!)).toBe(true);
-      expect(existsSync(join(env.storageDir, 'local/nodes', CLUSTER, 'compute002'))).toBe(false);
+      expect(existsSync(join(env.storageDir, 'local/nodes', DIR, 'compute002'))).toBe(false);
     } finally {
       plain.kill('SIGKILL');
       lookalike.kill('SIGKILL');
@@ -225,15 +237,15 @@ describe.skipIf(!canRunLocalNodes)('local provider on real nodes', () => {
 
   it('terminate + cleanup leave no process, mount, directory, cgroup, bridge or NAT table', async () => {
     const remaining = ['compute001', 'compute003'];
-    const pids = await Promise.all(remaining.map((node) => pidOf(env, CLUSTER, node)));
+    const pids = await Promise.all(remaining.map((node) => pidOf(env, DIR, node)));
     await provider.terminateNodes(
       CLUSTER,
-      remaining.map((node) => `${CLUSTER}-${node}`),
+      remaining.map((node) => `lpa-0b1c2d3e-${node}`),
     );
     await provider.cleanup(CLUSTER);
     for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(await mountsUnder(env.storageDir)).toEqual([]);
-    expect(existsSync(join(env.storageDir, 'local/nodes', CLUSTER))).toBe(false);
+    expect(existsSync(join(env.storageDir, 'local/nodes', DIR))).toBe(false);
     for (const node of nodes) {
       expect(existsSync(`/sys/fs/cgroup/unified/herd/${node.cloudName}`)).toBe(false);
       expect(existsSync(`/sys/fs/cgroup/systemd/herd/${node.cloudName}`)).toBe(false);

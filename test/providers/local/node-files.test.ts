@@ -1,8 +1,13 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { host0NetworkFile, hostsFile, writeFirstBootFiles } from '../../../src/providers/local/node-files.js';
+import {
+  host0NetworkFile,
+  hostsFile,
+  writeBootFiles,
+  writeFirstBootFiles,
+} from '../../../src/providers/local/node-files.js';
 
 describe('host0NetworkFile', () => {
   it('sets a static address and turns off IPv6 autoconfiguration (else boot waits ~14 s)', () => {
@@ -86,5 +91,88 @@ describe('writeFirstBootFiles (root login)', () => {
     await expect(writeFirstBootFiles(root, { ...identity, user: 'Bad User' })).rejects.toThrow(
       /"Bad User".*not a valid/,
     );
+  });
+});
+
+/**
+ * A node's overlay is the node's to change (a playbook, a user, a compromised service): a symlink in it
+ * must never make herd, running as root on the host, write or read a host file.
+ */
+describe('first-boot files never follow a symlink out of the node', () => {
+  let root: string;
+  let host: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'herd-rootfs-'));
+    host = await mkdtemp(join(tmpdir(), 'herd-hostfs-'));
+    await mkdir(join(root, 'etc'), { recursive: true });
+    await mkdir(join(root, 'root'), { recursive: true });
+    await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n');
+    await writeFile(join(root, 'etc/machine-id'), '');
+    await writeFile(join(host, 'resolv.conf'), 'nameserver 192.0.2.53\n');
+    await writeFile(join(host, 'authorized_keys'), 'ssh-ed25519 AAAAhostkey admin@host\n');
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+    await rm(host, { recursive: true, force: true });
+  });
+
+  const identity = {
+    hostname: 'compute001',
+    ip: '10.79.0.3',
+    prefix: 24,
+    gateway: '10.79.0.1',
+    nameserver: '10.79.0.1',
+    user: 'root',
+    publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey test@herd',
+  };
+
+  it.each(['etc/resolv.conf', 'etc/hostname', 'etc/hosts'])(
+    'replaces a symlinked %s with a file of its own and leaves the host file alone',
+    async (file) => {
+      const target = join(host, 'resolv.conf');
+      await rm(join(root, file), { force: true });
+      await symlink(target, join(root, file));
+      await writeFirstBootFiles(root, identity);
+      expect(await readFile(target, 'utf8')).toBe('nameserver 192.0.2.53\n');
+      expect((await lstat(join(root, file))).isSymbolicLink()).toBe(false);
+    },
+  );
+
+  it('writes the boot files of a restart without following a symlinked resolv.conf', async () => {
+    await symlink(join(host, 'resolv.conf'), join(root, 'etc/resolv.conf'));
+    await writeBootFiles(root, identity);
+    expect(await readFile(join(host, 'resolv.conf'), 'utf8')).toBe('nameserver 192.0.2.53\n');
+    expect(await readFile(join(root, 'etc/resolv.conf'), 'utf8')).toBe('nameserver 10.79.0.1\n');
+  });
+
+  it('neither reads nor writes a host authorized_keys through a symlinked ~/.ssh or key file', async () => {
+    await mkdir(join(root, 'root/.ssh'));
+    await symlink(join(host, 'authorized_keys'), join(root, 'root/.ssh/authorized_keys'));
+    await writeFirstBootFiles(root, identity);
+    expect(await readFile(join(host, 'authorized_keys'), 'utf8')).toBe(
+      'ssh-ed25519 AAAAhostkey admin@host\n',
+    );
+    // The host's key never made it into the node either.
+    expect(await readFile(join(root, 'root/.ssh/authorized_keys'), 'utf8')).toBe(`${identity.publicKey}\n`);
+
+    await rm(join(root, 'root/.ssh'), { recursive: true });
+    await symlink(host, join(root, 'root/.ssh'));
+    await expect(writeFirstBootFiles(root, identity)).rejects.toThrow(/symbolic link/);
+    expect(await readFile(join(host, 'authorized_keys'), 'utf8')).toBe(
+      'ssh-ed25519 AAAAhostkey admin@host\n',
+    );
+  });
+
+  it('refuses a symlinked directory on the way (etc, etc/systemd/network)', async () => {
+    await mkdir(join(root, 'etc/systemd'), { recursive: true });
+    await symlink(host, join(root, 'etc/systemd/network'));
+    await expect(writeBootFiles(root, identity)).rejects.toThrow(/etc\/systemd\/network.*symbolic link/);
+    expect(await readdir(host)).toEqual(['authorized_keys', 'resolv.conf']);
+
+    await rm(join(root, 'etc'), { recursive: true });
+    await symlink(host, join(root, 'etc'));
+    await expect(writeFirstBootFiles(root, identity)).rejects.toThrow(/symbolic link/);
+    expect(await readdir(host)).toEqual(['authorized_keys', 'resolv.conf']);
+    expect(await readFile(join(host, 'resolv.conf'), 'utf8')).toBe('nameserver 192.0.2.53\n');
   });
 });

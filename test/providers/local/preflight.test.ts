@@ -38,7 +38,7 @@ function host(overrides: Partial<LocalHost> & { files?: string[] } = {}): LocalH
 
 function request(kinds: [string, number, Record<string, string>][]): PreflightRequest {
   return {
-    cluster: 'lab',
+    cluster: { name: 'lab', id: '1a2b3c4d' },
     login: { user: 'root', publicKey: undefined, keyName: undefined },
     kinds: kinds.map(([kind, count, settings]) => ({ kind, count, settings })),
   };

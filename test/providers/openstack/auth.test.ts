@@ -16,7 +16,7 @@ import { readOpenStackCloudSettings } from '../../../src/providers/openstack/set
 import { fetchTransport, tlsTransport } from '../../../src/providers/openstack/transport.js';
 import { silentLogger } from '../../../src/ui/log.js';
 import type { FakeOpenStack } from '../../fakes/openstack/index.js';
-import { cloudSection, createRequest, providerFor, quickFake } from './helpers.js';
+import { cloudSection, cluster, createRequest, providerFor, quickFake } from './helpers.js';
 
 let fake: FakeOpenStack | undefined;
 afterEach(async () => {
@@ -66,7 +66,7 @@ describe('credentials', () => {
       provider: 'openstack',
       settings: { auth_url: fake.authUrl, user_id: 'u-1', password: 'secret', project_id: 'p-1' },
     });
-    await byId.provider.findNodes('c1');
+    await byId.provider.findNodes(cluster('c1'));
     const byName = await providerFor({
       name: 'os',
       provider: 'openstack',
@@ -77,7 +77,7 @@ describe('credentials', () => {
         project_name: 'herd-project',
       },
     });
-    await byName.provider.findNodes('c1');
+    await byName.provider.findNodes(cluster('c1'));
     const bodies = fake.requests.filter((r) => r.name === 'identity.tokens.issue').map((r) => r.body);
     expect(bodies).toEqual([
       {
@@ -110,7 +110,7 @@ describe('credentials', () => {
       { name: 'os', provider: 'openstack', settings: { cloud: 'lab' } },
       { env: { OS_CLIENT_CONFIG_FILE: join(dir, 'clouds.yaml') } },
     );
-    await provider.findNodes('c1');
+    await provider.findNodes(cluster('c1'));
     const list = fake.requests.find((r) => r.name === 'compute.servers.list_detail')!;
     expect(list.path).toMatch(/^\/internal\/compute\/v2\.1\/servers\/detail$/);
 
@@ -173,7 +173,7 @@ describe('the service catalog', () => {
   it('names the region and interface the catalog has when the wanted one is missing', async () => {
     fake = await quickFake({ region: 'RegionOne' });
     const { provider } = await providerFor(cloudSection(fake, { region_name: 'RegionTwo' }));
-    const error = await provider.findNodes('c1').catch((e: unknown) => e);
+    const error = await provider.findNodes(cluster('c1')).catch((e: unknown) => e);
     expect((error as ProviderError).code).toBe('OpenStackEndpointMissing');
     expect((error as Error).message).toMatch(
       /the compute service has no public endpoint in region RegionTwo \(it has: public in RegionOne, internal in RegionOne, admin in RegionOne\)/,
@@ -186,10 +186,10 @@ describe('tokens and retries', () => {
   it('reuses one token across calls and authenticates again when a service says 401', async () => {
     fake = await quickFake();
     const { provider } = await providerFor(cloudSection(fake));
-    for (let i = 0; i < 5; i++) await provider.findNodes('c1');
+    for (let i = 0; i < 5; i++) await provider.findNodes(cluster('c1'));
     expect(fake.tokensIssued).toEqual({ password: 1 });
     fake.expireTokens();
-    await provider.findNodes('c1');
+    await provider.findNodes(cluster('c1'));
     expect(fake.tokensIssued).toEqual({ password: 2 });
   });
 
@@ -237,7 +237,7 @@ describe('tokens and retries', () => {
   it('says plainly when Nova is older than herd needs, and obeys compute_api_version', async () => {
     fake = await quickFake({ maxMicroversion: '2.40' });
     const { provider } = await providerFor(cloudSection(fake));
-    const error = await provider.findNodes('c1').catch((e: unknown) => e);
+    const error = await provider.findNodes(cluster('c1')).catch((e: unknown) => e);
     expect((error as ProviderError).code).toBe('OpenStackComputeTooOld');
     expect((error as Error).message).toMatch(/Nova offers API microversions up to 2\.40; herd needs 2\.52/);
     fake.setMaxMicroversion('2.96');
@@ -258,7 +258,7 @@ describe('tokens and retries', () => {
       },
       { retryBaseMs: 1 },
     );
-    const error = await provider.findNodes('c1').catch((e: unknown) => e);
+    const error = await provider.findNodes(cluster('c1')).catch((e: unknown) => e);
     expect((error as ProviderError).code).toBe('OpenStackUnreachable');
     expect((error as ProviderError).hint).toMatch(/Check auth_url in \[cloud\/os\]/);
   });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOpenStack, type RequestRecord, startFakeOpenStack } from '../../fakes/openstack/index.js';
 import { hasStackTrace, makeTempDir, runHerd, runHerdUntilKilled } from '../../helpers/cli.js';
+import { NO_OS_ENV } from './helpers.js';
 
 let fake: FakeOpenStack;
 let home: { dir: string; cleanup: () => Promise<void> };
@@ -57,13 +58,6 @@ flavor=m1.small
 frontend_nodes=1
 `;
 }
-
-/** Every OS_* variable of the environment unset, so that only the config speaks. */
-const NO_OS_ENV = Object.fromEntries(
-  Object.keys(process.env)
-    .filter((k) => k.startsWith('OS_'))
-    .map((k) => [k, undefined]),
-);
 
 beforeAll(async () => {
   // Guests never boot: herd must never get as far as probing SSH at 10.120.2.x.
@@ -126,7 +120,16 @@ describe('herd start killed, then list-nodes -u and stop', () => {
     // The killed process may have created more servers in flight; wait for the fake to place them.
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.servers().length).toBeGreaterThan(0);
-    expect(fake.keyPairs().map((k) => k.name)).toEqual(['herd-oslurm']);
+    // The intent, saved before the first cloud call, holds the cluster's id: on every resource.
+    const { id } = JSON.parse(await readFile(join(home.dir, 'storage', 'oslurm.json'), 'utf8')) as {
+      id: string;
+    };
+    expect(id).toMatch(/^[0-9a-f]{8}$/);
+    expect(fake.keyPairs().map((k) => k.name)).toEqual([`herd-oslurm-${id}`]);
+    for (const server of fake.servers()) {
+      expect(server.metadata['herd_cluster_id']).toBe(id);
+      expect(server.tags).toContain(`herd:id=${id}`);
+    }
     // Placed servers boot from their volumes (boot_disk_size) inside anti-affinity groups.
     expect(fake.volumes()).toHaveLength(fake.servers().length);
     expect(fake.serverGroups().length).toBeGreaterThan(0);
@@ -141,7 +144,7 @@ describe('herd start killed, then list-nodes -u and stop', () => {
     for (const server of fake.servers()) {
       const node = state.nodes.find((n) => n.instanceId === server.id);
       expect(node, server.name).toBeDefined();
-      expect(server.name).toBe(`oslurm-${node!.name}`);
+      expect(server.name).toBe(`oslurm-${id}-${node!.name}`);
     }
 
     const stop = await runHerd(['stop', 'oslurm', '--yes'], { env, timeoutMs: 120_000 });

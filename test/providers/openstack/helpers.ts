@@ -8,12 +8,20 @@ import {
   createOpenStackProvider,
   type OpenStackProviderOptions,
 } from '../../../src/providers/openstack/index.js';
-import type { Provider } from '../../../src/providers/types.js';
+import type { ClusterRef, Provider } from '../../../src/providers/types.js';
+import { cloudNameFor } from '../../../src/state/names.js';
 import {
   type FakeOpenStack,
   type FakeOpenStackOptions,
   startFakeOpenStack,
 } from '../../fakes/openstack/index.js';
+
+/** Every OS_* variable of the environment unset, so that only the config speaks. */
+export const NO_OS_ENV = Object.fromEntries(
+  Object.keys(process.env)
+    .filter((k) => k.startsWith('OS_'))
+    .map((k) => [k, undefined]),
+);
 
 /** Log lines a provider wrote, by level. */
 export interface CapturedLog {
@@ -88,22 +96,31 @@ export function publicKey(): string {
   return keyCache;
 }
 
-/** A create request for `count` nodes of `kind`. */
+/**
+ * A cluster for provider calls: `cluster('c1')` is one from before cluster ids (its resources carry
+ * the name alone), `cluster('c1', '0a1b2c3d')` one with an id.
+ */
+export function cluster(name: string, id?: string): ClusterRef {
+  return { name, id };
+}
+
+/** A create request for `count` nodes of `kind` (a string names a cluster from before ids). */
 export function createRequest(
-  cluster: string,
+  of: string | ClusterRef,
   kind: string,
   count: number,
   settings: Record<string, string | number | boolean> = {},
   first = 1,
 ) {
+  const ref = typeof of === 'string' ? cluster(of) : of;
   return {
-    cluster,
+    cluster: ref,
     runId: 'run1',
-    template: cluster,
+    template: ref.name,
     kind,
     nodes: Array.from({ length: count }, (_, i) => {
       const name = `${kind}${String(first + i).padStart(3, '0')}`;
-      return { name, cloudName: `${cluster}-${name}` };
+      return { name, cloudName: cloudNameFor(ref.name, name, ref.id) };
     }),
     settings: { image_id: 'debian-12', flavor: 'm1.small', ...settings },
     login: { user: 'debian', publicKey: publicKey(), keyName: undefined },

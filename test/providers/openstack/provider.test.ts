@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../../../src/errors.js';
 import type { CreateNodesResult } from '../../../src/providers/types.js';
 import type { FakeOpenStack } from '../../fakes/openstack/index.js';
-import { cloudSection, createRequest, providerFor, publicKey, quickFake } from './helpers.js';
+import { cloudSection, cluster, createRequest, providerFor, publicKey, quickFake } from './helpers.js';
 
 let fake: FakeOpenStack | undefined;
 afterEach(async () => {
@@ -28,11 +28,11 @@ function expectNothingLeft(f: FakeOpenStack): void {
 
 async function waitRunning(
   provider: Awaited<ReturnType<typeof providerFor>>['provider'],
-  cluster: string,
+  name: string,
   ids: string[],
 ) {
   for (let i = 0; i < 200; i++) {
-    const statuses = await provider.describeNodes(cluster, ids);
+    const statuses = await provider.describeNodes(cluster(name), ids);
     if (statuses.every((s) => s.state === 'running')) return statuses;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -45,7 +45,7 @@ describe('creating and removing a cluster', () => {
   it('creates named, tagged servers with herd key pair and security group, and removes everything at stop', async () => {
     fake = await quickFake();
     const { provider } = await providerFor(cloudSection(fake));
-    await provider.prepare('c1', { user: 'debian', publicKey: publicKey(), keyName: undefined });
+    await provider.prepare(cluster('c1'), { user: 'debian', publicKey: publicKey(), keyName: undefined });
     expect(fake.keyPairs().map((k) => k.name)).toEqual(['herd-c1']);
 
     const result = await provider.createNodes(createRequest('c1', 'compute', 3));
@@ -80,12 +80,12 @@ describe('creating and removing a cluster', () => {
     const running = await waitRunning(provider, 'c1', ids(result));
     expect(running.map((s) => s.name)).toEqual(['compute001', 'compute002', 'compute003']);
     expect(running.every((s) => s.flavor === 'm1.small')).toBe(true);
-    const found = await provider.findNodes('c1');
+    const found = await provider.findNodes(cluster('c1'));
     expect(found.map((s) => s.instanceId).sort()).toEqual(ids(result).sort());
 
-    await provider.terminateNodes('c1', ids(result));
-    expect(await provider.findNodes('c1')).toEqual([]);
-    await provider.cleanup('c1');
+    await provider.terminateNodes(cluster('c1'), ids(result));
+    expect(await provider.findNodes(cluster('c1'))).toEqual([]);
+    await provider.cleanup(cluster('c1'));
     expectNothingLeft(fake);
   });
 
@@ -116,9 +116,9 @@ describe('creating and removing a cluster', () => {
       }),
     });
     expect(response.status).toBe(202);
-    const found = await provider.findNodes('c1');
+    const found = await provider.findNodes(cluster('c1'));
     expect(found.map((s) => s.instanceId)).toEqual(ids(mine));
-    expect((await provider.findNodes('c10')).map((s) => s.instanceId)).toEqual(ids(other));
+    expect((await provider.findNodes(cluster('c10'))).map((s) => s.instanceId)).toEqual(ids(other));
   });
 
   it('stops and starts servers (os-stop, os-start); a server already stopped is no error', async () => {
@@ -126,12 +126,12 @@ describe('creating and removing a cluster', () => {
     const { provider } = await providerFor(cloudSection(fake));
     const result = await provider.createNodes(createRequest('c1', 'compute', 2));
     await waitRunning(provider, 'c1', ids(result));
-    await provider.stopNodes!('c1', ids(result));
+    await provider.stopNodes!(cluster('c1'), ids(result));
     await expect
-      .poll(async () => (await provider.describeNodes('c1', ids(result))).map((s) => s.state))
+      .poll(async () => (await provider.describeNodes(cluster('c1'), ids(result))).map((s) => s.state))
       .toEqual(['stopped', 'stopped']);
-    await provider.stopNodes!('c1', ids(result));
-    await provider.startNodes!('c1', ids(result));
+    await provider.stopNodes!(cluster('c1'), ids(result));
+    await provider.startNodes!(cluster('c1'), ids(result));
     await waitRunning(provider, 'c1', ids(result));
     expect(fake.calls['compute.servers.action']).toBe(6);
   });
@@ -192,8 +192,8 @@ describe('placement failover', () => {
       ['herd-c1-compute.2', 'anti-affinity', 2],
       ['herd-c1-compute.3', 'anti-affinity', 1],
     ]);
-    await provider.terminateNodes('c1', ids(result));
-    await provider.cleanup('c1');
+    await provider.terminateNodes(cluster('c1'), ids(result));
+    await provider.cleanup(cluster('c1'));
     expectNothingLeft(fake);
   });
 });
@@ -225,7 +225,7 @@ describe('node settings', () => {
       [15, 'ssd', 'in-use'],
       [15, 'ssd', 'in-use'],
     ]);
-    await provider.terminateNodes('c1', ids(result));
+    await provider.terminateNodes(cluster('c1'), ids(result));
     expect(fake.volumes()).toEqual([]);
   });
 
@@ -247,7 +247,7 @@ describe('node settings', () => {
     const { provider } = await providerFor(cloudSection(fake, { request_floating_ip: true }));
     const result = await provider.createNodes(createRequest('c1', 'compute', 2));
     const running = await waitRunning(provider, 'c1', ids(result));
-    const statuses = await provider.describeNodes('c1', ids(result));
+    const statuses = await provider.describeNodes(cluster('c1'), ids(result));
     for (const s of statuses) expect(s.publicIps[0]).toMatch(/^203\.0\.113\.\d+$/);
     expect(running.length).toBe(2);
     const fips = fake.floatingIps();
@@ -256,11 +256,11 @@ describe('node settings', () => {
       expect(f.tags).toContain('herd:cluster=c1');
       expect(f.port_id).not.toBeNull();
     }
-    const again = await provider.describeNodes('c1', ids(result));
+    const again = await provider.describeNodes(cluster('c1'), ids(result));
     expect(again.map((s) => s.publicIps)).toEqual(statuses.map((s) => s.publicIps));
     expect(fake.calls['network.floatingips.create']).toBe(2);
-    await provider.terminateNodes('c1', ids(result));
-    await provider.cleanup('c1');
+    await provider.terminateNodes(cluster('c1'), ids(result));
+    await provider.cleanup(cluster('c1'));
     expectNothingLeft(fake);
   });
 
@@ -279,8 +279,8 @@ describe('node settings', () => {
     };
     expect(Buffer.from(String(body.server['user_data']), 'base64').toString()).toBe('#!/bin/sh\necho hi\n');
     expect(fake.securityGroups().map((g) => g.name)).toEqual(['default']);
-    await provider.terminateNodes('c1', ids(result));
-    await provider.cleanup('c1');
+    await provider.terminateNodes(cluster('c1'), ids(result));
+    await provider.cleanup(cluster('c1'));
     expect(fake.securityGroups().map((g) => g.name)).toEqual(['default']);
   });
 
@@ -323,15 +323,15 @@ describe('key pairs', () => {
   it('refuses a key pair of that name holding another key, naming both fingerprints', async () => {
     fake = await quickFake();
     const { provider } = await providerFor(cloudSection(fake));
-    await provider.prepare('c1', { user: 'u', publicKey: publicKey(), keyName: undefined });
+    await provider.prepare(cluster('c1'), { user: 'u', publicKey: publicKey(), keyName: undefined });
     const other = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFq9S1nyYh2b7qf0lUdZbQ8k2dQ3Wl2aFZrDCm4UJg9t other';
     const error = await provider
-      .prepare('c1', { user: 'u', publicKey: other, keyName: undefined })
+      .prepare(cluster('c1'), { user: 'u', publicKey: other, keyName: undefined })
       .catch((e: unknown) => e);
     // The first prepare's result is cached per provider: a new provider checks again.
     const { provider: fresh } = await providerFor(cloudSection(fake));
     const mismatch = await fresh
-      .prepare('c1', { user: 'u', publicKey: other, keyName: undefined })
+      .prepare(cluster('c1'), { user: 'u', publicKey: other, keyName: undefined })
       .catch((e: unknown) => e);
     expect(error).toBeUndefined();
     expect(mismatch).toBeInstanceOf(ProviderError);
@@ -345,8 +345,8 @@ describe('key pairs', () => {
   it('never deletes the login user_key_name pair at cleanup', async () => {
     fake = await quickFake();
     const { provider } = await providerFor(cloudSection(fake));
-    await provider.prepare('c1', { user: 'u', publicKey: publicKey(), keyName: 'alice' });
-    await provider.cleanup('c1');
+    await provider.prepare(cluster('c1'), { user: 'u', publicKey: publicKey(), keyName: 'alice' });
+    await provider.cleanup(cluster('c1'));
     expect(fake.keyPairs().map((k) => k.name)).toEqual(['alice']);
   });
 });

@@ -8,8 +8,10 @@ import {
   clusterTags,
   isOwnServer,
   isOwnTagged,
+  keyPairName,
   ownerDescription,
   parseServerGroupName,
+  securityGroupName,
   serverGroupName,
 } from '../../../src/providers/openstack/identity.js';
 import { keyPairHolds, novaFingerprint } from '../../../src/providers/openstack/key-pair.js';
@@ -18,43 +20,62 @@ import { parseNetworkChoices, splitList } from '../../../src/providers/openstack
 import { isScheduled, lifecycleOf, statusOf } from '../../../src/providers/openstack/status.js';
 
 describe('cluster identity', () => {
+  const old = (name: string) => ({ name, id: undefined });
+  const withId = (name: string, id: string) => ({ name, id });
+
   it('tags every resource with the cluster, and its id when it has one; long names fit in 60 characters', () => {
-    expect(clusterTags({ name: 'slurm' })).toEqual(['herd:cluster=slurm']);
-    expect(clusterTags({ name: 'slurm', id: 'k3x9' })).toEqual(['herd:cluster=slurm', 'herd:id=k3x9']);
-    const long = clusterTag({ name: 'a'.repeat(60) });
+    expect(clusterTags(old('slurm'))).toEqual(['herd:cluster=slurm']);
+    expect(clusterTags(withId('slurm', '0a1b2c3d'))).toEqual(['herd:cluster=slurm', 'herd:id=0a1b2c3d']);
+    const long = clusterTag(old('a'.repeat(60)));
     expect(long.length).toBeLessThanOrEqual(60);
-    expect(long).not.toBe(clusterTag({ name: `${'a'.repeat(59)}b` }));
+    expect(long).not.toBe(clusterTag(old(`${'a'.repeat(59)}b`)));
   });
 
-  it('owns a server by its metadata; a server of a same-named cluster with another id is not ours', () => {
-    expect(isOwnServer({ name: 'c' }, { herd_cluster: 'c' })).toBe(true);
-    expect(isOwnServer({ name: 'c' }, { herd_cluster: 'c2' })).toBe(false);
-    expect(isOwnServer({ name: 'c', id: 'a1' }, { herd_cluster: 'c', herd_cluster_id: 'a1' })).toBe(true);
-    expect(isOwnServer({ name: 'c', id: 'a1' }, { herd_cluster: 'c', herd_cluster_id: 'b2' })).toBe(false);
-    // Written before clusters had ids: judged by the name.
-    expect(isOwnServer({ name: 'c', id: 'a1' }, { herd_cluster: 'c' })).toBe(true);
+  it('owns a server by its metadata: the name and exactly the id, or no id for a cluster from before ids', () => {
+    expect(isOwnServer(old('c'), { herd_cluster: 'c' })).toBe(true);
+    expect(isOwnServer(old('c'), { herd_cluster: 'c2' })).toBe(false);
+    expect(isOwnServer(withId('c', 'a1'), { herd_cluster: 'c', herd_cluster_id: 'a1' })).toBe(true);
+    expect(isOwnServer(withId('c', 'a1'), { herd_cluster: 'c', herd_cluster_id: 'b2' })).toBe(false);
+    // A cluster with an id never takes a server from before ids, nor the reverse.
+    expect(isOwnServer(withId('c', 'a1'), { herd_cluster: 'c' })).toBe(false);
+    expect(isOwnServer(old('c'), { herd_cluster: 'c', herd_cluster_id: 'a1' })).toBe(false);
   });
 
   it('owns a Neutron resource by its tags, or by its description when tagging never happened', () => {
-    expect(isOwnTagged({ name: 'c' }, { tags: ['herd:cluster=c'] })).toBe(true);
-    expect(isOwnTagged({ name: 'c', id: 'a1' }, { tags: ['herd:cluster=c', 'herd:id=b2'] })).toBe(false);
-    expect(
-      isOwnTagged({ name: 'c' }, { tags: [], description: ownerDescription({ name: 'c' }, 'SSH') }),
-    ).toBe(true);
-    expect(
-      isOwnTagged({ name: 'c' }, { tags: [], description: ownerDescription({ name: 'cc' }, 'SSH') }),
-    ).toBe(false);
-    expect(
-      isOwnTagged({ name: 'c', id: 'a1' }, { description: ownerDescription({ name: 'c', id: 'b2' }, 'x') }),
-    ).toBe(false);
-    expect(isOwnTagged({ name: 'c' }, { tags: [], description: 'my own group' })).toBe(false);
+    expect(isOwnTagged(old('c'), { tags: ['herd:cluster=c'] })).toBe(true);
+    expect(isOwnTagged(withId('c', 'a1'), { tags: ['herd:cluster=c', 'herd:id=a1'] })).toBe(true);
+    expect(isOwnTagged(withId('c', 'a1'), { tags: ['herd:cluster=c', 'herd:id=b2'] })).toBe(false);
+    expect(isOwnTagged(withId('c', 'a1'), { tags: ['herd:cluster=c'] })).toBe(false);
+    expect(isOwnTagged(old('c'), { tags: ['herd:cluster=c', 'herd:id=a1'] })).toBe(false);
+    expect(isOwnTagged(old('c'), { tags: [], description: ownerDescription(old('c'), 'SSH') })).toBe(true);
+    expect(isOwnTagged(old('c'), { tags: [], description: ownerDescription(old('cc'), 'SSH') })).toBe(false);
+    expect(isOwnTagged(withId('c', 'a1'), { description: ownerDescription(withId('c', 'a1'), 'x') })).toBe(
+      true,
+    );
+    expect(isOwnTagged(withId('c', 'a1'), { description: ownerDescription(withId('c', 'b2'), 'x') })).toBe(
+      false,
+    );
+    expect(isOwnTagged(old('c'), { description: ownerDescription(withId('c', 'b2'), 'x') })).toBe(false);
+    expect(isOwnTagged(old('c'), { tags: [], description: 'my own group' })).toBe(false);
   });
 
-  it('names server groups herd-<cluster>-<kind>.<n> and reads them back', () => {
-    expect(serverGroupName({ name: 'c' }, 'compute', 2)).toBe('herd-c-compute.2');
-    expect(parseServerGroupName({ name: 'c' }, 'herd-c-compute.2')).toEqual({ kind: 'compute', index: 2 });
-    expect(parseServerGroupName({ name: 'c' }, 'herd-d-compute.2')).toBeUndefined();
-    expect(parseServerGroupName({ name: 'c' }, 'herd-c-compute')).toBeUndefined();
+  it('names key pairs, security groups and server groups with the id, and reads server groups back', () => {
+    expect(keyPairName(withId('c', '0a1b2c3d'))).toBe('herd-c-0a1b2c3d');
+    expect(securityGroupName(withId('c', '0a1b2c3d'))).toBe('herd-c-0a1b2c3d');
+    expect(keyPairName(old('c'))).toBe('herd-c');
+    expect(serverGroupName(withId('c', '0a1b2c3d'), 'compute', 2)).toBe('herd-c-0a1b2c3d-compute.2');
+    expect(parseServerGroupName(withId('c', '0a1b2c3d'), 'herd-c-0a1b2c3d-compute.2')).toEqual({
+      kind: 'compute',
+      index: 2,
+    });
+    expect(parseServerGroupName(withId('c', '0a1b2c3d'), 'herd-c-99999999-compute.2')).toBeUndefined();
+    expect(parseServerGroupName(withId('c', '0a1b2c3d'), 'herd-c-compute.2')).toBeUndefined();
+    expect(serverGroupName(old('c'), 'compute', 2)).toBe('herd-c-compute.2');
+    expect(parseServerGroupName(old('c'), 'herd-c-compute.2')).toEqual({ kind: 'compute', index: 2 });
+    // A cluster from before ids does not take the groups of a cluster of its name with an id.
+    expect(parseServerGroupName(old('c'), 'herd-c-0a1b2c3d-compute.2')).toBeUndefined();
+    expect(parseServerGroupName(old('c'), 'herd-d-compute.2')).toBeUndefined();
+    expect(parseServerGroupName(old('c'), 'herd-c-compute')).toBeUndefined();
   });
 });
 

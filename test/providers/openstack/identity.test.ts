@@ -1,0 +1,263 @@
+/**
+ * Cluster identity on OpenStack, against the fake cloud. Two herd installs (two storage directories)
+ * in one project, each with a cluster named `slurm`: server metadata and tags, key pairs, security
+ * groups and server groups carry each cluster's id, so neither adopts, lists or deletes the other's
+ * resources, and each names the other's servers in a warning. Then a cluster from before ids: it
+ * owns what carries its name and no id, and nothing of a cluster of its name with an id.
+ * Servers never become ACTIVE here, so herd never probes SSH at the fake's addresses.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterRef } from '../../../src/providers/types.js';
+import { type FakeOpenStack, startFakeOpenStack } from '../../fakes/openstack/index.js';
+import { hasStackTrace, makeTempDir, runHerd } from '../../helpers/cli.js';
+import { killSpawnedHerds, spawnHerd } from '../../helpers/herd-process.js';
+import { cloudSection, createRequest, NO_OS_ENV, providerFor } from './helpers.js';
+
+const CLUSTER = 'slurm';
+
+function config(authUrl: string): string {
+  return `[cloud/os]
+provider=openstack
+auth_url=${authUrl}
+username=herd
+password=secret
+project_name=herd-project
+use_anti_affinity_groups=yes
+
+[login/debian]
+image_user=debian
+
+[setup/slurm]
+provider=ansible
+frontend_groups=slurm_master
+compute_groups=slurm_worker
+
+[cluster/${CLUSTER}]
+cloud=os
+login=debian
+setup=slurm
+image_id=debian-12
+flavor=m1.small
+network_ids=private
+frontend_nodes=1
+compute_nodes=2
+ssh_to=frontend
+`;
+}
+
+interface Install {
+  env: Record<string, string | undefined>;
+  stateFile: string;
+}
+
+let fake: FakeOpenStack;
+let root: { dir: string; cleanup: () => Promise<void> };
+let a: Install;
+let b: Install;
+
+async function install(name: string): Promise<Install> {
+  const home = join(root.dir, name);
+  await mkdir(join(home, 'storage'), { recursive: true, mode: 0o700 });
+  await writeFile(join(home, 'config'), config(fake.authUrl), { mode: 0o600 });
+  return {
+    env: {
+      ...NO_OS_ENV,
+      HOME: home,
+      HERD_CONFIG: join(home, 'config'),
+      HERD_STORAGE: join(home, 'storage'),
+    },
+    stateFile: join(home, 'storage', `${CLUSTER}.json`),
+  };
+}
+
+const herd = (who: Install, args: readonly string[]) => runHerd(args, { env: who.env, timeoutMs: 120_000 });
+
+/**
+ * `herd start slurm --no-setup`, SIGKILLed at its first look at the servers after its three creates
+ * (they never become ACTIVE, so that is herd polling them). Returns herd's stderr.
+ */
+async function startUntilCreated(who: Install): Promise<string> {
+  fake.resetCalls();
+  const run = spawnHerd(['start', CLUSTER, '--no-setup'], who.env, 120_000);
+  let armed = true;
+  fake.onRequest((r) => {
+    if (
+      armed &&
+      r.name === 'compute.servers.list_detail' &&
+      (fake.calls['compute.servers.create'] ?? 0) >= 3
+    ) {
+      armed = false;
+      run.kill();
+    }
+  });
+  const result = await run.done;
+  expect(result.signal, result.stderr).toBe('SIGKILL');
+  return result.stderr;
+}
+
+const idOf = async (who: Install) => (JSON.parse(await readFile(who.stateFile, 'utf8')) as { id: string }).id;
+const serverNames = () =>
+  fake
+    .servers()
+    .map((s) => s.name)
+    .sort();
+
+beforeAll(async () => {
+  fake = await startFakeOpenStack({
+    privateSubnet: '10.102.7.0/24',
+    schedulingDelayMs: 20,
+    spawnDelayMs: 3_600_000,
+    deleteDelayMs: 20,
+  });
+  root = await makeTempDir('herd-os-identity-');
+  a = await install('a');
+  b = await install('b');
+});
+
+afterAll(async () => {
+  await killSpawnedHerds();
+  await fake?.stop();
+  await root?.cleanup();
+});
+
+describe('two installs, one OpenStack project, one cluster name', () => {
+  let aNames: string[] = [];
+  let bNames: string[] = [];
+  let ids: string[] = [];
+
+  it('the second install creates its own servers and adopts none of the first', async () => {
+    await startUntilCreated(a);
+    aNames = serverNames();
+    expect(aNames).toHaveLength(3);
+    const stderr = await startUntilCreated(b);
+    expect(stderr).not.toMatch(/Adopted/);
+    expect(stderr).toMatch(/another herd cluster/);
+    bNames = serverNames().filter((n) => !aNames.includes(n));
+    expect(bNames).toHaveLength(3);
+
+    ids = [await idOf(a), await idOf(b)];
+    expect(ids[0]).not.toBe(ids[1]);
+    for (const [names, id] of [
+      [aNames, ids[0]!],
+      [bNames, ids[1]!],
+    ] as const) {
+      expect(id).toMatch(/^[0-9a-f]{8}$/);
+      expect(names).toEqual([`slurm-${id}-compute001`, `slurm-${id}-compute002`, `slurm-${id}-frontend001`]);
+      for (const server of fake.servers().filter((s) => names.includes(s.name))) {
+        expect(server.metadata['herd_cluster']).toBe(CLUSTER);
+        expect(server.metadata['herd_cluster_id']).toBe(id);
+        expect(server.tags).toEqual(['herd:cluster=slurm', `herd:id=${id}`]);
+      }
+    }
+    expect(
+      fake
+        .keyPairs()
+        .map((k) => k.name)
+        .sort(),
+    ).toEqual(ids.map((id) => `herd-slurm-${id}`).sort());
+    const groups = fake.securityGroups().filter((g) => g.name !== 'default');
+    expect(groups.map((g) => g.name).sort()).toEqual(ids.map((id) => `herd-slurm-${id}`).sort());
+    for (const group of groups) expect(group.tags).toContain(`herd:id=${group.name.slice(-8)}`);
+    expect(
+      fake
+        .serverGroups()
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(ids.flatMap((id) => [`herd-slurm-${id}-compute.1`, `herd-slurm-${id}-frontend.1`]).sort());
+  });
+
+  it('list-nodes -u finds exactly its own servers, one record per node name, and names the others', async () => {
+    const list = await herd(a, ['list-nodes', CLUSTER, '-u', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(hasStackTrace(list.stderr)).toBe(false);
+    const nodes = (JSON.parse(list.stdout) as { nodes: { name: string; instanceId?: string }[] }).nodes;
+    const own = fake.servers().filter((s) => aNames.includes(s.name));
+    expect(nodes.map((n) => n.instanceId).sort()).toEqual(own.map((s) => s.id).sort());
+    expect(nodes.map((n) => n.name).sort()).toEqual(['compute001', 'compute002', 'frontend001']);
+    for (const server of fake.servers().filter((s) => bNames.includes(s.name))) {
+      expect(list.stderr).toContain(`${server.id} (${server.name}, cluster id ${ids[1]})`);
+    }
+  });
+
+  it("stop deletes its own servers, key pair, security group and server groups, and none of the other's", async () => {
+    const refused = await herd(a, ['stop', CLUSTER]);
+    expect(refused.code).toBe(2);
+    const question = refused.stderr.slice(
+      refused.stderr.indexOf('Terminate'),
+      refused.stderr.indexOf('Refusing'),
+    );
+    for (const server of fake.servers()) {
+      if (aNames.includes(server.name)) expect(question).toContain(server.id);
+      else expect(question).not.toContain(server.id);
+    }
+
+    const stop = await herd(a, ['stop', CLUSTER, '--yes']);
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(serverNames()).toEqual(bNames);
+    expect(fake.keyPairs().map((k) => k.name)).toEqual([`herd-slurm-${ids[1]}`]);
+    expect(
+      fake
+        .securityGroups()
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(['default', `herd-slurm-${ids[1]}`]);
+    expect(
+      fake
+        .serverGroups()
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual([`herd-slurm-${ids[1]}-compute.1`, `herd-slurm-${ids[1]}-frontend.1`]);
+
+    const stopB = await herd(b, ['stop', CLUSTER, '--yes']);
+    expect(stopB.code, stopB.stderr).toBe(0);
+    expect(fake.servers()).toEqual([]);
+    expect(fake.keyPairs()).toEqual([]);
+    expect(fake.securityGroups().map((g) => g.name)).toEqual(['default']);
+    expect(fake.serverGroups()).toEqual([]);
+  });
+});
+
+describe('a cluster from before cluster ids', () => {
+  it('owns what carries its name and no id; a cluster of its name with an id keeps all of its own', async () => {
+    const legacy: ClusterRef = { name: 'old', id: undefined };
+    const newer: ClusterRef = { name: 'old', id: '5a5a5a5a' };
+    const { provider, log } = await providerFor(cloudSection(fake, { use_anti_affinity_groups: true }));
+    const mine = await provider.createNodes(createRequest(legacy, 'compute', 1));
+    const theirs = await provider.createNodes(createRequest(newer, 'compute', 1));
+    expect([...mine.failed, ...theirs.failed]).toEqual([]);
+    const [mineId, theirsId] = [mine.created[0]!.instanceId, theirs.created[0]!.instanceId];
+    expect(
+      fake
+        .keyPairs()
+        .map((k) => k.name)
+        .sort(),
+    ).toEqual(['herd-old', 'herd-old-5a5a5a5a']);
+
+    expect((await provider.findNodes(legacy)).map((s) => s.instanceId)).toEqual([mineId]);
+    expect((await provider.findNodes(newer)).map((s) => s.instanceId)).toEqual([theirsId]);
+    expect(log.warn.join('\n')).toContain(`${theirsId} (old-5a5a5a5a-compute001, cluster id 5a5a5a5a)`);
+    expect(log.warn.join('\n')).toContain(`${mineId} (old-compute001, no cluster id)`);
+
+    // Asked to delete the other's server (a hand-edited state), it deletes only its own.
+    await provider.terminateNodes(legacy, [mineId, theirsId]);
+    await provider.cleanup(legacy);
+    expect(fake.servers().map((s) => s.id)).toEqual([theirsId]);
+    expect(fake.keyPairs().map((k) => k.name)).toEqual(['herd-old-5a5a5a5a']);
+    expect(
+      fake
+        .securityGroups()
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(['default', 'herd-old-5a5a5a5a']);
+    expect(fake.serverGroups().map((g) => g.name)).toEqual(['herd-old-5a5a5a5a-compute.1']);
+
+    await provider.terminateNodes(newer, [theirsId]);
+    await provider.cleanup(newer);
+    expect(fake.servers()).toEqual([]);
+    expect(fake.keyPairs()).toEqual([]);
+    expect(fake.securityGroups().map((g) => g.name)).toEqual(['default']);
+    expect(fake.serverGroups()).toEqual([]);
+  });
+});
