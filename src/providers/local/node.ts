@@ -18,7 +18,7 @@ import { cgroupPids, createCgroup, killCgroup, removeCgroup } from './cgroup.js'
 import { tail } from './exec.js';
 import { mountOverlay, unmountTree } from './mounts.js';
 import { buildLauncherArgs, buildNspawnArgs, isNodeProcess } from './nspawn.js';
-import { readStartTime } from './proc.js';
+import { isProcessAlive, readCmdline, readProcessState, readStartTime } from './proc.js';
 
 /** What `node.json` holds. */
 export interface NodeRecordFile {
@@ -207,13 +207,26 @@ export async function launchNode(
   return running;
 }
 
+/**
+ * Whether the node's process is alive but between two programs: the launcher shell execs nspawn, and
+ * while the kernel swaps the program /proc shows an empty command line (a window that grows on a
+ * loaded host). That is not "exited": only a process that is gone, a zombie, or another program is.
+ */
+export function launcherPending(record: Pick<NodeRecordFile, 'pid' | 'pidStartTime'>): boolean {
+  if (record.pid === undefined) return false;
+  const state = readProcessState(record.pid);
+  if (state === undefined || state === 'Z' || state === 'X') return false;
+  if (!isProcessAlive(record.pid, record.pidStartTime)) return false;
+  return readCmdline(record.pid) === undefined;
+}
+
 /** Waits until the console shows systemd running, or fails when nspawn has exited. */
 async function waitForBoot(paths: NodePaths, record: NodeRecordFile, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const console = await readFile(paths.console, 'utf8').catch(() => '');
     if (/running in system mode/.test(console)) return;
-    if (!isNodeRunning(record)) {
+    if (!isNodeRunning(record) && !launcherPending(record)) {
       // nspawn may have written its last words after the read above.
       const last = await readFile(paths.console, 'utf8').catch(() => console);
       throw new ProviderError(

@@ -15,6 +15,16 @@ export function readCmdline(pid: number): string[] | undefined {
   }
 }
 
+/** The state letter of a process (R, S, D, Z for a zombie, ...), or undefined when it is gone. */
+export function readProcessState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
+  }
+}
+
 /** The kernel's start time of a process (clock ticks since boot), or undefined when it is gone. */
 export function readStartTime(pid: number): string | undefined {
   try {

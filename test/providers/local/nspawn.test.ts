@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { launcherPending } from '../../../src/providers/local/node.js';
 import {
   buildLauncherArgs,
   buildNspawnArgs,
@@ -7,7 +9,15 @@ import {
   isNspawnCmdline,
   shellQuote,
 } from '../../../src/providers/local/nspawn.js';
-import { readStartTime } from '../../../src/providers/local/proc.js';
+import { readCmdline, readStartTime } from '../../../src/providers/local/proc.js';
+
+function statOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 describe('buildNspawnArgs', () => {
   it('boots the node on the bridge without a system bus, with /dev/fuse', () => {
@@ -84,4 +94,43 @@ describe('isNodeProcess', () => {
       lookalike.kill('SIGKILL');
     }
   });
+});
+
+describe('launcherPending', () => {
+  it('is false for a live process with a command line (nspawn or not), a dead one and no PID', async () => {
+    const child = spawn(
+      '/bin/sh',
+      ['-c', 'sleep 30; true', 'herd-node', 'systemd-nspawn', '--machine=c-n1'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await new Promise((resolve) => child.once('spawn', resolve));
+    const record = { pid: child.pid!, pidStartTime: readStartTime(child.pid!)! };
+    // A running program has a command line: whether it is the node is isNodeProcess's question.
+    expect(launcherPending(record)).toBe(false);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    expect(launcherPending(record)).toBe(false);
+    expect(launcherPending({ pid: undefined })).toBe(false);
+  });
+
+  // A kernel thread is alive, not a zombie, and has an empty /proc/PID/cmdline, as a process has for the
+  // moment the kernel swaps its program.
+  const kernelThread = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .find(
+      (pid) =>
+        readCmdline(pid) === undefined && readStartTime(pid) !== undefined && !/\) Z /.test(statOf(pid)),
+    );
+  it.skipIf(kernelThread === undefined)(
+    'is true while a live process shows no command line, as during exec',
+    () => {
+      const pid = kernelThread!;
+      expect(launcherPending({ pid, pidStartTime: readStartTime(pid)! })).toBe(true);
+      expect(launcherPending({ pid, pidStartTime: String(Number(readStartTime(pid)!) + 1) })).toBe(false);
+    },
+  );
 });
