@@ -266,7 +266,8 @@ describe('start --dry-run', () => {
       ),
     ).toEqual([
       `create ssh-key ${join(storage, 'o1.key')}`,
-      'create key-pair herd-o1',
+      // A new cluster is planned with the fresh id start would give it.
+      expect.stringMatching(/^create key-pair herd-o1-[0-9a-f]{8}$/),
       expect.stringMatching(/^use security-group default \(/),
       'create security-group herd-extra',
     ]);
@@ -384,7 +385,7 @@ describe('resize --dry-run', () => {
         {
           name: 'compute002',
           kind: 'compute',
-          instanceId: 'us-central1-a/gce-slurm-compute002',
+          instanceId: 'us-central1-a/gce-slurm-0a1b2c3d-compute002',
           reason: '-r/--remove',
           drain: true,
         },

@@ -74,15 +74,15 @@ describe('EC2 preflight', () => {
     expect(report.resources).toEqual([
       {
         type: 'key-pair',
-        name: 'herd-lab',
+        name: 'herd-lab-1a2b3c4d',
         action: 'create',
         detail: "imported from the cluster's public key",
       },
-      expect.objectContaining({ type: 'security-group', name: 'herd-lab', action: 'create' }),
+      expect.objectContaining({ type: 'security-group', name: 'herd-lab-1a2b3c4d', action: 'create' }),
     ]);
     expect(report.kinds.map((k) => [k.kind, k.flavor, k.securityGroups])).toEqual([
-      ['frontend', 't3.micro', ['herd-lab']],
-      ['compute', 't3.small', ['herd-lab']],
+      ['frontend', 't3.micro', ['herd-lab-1a2b3c4d']],
+      ['compute', 't3.small', ['herd-lab-1a2b3c4d']],
     ]);
     expect(report.kinds[0]!.placement).toMatch(/^vpc-[0-9a-f]+ \(EC2 picks a default subnet\)$/);
     // One lookup per AMI and instance type, however many kinds use them.
@@ -105,7 +105,7 @@ describe('EC2 preflight', () => {
 
   it('uses what exists: a matching key pair and a named security group', async () => {
     await env.ec2.send(
-      new ImportKeyPairCommand({ KeyName: 'herd-lab', PublicKeyMaterial: Buffer.from(env.publicKey) }),
+      new ImportKeyPairCommand({ KeyName: 'herd-lab-1a2b3c4d', PublicKeyMaterial: Buffer.from(env.publicKey) }),
     );
     await env.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'hpc', Description: 'x' }));
     env.proxy.resetCounts();
@@ -120,7 +120,7 @@ describe('EC2 preflight', () => {
 
   it('fails a key pair holding another key, a missing user_key_name, a missing group id and subnet', async () => {
     await env.ec2.send(
-      new ImportKeyPairCommand({ KeyName: 'herd-lab', PublicKeyMaterial: Buffer.from(env.otherPublicKey) }),
+      new ImportKeyPairCommand({ KeyName: 'herd-lab-1a2b3c4d', PublicKeyMaterial: Buffer.from(env.otherPublicKey) }),
     );
     const mismatch = await preflight(request());
     expect(mismatch.checks.find((c) => c.id === 'key-pair')).toMatchObject({ status: 'fail' });
