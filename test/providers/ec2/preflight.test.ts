@@ -105,7 +105,10 @@ describe('EC2 preflight', () => {
 
   it('uses what exists: a matching key pair and a named security group', async () => {
     await env.ec2.send(
-      new ImportKeyPairCommand({ KeyName: 'herd-lab-1a2b3c4d', PublicKeyMaterial: Buffer.from(env.publicKey) }),
+      new ImportKeyPairCommand({
+        KeyName: 'herd-lab-1a2b3c4d',
+        PublicKeyMaterial: Buffer.from(env.publicKey),
+      }),
     );
     await env.ec2.send(new CreateSecurityGroupCommand({ GroupName: 'hpc', Description: 'x' }));
     env.proxy.resetCounts();
@@ -120,7 +123,10 @@ describe('EC2 preflight', () => {
 
   it('fails a key pair holding another key, a missing user_key_name, a missing group id and subnet', async () => {
     await env.ec2.send(
-      new ImportKeyPairCommand({ KeyName: 'herd-lab-1a2b3c4d', PublicKeyMaterial: Buffer.from(env.otherPublicKey) }),
+      new ImportKeyPairCommand({
+        KeyName: 'herd-lab-1a2b3c4d',
+        PublicKeyMaterial: Buffer.from(env.otherPublicKey),
+      }),
     );
     const mismatch = await preflight(request());
     expect(mismatch.checks.find((c) => c.id === 'key-pair')).toMatchObject({ status: 'fail' });
