@@ -131,9 +131,7 @@ export const PROVIDER_ALIASES: Readonly<Record<string, ProviderName>> = Object.f
 );
 
 /** Human list of the provider names and their aliases, e.g. "local, ec2_boto (alias ec2), ...". */
-export const SUPPORTED_PROVIDERS = CLOUDS.map((c) =>
-  c.aliases.length ? `${c.name} (alias ${c.aliases.join(', ')})` : c.name,
-).join(', ');
+export const SUPPORTED_PROVIDERS = CLOUDS.map(spelled).join(', ');
 
 /** The providers herd can start nodes on, e.g. "local, ec2_boto, google or openstack". */
 export const STARTABLE_PROVIDERS = orList(CLOUDS.filter((c) => c.load).map((c) => c.name));
@@ -141,7 +139,7 @@ export const STARTABLE_PROVIDERS = orList(CLOUDS.filter((c) => c.load).map((c) =
 /** `provider`: the key every cloud section has. */
 const PROVIDER_KEY: KeySchema = {
   type: 'string',
-  description: `Cloud driver: ${orList(CLOUDS.map((c) => (c.aliases.length ? `${c.name} (alias ${c.aliases.join(', ')})` : c.name)))}.`,
+  description: `Cloud driver: ${orList(CLOUDS.map(spelled))}.`,
 };
 
 /** Schemas of `[cloud/NAME]` by provider: the row's keys plus `provider`. */
@@ -160,6 +158,11 @@ function byName<T>(value: (cloud: CloudRow<ProviderName>) => T): Record<Provider
   const table: Partial<Record<ProviderName, T>> = {};
   for (const cloud of CLOUDS) table[cloud.name] = value(cloud);
   return table as Record<ProviderName, T>;
+}
+
+/** A provider name with its aliases, e.g. "ec2_boto (alias ec2)". */
+function spelled(cloud: CloudRow): string {
+  return cloud.aliases.length ? `${cloud.name} (alias ${cloud.aliases.join(', ')})` : cloud.name;
 }
 
 function orList(items: readonly string[]): string {

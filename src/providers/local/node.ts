@@ -18,7 +18,7 @@ import { cgroupPids, createCgroup, killCgroup, removeCgroup } from './cgroup.js'
 import { tail } from './exec.js';
 import { mountOverlay, unmountTree } from './mounts.js';
 import { buildLauncherArgs, buildNspawnArgs, isNodeProcess } from './nspawn.js';
-import { isProcessAlive, readCmdline, readProcessState, readStartTime } from './proc.js';
+import { readCmdline, readProcessStat, readStartTime } from './proc.js';
 
 /** What `node.json` holds. */
 export interface NodeRecordFile {
@@ -214,9 +214,9 @@ export async function launchNode(
  */
 export function launcherPending(record: Pick<NodeRecordFile, 'pid' | 'pidStartTime'>): boolean {
   if (record.pid === undefined) return false;
-  const state = readProcessState(record.pid);
-  if (state === undefined || state === 'Z' || state === 'X') return false;
-  if (!isProcessAlive(record.pid, record.pidStartTime)) return false;
+  const stat = readProcessStat(record.pid);
+  if (stat === undefined || stat.state === 'Z' || stat.state === 'X') return false;
+  if (record.pidStartTime !== undefined && stat.startTime !== record.pidStartTime) return false;
   return readCmdline(record.pid) === undefined;
 }
 

@@ -15,26 +15,29 @@ export function readCmdline(pid: number): string[] | undefined {
   }
 }
 
-/** The state letter of a process (R, S, D, Z for a zombie, ...), or undefined when it is gone. */
-export function readProcessState(pid: number): string | undefined {
+/**
+ * The fields of /proc/PID/stat after the command name (field 3, the state, comes first), or undefined
+ * when the process is gone. The command name may contain spaces and parentheses: it ends at the last ')'.
+ */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
+/** A process's state letter (R, S, D, Z for a zombie, ...) and kernel start time, if it exists. */
+export function readProcessStat(pid: number): { state: string; startTime: string } | undefined {
+  const fields = statFields(pid);
+  // Field 22 of the whole line is the start time (clock ticks since boot).
+  return fields && { state: fields[0]!, startTime: fields[19]! };
+}
+
 /** The kernel's start time of a process (clock ticks since boot), or undefined when it is gone. */
 export function readStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: fields after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19]; // field 22 of the whole line
-  } catch {
-    return undefined;
-  }
+  return readProcessStat(pid)?.startTime;
 }
 
 /** Whether a process with this PID and (when given) this start time exists. */
