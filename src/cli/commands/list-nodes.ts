@@ -12,7 +12,7 @@ interface Args extends GlobalArgs {
 
 /** `herd list-nodes NAME [-u]`. */
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  // Loaded on use, so `herd --help` pays only for yargs.
+  // Loaded on use: a command loads only what it runs.
   const { refreshNodes } = await import('../../cluster/refresh.js');
   const { chooseSshTarget } = await import('../../ssh/openssh.js');
   const ctx = contextFrom(args);

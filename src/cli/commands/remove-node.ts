@@ -2,8 +2,8 @@ import type { ArgumentsCamelCase } from 'yargs';
 import { printJson, printLines } from '../../ui/output.js';
 import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
-import { withInterrupts } from '../interrupt.js';
-import { buildDeps, liveSettings, openRepo } from '../wiring.js';
+import { openRepo } from '../wiring.js';
+import { resizeWithLiveSettings } from './resize.js';
 
 interface Args extends GlobalArgs {
   cluster: string;
@@ -15,8 +15,6 @@ interface Args extends GlobalArgs {
 
 /** `herd remove-node NAME NODE`. */
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  // Loaded on use, so `herd --help` pays only for yargs.
-  const { resizeCluster } = await import('../../cluster/resize.js');
   const ctx = contextFrom(args);
   const repo = await openRepo(ctx);
   const state = await repo.load(args.cluster);
@@ -24,21 +22,14 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
     printLines(['Nothing done.']);
     return;
   }
-  const deps = await buildDeps(ctx, { json: args.json === true });
-  const { cloud, secrets } = await liveSettings(ctx, state, { forSetup: args.setup !== false });
-  const result = await withInterrupts((signal) =>
-    resizeCluster({
-      deps,
-      name: args.cluster,
-      cloud,
-      secrets,
-      add: [],
-      remove: [],
-      removeNames: [args.node],
-      setup: args.setup !== false,
-      signal,
-    }),
-  );
+  const result = await resizeWithLiveSettings(ctx, state, {
+    name: args.cluster,
+    add: [],
+    remove: [],
+    removeNames: [args.node],
+    setup: args.setup !== false,
+    json: args.json === true,
+  });
   if (args.json) printJson({ ...result.state, removed: result.removed, setupRan: result.setupRan });
   else printLines([`Removed ${args.node} from "${args.cluster}".`]);
 }

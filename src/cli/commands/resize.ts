@@ -1,9 +1,11 @@
 import type { ArgumentsCamelCase } from 'yargs';
+import type { ResizeOptions, ResizeResult } from '../../cluster/resize.js';
 import { UsageError } from '../../errors.js';
+import type { ClusterState } from '../../state/types.js';
 import { renderClusterSummary } from '../../ui/cluster-summary.js';
 import { printJson, printLines } from '../../ui/output.js';
 import { confirm } from '../confirm.js';
-import { contextFrom, type GlobalArgs } from '../context.js';
+import { type CliContext, contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
 import { parseNodeCounts } from '../node-counts.js';
 import { buildDeps, buildPlanDeps, liveCloud, liveSettings, openRepo } from '../wiring.js';
@@ -20,8 +22,7 @@ interface Args extends GlobalArgs {
 
 /** `herd resize NAME -a N:KIND -r N:KIND`. */
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  // Loaded on use, so `herd --help` pays only for yargs.
-  const { resizeCluster } = await import('../../cluster/resize.js');
+  // Loaded on use: a command loads only what it runs.
   const { chooseSshTarget } = await import('../../ssh/openssh.js');
   const add = args.add === undefined ? [] : parseNodeCounts(args.add, '-a/--add');
   const remove = args.remove === undefined ? [] : parseNodeCounts(args.remove, '-r/--remove');
@@ -56,20 +57,13 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       return;
     }
   }
-  const deps = await buildDeps(ctx, { json: args.json === true });
-  const { cloud, secrets } = await liveSettings(ctx, state, { forSetup: args.setup !== false });
-  const result = await withInterrupts((signal) =>
-    resizeCluster({
-      deps,
-      name: args.cluster,
-      cloud,
-      secrets,
-      add,
-      remove,
-      setup: args.setup !== false,
-      signal,
-    }),
-  );
+  const result = await resizeWithLiveSettings(ctx, state, {
+    name: args.cluster,
+    add,
+    remove,
+    setup: args.setup !== false,
+    json: args.json === true,
+  });
   if (args.json) {
     printJson({
       ...result.state,
@@ -85,4 +79,20 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
     const lines = result.removed.length ? [`Removed: ${result.removed.join(', ')}`] : [];
     printLines([...lines, '', ...renderClusterSummary(result.state, chooseSshTarget(result.state))]);
   }
+}
+
+/**
+ * Resizes a cluster (resize, remove-node) with the configuration's live cloud settings and setup
+ * secrets; Ctrl-C stops it cleanly.
+ */
+export async function resizeWithLiveSettings(
+  ctx: CliContext,
+  state: ClusterState,
+  change: Pick<ResizeOptions, 'name' | 'add' | 'remove' | 'removeNames' | 'setup'> & { json: boolean },
+): Promise<ResizeResult> {
+  const { resizeCluster } = await import('../../cluster/resize.js');
+  const { json, ...options } = change;
+  const deps = await buildDeps(ctx, { json });
+  const { cloud, secrets } = await liveSettings(ctx, state, { forSetup: change.setup });
+  return withInterrupts((signal) => resizeCluster({ ...options, deps, cloud, secrets, signal }));
 }

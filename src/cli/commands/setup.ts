@@ -11,7 +11,7 @@ interface Args extends GlobalArgs {
 
 /** `herd setup NAME [-- ansible-playbook args]`. */
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  // Loaded on use, so `herd --help` pays only for yargs.
+  // Loaded on use: a command loads only what it runs.
   const { configureCluster } = await import('../../cluster/configure.js');
   const ctx = contextFrom(args);
   const repo = await openRepo(ctx);

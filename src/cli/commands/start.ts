@@ -17,7 +17,7 @@ interface Args extends GlobalArgs {
 
 /** `herd start TEMPLATE`. */
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  // Loaded on use, so `herd --help` pays only for yargs.
+  // Loaded on use: a command loads only what it runs.
   const { startCluster } = await import('../../cluster/start.js');
   const { chooseSshTarget } = await import('../../ssh/openssh.js');
   const ctx = contextFrom(args);

@@ -15,7 +15,7 @@ interface Args extends GlobalArgs {
 
 /** `herd stop NAME`. */
 export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
-  // Loaded on use, so `herd --help` pays only for yargs.
+  // Loaded on use: a command loads only what it runs.
   const { stopCluster } = await import('../../cluster/stop.js');
   const ctx = contextFrom(args);
   const repo = await openRepo(ctx);
