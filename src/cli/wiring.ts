@@ -6,10 +6,10 @@
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterDeps, SetupRunner, SshWaiter } from '../cluster/deps.js';
-import type { LiveSettings } from '../config/live-settings.js';
 import type { CloudSection, LoadedConfig, Template } from '../config/types.js';
 import { formatProblem } from '../errors.js';
 import type { SecretSource, StateRepository } from '../state/index.js';
+import type { LiveSettings } from '../state/live-settings.js';
 import type { ClusterState } from '../state/types.js';
 import type { CliContext } from './context.js';
 import { defaultConfigTemplate, playbooksDir } from './paths.js';
@@ -57,7 +57,7 @@ export async function liveSettings(
   let live: LiveSettings;
   try {
     const { config } = await loadConfigFor(ctx, { quiet: true });
-    const { liveSettingsFrom } = await import('../config/live-settings.js');
+    const { liveSettingsFrom } = await import('../state/live-settings.js');
     live = liveSettingsFrom(config, state);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);

@@ -3,7 +3,8 @@
  * The CLI wires the real implementations (src/cli/wiring.ts).
  */
 import type { Template } from '../config/types.js';
-import type { Logger, ProviderFactory } from '../providers/types.js';
+import type { Logger } from '../log.js';
+import type { ProviderFactory } from '../providers/types.js';
 import type { StateRepository } from '../state/index.js';
 import type { ClusterState } from '../state/types.js';
 

@@ -3,13 +3,13 @@
  * a template. Runs after each section passed its own schema.
  */
 import type { ConfigProblem } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 import { checkAnsibleVariable } from './ansible-checks.js';
-import type { ClusterFacts, KindOverride } from './build-template.js';
+import type { ClusterFacts, KindOverride } from './cluster-facts.js';
 import type { IniEntry } from './ini-reader.js';
 import { kindNameProblem } from './kinds.js';
 import { cloudRow, SETUP_SCHEMA } from './schema/index.js';
 import type { Section } from './sections.js';
-import { didYouMean } from './suggest.js';
 import type { KindSpec, NodeSettings } from './types.js';
 import { keySchemaOf, misspeltAs } from './validate.js';
 
