@@ -146,8 +146,8 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
         state.paths.knownHosts,
         state.nodes.flatMap((n) => (n.hostKey ? [{ name: n.name, hostKey: n.hostKey }] : [])),
       ),
-    generateKeyPair: async (privatePath, comment) => {
-      await keys.generateKeyPair(privatePath, comment.replace(/^herd-/, ''));
+    generateKeyPair: async (privatePath, cluster) => {
+      await keys.generateKeyPair(privatePath, cluster);
     },
     stopOrphanedSetup: async (cluster) => {
       await setup.stopOrphanedAnsible(repo.ansiblePidFile(cluster));

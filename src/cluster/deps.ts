@@ -10,8 +10,8 @@ import type { SshWaiter } from '../ssh/ssh-waiter.js';
 import type { StateRepository } from '../state/index.js';
 import type { ClusterState } from '../state/types.js';
 
-/** Generates an ed25519 key pair at `privatePath` (+ `.pub`). */
-export type KeyGenerator = (privatePath: string, comment: string) => Promise<void>;
+/** Generates the ed25519 key pair of `cluster` at `privatePath` (+ `.pub`); the key names the cluster. */
+export type KeyGenerator = (privatePath: string, cluster: string) => Promise<void>;
 
 /** Progress of long operations, for the UI (listr2 on a TTY, plain lines otherwise, nothing with --json). */
 export interface Progress {
