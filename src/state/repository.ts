@@ -14,9 +14,9 @@
  */
 import { chmod, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { didYouMean } from '../config/suggest.js';
 import type { LoginSection, Template } from '../config/types.js';
 import { StateError } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 import { type BeforeRename, syncDirectory, writeFileAtomic } from './atomic-file.js';
 import { acquireLock, type ClusterLock } from './lock.js';
 import { migrate } from './migrate.js';
