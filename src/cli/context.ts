@@ -2,7 +2,7 @@
  * Global options and the per-invocation context built from them. Commands get their dependencies
  * (config, state repository, logger) from here, so they stay thin.
  */
-import type { Logger } from '../providers/types.js';
+import type { Logger } from '../log.js';
 import { createStderrLogger } from '../ui/log.js';
 import { defaultPaths } from './paths.js';
 

@@ -4,8 +4,8 @@
  * (with "did you mean"), and any command line the quick parser does not take on.
  */
 import yargs, { type Argv, type CommandModule, type Options } from 'yargs';
-import { closest } from '../config/suggest.js';
 import { UsageError } from '../errors.js';
+import { closest } from '../util/suggest.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import {
   BUILT_IN_OPTIONS,
