@@ -21,6 +21,8 @@ const INTEGRATION = [
   'test/providers/ec2/identity.test.ts',
   'test/providers/gce/identity.test.ts',
   'test/providers/openstack/identity.test.ts',
+  // herd's built binary with a module-load trace: start-up loads only what it uses.
+  'test/cli/startup.test.ts',
   // herd's built binary, completed by a real bash and zsh.
   'test/cli/completion.test.ts',
   // The build itself: compiles the validators of dist/ again and loads them in a child.

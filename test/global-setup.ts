@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 
-/** Builds dist/ (as `npm run build` does) once before the tests that run the CLI binary, so they never test a stale build. */
+/** Builds dist/ (as `npm run build` does, except the validators) once before the tests that run the CLI binary, so they never test a stale build. */
 export default function setup(): void {
   const root = resolve(import.meta.dirname, '..');
   execFileSync(
@@ -12,4 +12,6 @@ export default function setup(): void {
       stdio: 'inherit',
     },
   );
+  // The help texts printed without yargs are rendered from the freshly compiled declarations.
+  execFileSync(process.execPath, [resolve(root, 'scripts/render-help.mjs')], { cwd: root, stdio: 'inherit' });
 }

@@ -266,8 +266,12 @@ export function resolveSetup(section: Section, context: ResolveContext): Resolve
         ansibleSettings[key] = entry.value;
         checkVariable(entry, key);
       } else {
+        // Checked here, so that a bad ansible_command is reported with the file and line at load time.
         const words = splitShellWords(entry.value);
-        if (typeof words !== 'string') checkArgs(entry, words.slice(1));
+        if (typeof words === 'string') problem(entry, words);
+        else if (!words[0]) {
+          problem(entry, 'names no program; write e.g. ansible_command=ansible-playbook');
+        } else checkArgs(entry, words.slice(1));
       }
     } else if (key.includes('_var_')) {
       const at = key.indexOf('_var_');

@@ -1,13 +1,15 @@
 /** Which Ansible herd would run: `ansible-playbook --version` (or the setup's ansible_command). */
 import { execa } from 'execa';
-import { splitShellWords } from './ansible.js';
+import { splitShellWords } from '../config/shell-words.js';
 
 /** The version line, or why the command does not run. */
 export type AnsibleVersion = { ok: true; version: string; line: string } | { ok: false; reason: string };
 
 /** Runs `<command> --version`; `command` is ansible_command as written (default ansible-playbook). */
 export async function ansibleVersion(command = 'ansible-playbook'): Promise<AnsibleVersion> {
-  const [program, ...args] = splitShellWords(command);
+  const words = splitShellWords(command);
+  if (typeof words === 'string') return { ok: false, reason: `ansible_command "${command}": ${words}` };
+  const [program, ...args] = words;
   const result = await execa(program ?? 'ansible-playbook', [...args, '--version'], {
     reject: false,
     timeout: 60_000,

@@ -9,6 +9,7 @@
  */
 import { dirname, join } from 'node:path';
 import { checkAnsibleArgs, checkAnsibleVariable } from '../config/ansible-checks.js';
+import { splitShellWords } from '../config/shell-words.js';
 import { sanitizeSshArgsText } from '../config/ssh-options.js';
 import type { Template } from '../config/types.js';
 import { UsageError } from '../errors.js';
@@ -90,6 +91,21 @@ const OTHER_CHECKED_ENV: Readonly<Record<string, string>> = {
 };
 
 /**
+ * The words of the setup section's `ansible_command` (none when unset). Config loading reports a
+ * malformed one with its file and line; this guards a template that did not come through it.
+ */
+function ansibleCommandWords(ansibleCommand: string | undefined): string[] {
+  if (!ansibleCommand) return [];
+  const words = splitShellWords(ansibleCommand);
+  if (typeof words === 'string') {
+    throw new UsageError(`ansible_command "${ansibleCommand}" in the setup section: ${words}.`, {
+      hint: 'Fix ansible_command in the [setup/NAME] section of the configuration.',
+    });
+  }
+  return words;
+}
+
+/**
  * Builds `ansible-playbook --private-key=KEY --inventory=FILE --become --become-user=root [-v..]
  * PLAYBOOK [ansible_extra_args] [extraArgs]`, its environment and its files. Precedence of
  * `ANSIBLE_*` variables: herd's defaults < the setup section's `ansible_<x>` keys < the user's
@@ -101,7 +117,7 @@ export function buildAnsibleInvocation(options: BuildAnsibleOptions): AnsibleInv
   const template = options.template ?? state.template;
   const setup = template.setup;
   const userEnv = options.env ?? process.env;
-  const [command, ...commandArgs] = setup.ansibleCommand ? splitShellWords(setup.ansibleCommand) : [];
+  const [command, ...commandArgs] = ansibleCommandWords(setup.ansibleCommand);
   const verbosity = Math.min(options.verbosity ?? 0, 6);
   const warnings: string[] = [];
 
@@ -208,32 +224,4 @@ function sanitizedOrSame(word: string): string {
   const sanitized = sanitizeSshArgsText(value);
   if ('error' in sanitized) return word;
   return eq ? `${eq}=${sanitized.text}` : sanitized.text;
-}
-
-/** Splits a command line into words like a POSIX shell: quotes and backslashes, no expansion. */
-export function splitShellWords(line: string): string[] {
-  const words: string[] = [];
-  let word: string | undefined;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quote === "'") {
-      if (c === "'") quote = undefined;
-      else word += c;
-    } else if (quote === '"') {
-      if (c === '"') quote = undefined;
-      else if (c === '\\' && /["\\$`]/.test(line[i + 1] ?? '')) word += line[++i];
-      else word += c;
-    } else if (/\s/.test(c)) {
-      if (word !== undefined) words.push(word);
-      word = undefined;
-    } else {
-      word ??= '';
-      if (c === "'" || c === '"') quote = c;
-      else if (c === '\\') word += line[++i] ?? '';
-      else word += c;
-    }
-  }
-  if (word !== undefined) words.push(word);
-  return words;
 }

@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMAND_OPTIONS } from '../../src/cli/main.js';
+import { COMMANDS } from '../../src/cli/commands/index.js';
+import { longOptionsOf } from '../../src/cli/declare.js';
 import { StateRepository } from '../../src/state/index.js';
 import { hasStackTrace, herdBin, makeTempDir, repoRoot, runHerd } from '../helpers/cli.js';
 import { sampleState } from '../state/fixtures/sample.js';
@@ -28,7 +29,7 @@ describe('herd CLI', () => {
     expect(r.stdout.trim()).toBe(pkg.version);
   });
 
-  it.each(Object.entries(COMMAND_OPTIONS))(
+  it.each(COMMANDS.map((c) => [c.name, longOptionsOf(c.options)] as const))(
     'has --help for %s listing exactly the known options',
     async (command, options) => {
       const r = await runHerd([command, '--help'], { env });

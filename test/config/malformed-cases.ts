@@ -347,6 +347,20 @@ export const CASES: Case[] = [
     key: 'ansible_extra_args',
     message: /unclosed ' quote/,
   },
+  {
+    name: 'unclosed quote in ansible_command',
+    append: `[setup/slurm]\nansible_command=ansible-playbook -e "x=1`,
+    at: 'ansible_command',
+    key: 'ansible_command',
+    message: /unclosed " quote; close it or escape it with a backslash/,
+  },
+  {
+    name: 'ansible_command naming no program',
+    append: `[setup/slurm]\nansible_command="" -v`,
+    at: 'ansible_command',
+    key: 'ansible_command',
+    message: /names no program; write e.g. ansible_command=ansible-playbook/,
+  },
   // Cluster references
   {
     name: 'missing cloud section',

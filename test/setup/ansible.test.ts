@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { splitShellWords } from '../../src/config/shell-words.js';
 import { AnsibleError, HostRequirementError, UsageError } from '../../src/errors.js';
-import { buildAnsibleInvocation, runAnsible, splitShellWords } from '../../src/setup/ansible.js';
+import { buildAnsibleInvocation, runAnsible } from '../../src/setup/ansible.js';
 import { createAnsibleOutputParser } from '../../src/setup/ansible-output.js';
 import { clusterState, kind, node, template } from '../ssh/fixtures.js';
 
@@ -262,6 +263,9 @@ describe('splitShellWords', () => {
     ['  a   b ', ['a', 'b']],
     [`a 'b c' "d \\"e\\"" f\\ g`, ['a', 'b c', 'd "e"', 'f g']],
     [`x='' ""`, ['x=', '']],
+    [`a 'b`, "unclosed ' quote; close it or escape it with a backslash"],
+    [`a "b`, 'unclosed " quote; close it or escape it with a backslash'],
+    ['', []],
   ])('%s', (line, words) => {
     expect(splitShellWords(line)).toEqual(words);
   });

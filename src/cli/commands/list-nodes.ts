@@ -1,4 +1,4 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase } from 'yargs';
 import { renderClusterSummary, renderNodes } from '../../ui/cluster-summary.js';
 import { printJson, printLines } from '../../ui/output.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
@@ -11,49 +11,36 @@ interface Args extends GlobalArgs {
 }
 
 /** `herd list-nodes NAME [-u]`. */
-export const listNodesCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'list-nodes <cluster>',
-  describe: 'Show the nodes of a cluster',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('cluster', { type: 'string', demandOption: true, describe: 'Cluster name' })
-      .option('update', {
-        alias: 'u',
-        type: 'boolean',
-        describe: 'Ask the cloud for current node states and IPs first',
-      })
-      .option('json', { type: 'boolean', describe: 'Print JSON' }) as Argv<Args>,
-  handler: async (args: ArgumentsCamelCase<Args>) => {
-    // Loaded on use, so `herd --help` pays only for yargs.
-    const { refreshNodes } = await import('../../cluster/refresh.js');
-    const { chooseSshTarget } = await import('../../ssh/openssh.js');
-    const ctx = contextFrom(args);
-    const repo = await openRepo(ctx);
-    let state = await repo.load(args.cluster);
-    if (args.update) {
-      const deps = await buildDeps(ctx, { json: args.json === true });
-      state = await refreshNodes({ deps, name: args.cluster, cloud: await liveCloud(ctx, state) });
-    }
-    // Listing must work while no node is reachable yet (a start in progress or interrupted).
-    let target: ReturnType<typeof chooseSshTarget> | undefined;
-    try {
-      target = state.nodes.length > 0 ? chooseSshTarget(state) : undefined;
-    } catch {
-      target = undefined;
-    }
-    if (args.json) {
-      printJson({
-        name: state.name,
-        id: state.id ?? null,
-        template: state.templateName,
-        cloud: state.template.cloud.name,
-        provider: state.template.cloud.provider,
-        frontend: target?.name ?? null,
-        setupCompletedAt: state.setupCompletedAt ?? null,
-        nodes: state.nodes,
-      });
-      return;
-    }
-    printLines([...renderClusterSummary(state, target), ...renderNodes(state)]);
-  },
-};
+export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
+  // Loaded on use: a command loads only what it runs.
+  const { refreshNodes } = await import('../../cluster/refresh.js');
+  const { chooseSshTarget } = await import('../../ssh/openssh.js');
+  const ctx = contextFrom(args);
+  const repo = await openRepo(ctx);
+  let state = await repo.load(args.cluster);
+  if (args.update) {
+    const deps = await buildDeps(ctx, { json: args.json === true });
+    state = await refreshNodes({ deps, name: args.cluster, cloud: await liveCloud(ctx, state) });
+  }
+  // Listing must work while no node is reachable yet (a start in progress or interrupted).
+  let target: ReturnType<typeof chooseSshTarget> | undefined;
+  try {
+    target = state.nodes.length > 0 ? chooseSshTarget(state) : undefined;
+  } catch {
+    target = undefined;
+  }
+  if (args.json) {
+    printJson({
+      name: state.name,
+      id: state.id ?? null,
+      template: state.templateName,
+      cloud: state.template.cloud.name,
+      provider: state.template.cloud.provider,
+      frontend: target?.name ?? null,
+      setupCompletedAt: state.setupCompletedAt ?? null,
+      nodes: state.nodes,
+    });
+    return;
+  }
+  printLines([...renderClusterSummary(state, target), ...renderNodes(state)]);
+}

@@ -1,9 +1,9 @@
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { ArgumentsCamelCase } from 'yargs';
 import { printJson, printLines } from '../../ui/output.js';
 import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
-import { withInterrupts } from '../interrupt.js';
-import { buildDeps, liveSettings, openRepo } from '../wiring.js';
+import { openRepo } from '../wiring.js';
+import { resizeWithLiveSettings } from './resize.js';
 
 interface Args extends GlobalArgs {
   cluster: string;
@@ -14,46 +14,22 @@ interface Args extends GlobalArgs {
 }
 
 /** `herd remove-node NAME NODE`. */
-export const removeNodeCommand: CommandModule<GlobalArgs, Args> = {
-  command: 'remove-node <cluster> <node>',
-  describe: 'Remove one node from a cluster (drained in Slurm first)',
-  builder: (y: Argv<GlobalArgs>) =>
-    y
-      .positional('cluster', { type: 'string', demandOption: true, describe: 'Cluster name' })
-      .positional('node', { type: 'string', demandOption: true, describe: 'Node name, e.g. compute002' })
-      .option('yes', { type: 'boolean', describe: 'Do not ask for confirmation' })
-      .option('setup', {
-        type: 'boolean',
-        default: true,
-        describe: 'Re-run Ansible afterwards (--no-setup skips)',
-      })
-      .option('json', { type: 'boolean', describe: 'Print the resulting cluster as JSON' }) as Argv<Args>,
-  handler: async (args: ArgumentsCamelCase<Args>) => {
-    // Loaded on use, so `herd --help` pays only for yargs.
-    const { resizeCluster } = await import('../../cluster/resize.js');
-    const ctx = contextFrom(args);
-    const repo = await openRepo(ctx);
-    const state = await repo.load(args.cluster);
-    if (!(await confirm(`Remove node ${args.node} from "${state.name}"?`, args.yes === true))) {
-      printLines(['Nothing done.']);
-      return;
-    }
-    const deps = await buildDeps(ctx, { json: args.json === true });
-    const { cloud, secrets } = await liveSettings(ctx, state, { forSetup: args.setup !== false });
-    const result = await withInterrupts((signal) =>
-      resizeCluster({
-        deps,
-        name: args.cluster,
-        cloud,
-        secrets,
-        add: [],
-        remove: [],
-        removeNames: [args.node],
-        setup: args.setup !== false,
-        signal,
-      }),
-    );
-    if (args.json) printJson({ ...result.state, removed: result.removed, setupRan: result.setupRan });
-    else printLines([`Removed ${args.node} from "${args.cluster}".`]);
-  },
-};
+export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
+  const ctx = contextFrom(args);
+  const repo = await openRepo(ctx);
+  const state = await repo.load(args.cluster);
+  if (!(await confirm(`Remove node ${args.node} from "${state.name}"?`, args.yes === true))) {
+    printLines(['Nothing done.']);
+    return;
+  }
+  const result = await resizeWithLiveSettings(ctx, state, {
+    name: args.cluster,
+    add: [],
+    remove: [],
+    removeNames: [args.node],
+    setup: args.setup !== false,
+    json: args.json === true,
+  });
+  if (args.json) printJson({ ...result.state, removed: result.removed, setupRan: result.setupRan });
+  else printLines([`Removed ${args.node} from "${args.cluster}".`]);
+}

@@ -8,7 +8,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultPaths } from '../paths.js';
-import { COMMAND_SPECS, type CommandSpec, GLOBAL_OPTIONS, type OptionSpec, type ValueKind } from './table.js';
+import {
+  COMMAND_SPECS,
+  type CommandSpec,
+  GLOBAL_OPTION_SPECS,
+  type OptionSpec,
+  type ValueKind,
+} from './table.js';
 
 /** Answers for the shell: candidates, or a request to complete file or directory names. */
 export type Completion = { files: 'files' | 'dirs' } | { words: string[] };
@@ -92,7 +98,7 @@ async function values(
 }
 
 function findOption(word: string, command: CommandSpec | undefined): OptionSpec | undefined {
-  const all = [...(command?.options ?? []), ...GLOBAL_OPTIONS];
+  const all = [...(command?.options ?? []), ...GLOBAL_OPTION_SPECS];
   if (word.startsWith('--')) {
     const name = word.slice(2).split('=')[0];
     return all.find((o) => o.long === name);
@@ -104,7 +110,7 @@ function findOption(word: string, command: CommandSpec | undefined): OptionSpec 
 }
 
 function optionWords(command: CommandSpec | undefined, current: string): string[] {
-  const all = [...(command?.options ?? []), ...GLOBAL_OPTIONS];
+  const all = [...(command?.options ?? []), ...GLOBAL_OPTION_SPECS];
   const longs = all.map((o) => `--${o.long}`);
   const shorts = all.flatMap((o) => (o.short ? [`-${o.short}`] : []));
   return filter(current === '-' ? [...shorts, ...longs] : longs, current);

@@ -5,6 +5,7 @@
  * becomes a ProviderError that names the config key to change.
  */
 import { ProviderError } from '../../errors.js';
+import { pointAtKey } from '../key-at-fault.js';
 import type { GceOperationError } from './api.js';
 
 /** What an API error says, in a form that does not depend on the client library. */
@@ -124,62 +125,61 @@ const IMAGE_FORMS =
 const ADC_HINT =
   'herd uses Application Default Credentials: run "gcloud auth application-default login", or set GOOGLE_APPLICATION_CREDENTIALS to a service account key file, or GOOGLE_OAUTH_ACCESS_TOKEN to an access token.';
 
+/** One kind of failure: which failures it takes, its code and the hint (the message is the API's). */
+interface FailureRule {
+  match: (f: ApiFailure) => boolean;
+  code: string;
+  hint: (ctx: ErrorContext) => string;
+}
+
+const isDenied = (f: ApiFailure) => f.status === 403 && !isCapacityFailure(f);
+
+/** The rules in order; a failure none takes is reported by the config key its message names. */
+const RULES: readonly FailureRule[] = [
+  { match: (f) => f.status === 401, code: 'GceAuthFailed', hint: () => ADC_HINT },
+  {
+    match: (f) =>
+      isDenied(f) && /has not been used|is disabled|accessNotConfigured/.test(`${f.reason} ${f.message}`),
+    code: 'GcePermissionDenied',
+    hint: (ctx) =>
+      `Enable the Compute Engine API for project ${ctx.project} (gcloud services enable compute.googleapis.com), or check gce_project_id in [${ctx.section}].`,
+  },
+  {
+    match: isDenied,
+    code: 'GcePermissionDenied',
+    hint: (ctx) =>
+      `Check gce_project_id in [${ctx.section}] and give the credentials' account the Compute Instance Admin (v1) role on project ${ctx.project}. ${ADC_HINT}`,
+  },
+  {
+    match: (f) => f.status === 409 || f.reason === 'alreadyExists' || f.reason === 'RESOURCE_ALREADY_EXISTS',
+    code: 'GceInstanceExists',
+    hint: () =>
+      'Instance names are <cluster>-<node> in lowercase, with "_" and "." turned into "-": another cluster whose name differs only in that way, or instances left from an earlier one, hold these names. "herd list" shows the clusters; start this one under another name (-n), or stop the other.',
+  },
+];
+
+/** The code of a failure no rule takes. */
+function codeOf(f: ApiFailure): string {
+  if (f.status === 404 || f.reason === 'notFound') return 'GceResourceNotFound';
+  if (f.status === 400 || f.reason === 'invalid') return 'GceInvalidRequest';
+  return 'GceApiError';
+}
+
+const CLOUD_KEYS = new Set(['zone', 'network', 'gce_project_id']);
+
 /** A ProviderError for a failure that is not about capacity. */
 export function toProviderError(failure: ApiFailure, ctx: ErrorContext, cause?: unknown): ProviderError {
-  const where = `Could not ${ctx.action} (project ${ctx.project}, [${ctx.section}])`;
-  const text = `${where}: ${failure.message}`;
+  const text = `Could not ${ctx.action} (project ${ctx.project}, [${ctx.section}]): ${failure.message}`;
   const opts = (hint: string) => ({ hint, ...(cause === undefined ? {} : { cause }) });
-  if (failure.status === 401) return new ProviderError('GceAuthFailed', text, opts(ADC_HINT));
-  if (failure.status === 403 && !isCapacityFailure(failure)) {
-    const disabled = /has not been used|is disabled|accessNotConfigured/.test(
-      `${failure.reason} ${failure.message}`,
-    );
-    return new ProviderError(
-      'GcePermissionDenied',
-      text,
-      opts(
-        disabled
-          ? `Enable the Compute Engine API for project ${ctx.project} (gcloud services enable compute.googleapis.com), or check gce_project_id in [${ctx.section}].`
-          : `Check gce_project_id in [${ctx.section}] and give the credentials' account the Compute Instance Admin (v1) role on project ${ctx.project}. ${ADC_HINT}`,
-      ),
-    );
-  }
-  if (
-    failure.status === 409 ||
-    failure.reason === 'alreadyExists' ||
-    failure.reason === 'RESOURCE_ALREADY_EXISTS'
-  ) {
-    return new ProviderError(
-      'GceInstanceExists',
-      text,
-      opts(
-        'Instance names are <cluster>-<node> in lowercase, with "_" and "." turned into "-": another cluster whose name differs only in that way, or instances left from an earlier one, hold these names. "herd list" shows the clusters; start this one under another name (-n), or stop the other.',
-      ),
-    );
-  }
+  const rule = RULES.find((r) => r.match(failure));
+  if (rule) return new ProviderError(rule.code, text, opts(rule.hint(ctx)));
   const key = configKeyFor(failure.message);
-  const kind = ctx.kind ? ` for kind "${ctx.kind}"` : '';
-  const cloudKeys = new Set(['zone', 'network', 'gce_project_id']);
-  const nodeKey = key !== undefined && !cloudKeys.has(key);
-  const cluster = ctx.template ? `[cluster/${ctx.template}]` : 'the cluster section';
-  const keyHint = key
-    ? !nodeKey
-      ? `Check ${key} in [${ctx.section}].`
-      : `Check ${key}${kind} in ${cluster} (or its [cluster/NAME/KIND] override).${key === 'image_id' ? ` ${IMAGE_FORMS}` : ''}`
-    : 'See the message above; "herd -vv" shows the request.';
   // A node key at fault: lead with where to fix it, as config errors do.
-  const value = nodeKey ? ctx.settings?.[key] : undefined;
-  const lead =
-    nodeKey && ctx.template
-      ? `${cluster} ${key}${value === undefined ? '' : `=${String(value)}`}${ctx.kind ? ` (kind ${ctx.kind})` : ''}: `
-      : '';
-  const code =
-    failure.status === 404 || failure.reason === 'notFound'
-      ? 'GceResourceNotFound'
-      : failure.status === 400 || failure.reason === 'invalid'
-        ? 'GceInvalidRequest'
-        : 'GceApiError';
-  return new ProviderError(code, `${lead}${text}`, opts(keyHint));
+  const at = pointAtKey({ ...ctx, key, cloudKeys: CLOUD_KEYS });
+  const hint = at.hint
+    ? `${at.hint}${at.nodeKey && key === 'image_id' ? ` ${IMAGE_FORMS}` : ''}`
+    : 'See the message above; "herd -vv" shows the request.';
+  return new ProviderError(codeOf(failure), `${at.lead}${text}`, opts(hint));
 }
 
 /** The error for missing or unreadable credentials. */

@@ -4,6 +4,7 @@
  * project-wide in OpenStack, so no other zone helps: they say which quota and what to change.
  */
 import { HerdError, ProviderError } from '../../errors.js';
+import { pointAtKey } from '../key-at-fault.js';
 import { OpenStackApiError } from './api-error.js';
 
 /** Where a failure happened, for messages. */
@@ -59,6 +60,42 @@ export function configKeyFor(message: string): string | undefined {
   return KEY_BY_MESSAGE.find(([re]) => re.test(message))?.[1];
 }
 
+/** One kind of failure: which API errors it takes, its code and the hint (the message is the API's). */
+interface FailureRule {
+  match: (error: OpenStackApiError) => boolean;
+  code: string;
+  hint: (ctx: ErrorContext) => string;
+}
+
+/** The rules in order; an error none takes is reported by the config key its message names. */
+const RULES: readonly FailureRule[] = [
+  {
+    match: (e) => isQuotaMessage(e.message) || (e.status === 413 && /limit/i.test(e.message)),
+    code: 'OpenStackQuotaExceeded',
+    hint: (ctx) =>
+      `Quotas apply to the whole project, so another zone does not help: lower ${ctx.kind ? `${ctx.kind}_nodes or flavor` : 'the node counts or flavor'}, remove unused servers, volumes or floating IPs ("openstack quota show" lists the limits), or ask the cloud operators for more quota.`,
+  },
+  {
+    match: (e) => e.status === 401,
+    code: 'OpenStackAuthFailed',
+    hint: (ctx) =>
+      `Check the credentials in [${ctx.section}] (or the OS_* variables); "openstack token issue" must work with them.`,
+  },
+  {
+    match: (e) => e.status === 403,
+    code: 'OpenStackForbidden',
+    hint: (ctx) =>
+      `The user of [${ctx.section}] may not do this in its project; check project_name (or project_id), or ask for the member role.`,
+  },
+];
+
+/** The code of an API error no rule takes. */
+function codeOf(error: OpenStackApiError): string {
+  if (error.status === 404) return 'OpenStackNotFound';
+  if (error.status === 400) return 'OpenStackInvalidRequest';
+  return 'OpenStackApiError';
+}
+
 /** A ProviderError for any failure (OpenStackApiError, HerdError, other). */
 export function toProviderError(error: unknown, ctx: ErrorContext): HerdError {
   if (error instanceof HerdError) return error;
@@ -73,52 +110,9 @@ export function toProviderError(error: unknown, ctx: ErrorContext): HerdError {
   }
   const request = error.requestId ? `; request ${error.requestId}` : '';
   const text = `Could not ${ctx.action} ([${ctx.section}]): ${error.message} (${error.request} answered ${error.status}${request})`;
-  const opts = (hint: string) => ({ hint, cause: error });
-  if (isQuotaMessage(error.message) || (error.status === 413 && /limit/i.test(error.message))) {
-    return new ProviderError(
-      'OpenStackQuotaExceeded',
-      text,
-      opts(
-        `Quotas apply to the whole project, so another zone does not help: lower ${ctx.kind ? `${ctx.kind}_nodes or flavor` : 'the node counts or flavor'}, remove unused servers, volumes or floating IPs ("openstack quota show" lists the limits), or ask the cloud operators for more quota.`,
-      ),
-    );
-  }
-  if (error.status === 401) {
-    return new ProviderError(
-      'OpenStackAuthFailed',
-      text,
-      opts(
-        `Check the credentials in [${ctx.section}] (or the OS_* variables); "openstack token issue" must work with them.`,
-      ),
-    );
-  }
-  if (error.status === 403) {
-    return new ProviderError(
-      'OpenStackForbidden',
-      text,
-      opts(
-        `The user of [${ctx.section}] may not do this in its project; check project_name (or project_id), or ask for the member role.`,
-      ),
-    );
-  }
-  const key = configKeyFor(error.message);
-  const cluster = ctx.template ? `[cluster/${ctx.template}]` : 'the cluster section';
-  const nodeKey = key !== undefined && !CLOUD_KEYS.has(key);
-  const value = nodeKey ? ctx.settings?.[key] : undefined;
-  const lead =
-    nodeKey && ctx.template
-      ? `${cluster} ${key}${value === undefined ? '' : `=${String(value)}`}${ctx.kind ? ` (kind ${ctx.kind})` : ''}: `
-      : '';
-  const hint = key
-    ? nodeKey
-      ? `Check ${key}${ctx.kind ? ` for kind "${ctx.kind}"` : ''} in ${cluster} (or its [cluster/NAME/KIND] override).`
-      : `Check ${key} in [${ctx.section}].`
-    : 'See the message above; "herd -vv" shows every request.';
-  const code =
-    error.status === 404
-      ? 'OpenStackNotFound'
-      : error.status === 400
-        ? 'OpenStackInvalidRequest'
-        : 'OpenStackApiError';
-  return new ProviderError(code, `${lead}${text}`, opts(hint));
+  const rule = RULES.find((r) => r.match(error));
+  if (rule) return new ProviderError(rule.code, text, { hint: rule.hint(ctx), cause: error });
+  const at = pointAtKey({ ...ctx, key: configKeyFor(error.message), cloudKeys: CLOUD_KEYS });
+  const hint = at.hint ?? 'See the message above; "herd -vv" shows every request.';
+  return new ProviderError(codeOf(error), `${at.lead}${text}`, { hint, cause: error });
 }

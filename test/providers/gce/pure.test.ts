@@ -368,6 +368,51 @@ describe('error mapping', () => {
     expect(error.message).toContain('[cloud/g]');
   });
 
+  it.each([
+    // status, reason, message, code, message starts with, hint
+    [
+      500,
+      'backendError',
+      'Internal error',
+      'GceApiError',
+      'Could not create',
+      /"herd -vv" shows the request/,
+    ],
+    [
+      400,
+      'invalid',
+      "Invalid value for field 'resource.zone': 'zones/us-x9'",
+      'GceInvalidRequest',
+      'Could not',
+      /^Check zone in \[cloud\/g\]\.$/,
+    ],
+    [
+      404,
+      'notFound',
+      "The resource 'projects/p/zones/z/machineTypes/n9' was not found",
+      'GceResourceNotFound',
+      '[cluster/lab] flavor=n9 (kind compute): Could not create',
+      /^Check flavor for kind "compute" in \[cluster\/lab\] \(or its \[cluster\/NAME\/KIND\] override\)\.$/,
+    ],
+    [
+      404,
+      'notFound',
+      "The resource 'projects/p/global/images/y' was not found",
+      'GceResourceNotFound',
+      '[cluster/lab] image_id (kind compute): Could not create',
+      /override\)\. image_id takes a public image family/,
+    ],
+  ])('HTTP %s %s (%s) -> %s, leading with the key at fault', (status, reason, message, code, lead, hint) => {
+    const error = toProviderError(describeApiError(gaxios(status, reason, message)), {
+      ...ctx,
+      template: 'lab',
+      settings: { flavor: 'n9' },
+    });
+    expect(error.code).toBe(code);
+    expect(error.message.startsWith(lead), error.message).toBe(true);
+    expect(error.hint).toMatch(hint);
+  });
+
   it('explains an instance name already taken (clusters whose names differ only in case)', () => {
     const message = "The resource 'projects/p/zones/z/instances/mycluster-frontend001' already exists";
     const error = toProviderError(describeApiError(gaxios(409, 'alreadyExists', message)), ctx);

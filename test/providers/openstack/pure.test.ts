@@ -1,8 +1,14 @@
 /** The pure parts of the OpenStack provider: identity, auth URLs, error bodies, settings, statuses. */
 import { describe, expect, it } from 'vitest';
-import { parseErrorBody } from '../../../src/providers/openstack/api-error.js';
+import { ConfigError } from '../../../src/errors.js';
+import { OpenStackApiError, parseErrorBody } from '../../../src/providers/openstack/api-error.js';
 import { findEndpoint, normalizeAuthUrl } from '../../../src/providers/openstack/auth.js';
-import { configKeyFor, isCapacityMessage, isQuotaMessage } from '../../../src/providers/openstack/errors.js';
+import {
+  configKeyFor,
+  isCapacityMessage,
+  isQuotaMessage,
+  toProviderError,
+} from '../../../src/providers/openstack/errors.js';
 import {
   clusterTag,
   clusterTags,
@@ -156,6 +162,53 @@ describe('error bodies and what they mean', () => {
     expect(configKeyFor('Volume type gold could not be found.')).toBe('boot_disk_type');
     expect(configKeyFor('The requested availability zone is not available')).toBe('availability_zone');
     expect(configKeyFor('Network n could not be found.')).toBe('network_ids');
+  });
+
+  const ctx = { action: 'create 2 compute server(s)', section: 'cloud/os', template: 'lab', kind: 'compute' };
+  const apiError = (status: number, message: string) =>
+    new OpenStackApiError(status, 'compute POST /servers', undefined, message, 'req-1');
+
+  it.each([
+    // status, message, code, message starts with, hint
+    [403, 'Quota exceeded for cores', 'OpenStackQuotaExceeded', 'Could not', /lower compute_nodes or flavor/],
+    [413, 'Rate limit reached', 'OpenStackQuotaExceeded', 'Could not', /openstack quota show/],
+    [
+      401,
+      'The request you have made requires authentication.',
+      'OpenStackAuthFailed',
+      'Could not',
+      /openstack token issue/,
+    ],
+    [403, 'Policy does not allow this.', 'OpenStackForbidden', 'Could not', /may not do this in its project/],
+    [
+      404,
+      'Flavor m1.huge could not be found.',
+      'OpenStackNotFound',
+      '[cluster/lab] flavor=m1.huge (kind compute): Could not',
+      /^Check flavor for kind "compute" in \[cluster\/lab\] \(or its \[cluster\/NAME\/KIND\] override\)\.$/,
+    ],
+    [
+      400,
+      'Invalid server group policy',
+      'OpenStackInvalidRequest',
+      'Could not',
+      /^Check use_anti_affinity_groups in \[cloud\/os\]\.$/,
+    ],
+    [500, 'Unexpected API Error.', 'OpenStackApiError', 'Could not', /"herd -vv" shows every request/],
+  ])('HTTP %s "%s" -> %s', (status, message, code, lead, hint) => {
+    const error = toProviderError(apiError(status, message), { ...ctx, settings: { flavor: 'm1.huge' } });
+    expect(error.code).toBe(code);
+    expect(error.message.startsWith(lead), error.message).toBe(true);
+    expect(error.message).toContain(`${message} (compute POST /servers answered ${status}; request req-1)`);
+    expect(error.hint).toMatch(hint);
+  });
+
+  it('passes herd errors through and wraps anything else', () => {
+    const herd = new ConfigError([{ message: 'x' }]);
+    expect(toProviderError(herd, ctx)).toBe(herd);
+    const other = toProviderError(new Error('socket hang up'), ctx);
+    expect(other.code).toBe('OpenStackError');
+    expect(other.message).toBe('Could not create 2 compute server(s) ([cloud/os]): Error: socket hang up');
   });
 });
 

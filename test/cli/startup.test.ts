@@ -1,0 +1,133 @@
+/**
+ * Start-up cost guard: `herd --help` and `herd list-templates` load only what they use. Each runs the
+ * built herd with a module-load trace (test/helpers/trace-modules.mjs); none of the cloud SDKs, SSH,
+ * progress display or yargs itself (help comes from the build) may appear. The help text rendered at
+ * build time must be exactly what yargs prints.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../src/cli/commands/index.js';
+import { type HelpCache, helpLines } from '../../src/cli/help-cache.js';
+import { buildParser } from '../../src/cli/yargs-cli.js';
+import { herdBin, makeTempDir, repoRoot } from '../helpers/cli.js';
+
+/** Packages a start-up that does not need them must not load. */
+const HEAVY = [
+  '@aws-sdk',
+  '@smithy',
+  '@google-cloud',
+  'google-auth-library',
+  'google-gax',
+  'ssh2',
+  'listr2',
+  'execa',
+  'ajv/dist/compile',
+  'yargs/',
+  'cliui',
+  'string-width',
+];
+
+let home: { dir: string; cleanup: () => Promise<void> };
+beforeAll(async () => {
+  home = await makeTempDir('herd-startup-');
+  await writeFile(
+    join(home.dir, 'config'),
+    '[cloud/local]\nprovider=local\n[login/l]\nimage_user=root\n[setup/s]\nfrontend_groups=slurm_master\n' +
+      '[cluster/slurm]\ncloud=local\nlogin=l\nsetup=s\nfrontend_nodes=1\n',
+  );
+});
+afterAll(() => home.cleanup());
+
+/** The modules `herd ...args` loads (file URLs relative to the repository). */
+function modulesLoadedBy(args: string[]): { code: number | null; stdout: string; modules: string[] } {
+  const trace = join(home.dir, `trace-${args.join('-')}`);
+  const r = spawnSync(
+    process.execPath,
+    ['--import', join(repoRoot, 'test', 'helpers', 'trace-modules.mjs'), herdBin, ...args],
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        LC_ALL: 'C',
+        HERD_CONFIG: join(home.dir, 'config'),
+        HERD_STORAGE: join(home.dir, 'storage'),
+        HERD_TEST_MODULE_TRACE: trace,
+      },
+    },
+  );
+  const modules = readFileSync(trace, 'utf8')
+    .split('\n')
+    .filter((u) => u.startsWith('file://'))
+    .map((u) => u.replace(`file://${repoRoot}/`, ''));
+  return { code: r.status, stdout: r.stdout, modules };
+}
+
+describe('herd start-up', () => {
+  it.each([
+    [['--help'], /herd <command> \[options\]/],
+    [['list-templates'], /name: +slurm/],
+  ])('herd %j loads no cloud SDK, SSH library, progress display or yargs', (args, output) => {
+    const { code, stdout, modules } = modulesLoadedBy(args);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(output);
+    // The trace works: herd's own entry point is in it.
+    expect(modules).toContain('dist/cli/main.js');
+    for (const heavy of HEAVY) {
+      expect(
+        modules.filter((m) => m.includes(`node_modules/${heavy}`)),
+        heavy,
+      ).toEqual([]);
+    }
+  });
+
+  it('loads yargs when the command line is not plainly valid (its errors stay the same)', () => {
+    const { code, modules } = modulesLoadedBy(['list', '--jsn']);
+    expect(code).toBe(2);
+    expect(modules.some((m) => m.includes('node_modules/yargs/'))).toBe(true);
+  });
+});
+
+describe('help rendered at build time', () => {
+  const cache = JSON.parse(readFileSync(join(repoRoot, 'dist', 'cli', 'help.json'), 'utf8')) as HelpCache;
+
+  /** What yargs prints for `argv` at `width`, from the sources. */
+  async function yargsPrints(argv: string[], width: number): Promise<string> {
+    const lines: string[] = [];
+    const log = console.log;
+    const locale = process.env['LC_ALL'];
+    console.log = (...args: unknown[]) => lines.push(`${args.join(' ')}\n`);
+    process.env['LC_ALL'] = 'en_US';
+    try {
+      await buildParser(argv, width).parseAsync();
+    } finally {
+      console.log = log;
+      if (locale === undefined) delete process.env['LC_ALL'];
+      else process.env['LC_ALL'] = locale;
+    }
+    return lines.join('');
+  }
+
+  it.each(
+    helpLines(COMMANDS.map((c) => c.name)).flatMap((argv) => [100, 110].map((w) => [argv, w] as const)),
+  )('is what yargs prints for %j at width %i', async (argv, width) => {
+    expect(cache.texts[width]?.[argv.join(' ')]).toBe(await yargsPrints([...argv], width));
+  });
+
+  it('is printed for -h (not on a terminal: width 100), and yargs renders it in a translated locale', () => {
+    const english = spawnSync(process.execPath, [herdBin, 'stop', '-h'], {
+      encoding: 'utf8',
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    expect(english.stdout).toBe(cache.texts[100]!['stop --help']);
+    const german = spawnSync(process.execPath, [herdBin, 'stop', '-h'], {
+      encoding: 'utf8',
+      env: { ...process.env, LC_ALL: 'de_DE.UTF-8' },
+    });
+    expect(german.status).toBe(0);
+    expect(german.stdout).toContain('Optionen:');
+    expect(german.stdout).toContain('Terminate every node of a cluster and forget it');
+  });
+});
