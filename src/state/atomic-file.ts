@@ -19,7 +19,7 @@ export function tempPathFor(path: string): string {
  */
 export async function writeFileAtomic(
   path: string,
-  data: string,
+  data: string | Uint8Array,
   mode: number,
   beforeRename?: BeforeRename,
 ): Promise<void> {

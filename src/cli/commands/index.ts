@@ -2,6 +2,8 @@ import type { CommandModule } from 'yargs';
 import { checkCommand } from './check.js';
 import { completionCommand } from './completion.js';
 import { execCommand } from './exec.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 import { listCommand } from './list.js';
 import { listNodesCommand } from './list-nodes.js';
 import { listTemplatesCommand } from './list-templates.js';
@@ -29,6 +31,8 @@ export const commands: CommandModule<any, any>[] = [
   execCommand,
   putCommand,
   getCommand,
+  exportCommand,
+  importCommand,
   checkCommand,
   completionCommand,
 ];
