@@ -31,9 +31,7 @@ export interface TarReadOptions {
 export function archiveError(source: string, problem: string, hint?: string): HerdError {
   return new HerdError('ArchiveInvalid', `Refusing archive ${source}: ${problem}.`, {
     exitCode: ExitCode.Usage,
-    hint:
-      hint ??
-      'Nothing was imported. Export the cluster again with "herd export NAME -o FILE" and use that file.',
+    hint: `Nothing was imported. ${hint ?? 'Export the cluster again with "herd export NAME -o FILE" and use that file.'}`,
   });
 }
 
