@@ -88,6 +88,8 @@ export const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   exec: ['kind', 'nodes', 'all', 'fanout', 'json', 'group', 'timeout'],
   put: ['kind', 'nodes', 'all', 'fanout', 'json'],
   get: ['kind', 'nodes', 'all', 'fanout', 'json'],
+  export: ['output', 'private-key', 'no-private-key', 'json'],
+  import: ['name', 'json'],
   check: ['json'],
   completion: [],
 };

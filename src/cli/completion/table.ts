@@ -100,6 +100,17 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   },
   { name: 'put', options: selection, positionals: ['cluster', 'file'], variadic: true },
   { name: 'get', options: selection, positionals: ['cluster', 'file'], variadic: true },
+  {
+    name: 'export',
+    options: [
+      { long: 'output', short: 'o', value: 'file' },
+      { long: 'private-key' },
+      { long: 'no-private-key' },
+      json,
+    ],
+    positionals: ['cluster'],
+  },
+  { name: 'import', options: [{ long: 'name', short: 'n', value: 'text' }, json], positionals: ['file'] },
   { name: 'check', options: [json], positionals: ['cloud'], variadic: true },
   { name: 'completion', options: [], positionals: ['shell'] },
 ];
