@@ -8,33 +8,19 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHerdHome, type HerdHome } from '../helpers/cluster.js';
+import { slurmConfig } from '../helpers/configs.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
 const BRIDGE = 'hex0';
 const SUBNET = '10.170.0.0/24';
 
-const CONFIG = `[cloud/local]
-provider=local
-bridge=${BRIDGE}
-subnet=${SUBNET}
-
-[login/local]
-image_user=root
-
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/slurm]
-cloud=local
-login=local
-setup=slurm
-image_id=debian-12
-frontend_nodes=1
-compute_nodes=1
-ssh_to=frontend
-`;
+const CONFIG = slurmConfig({
+  comment: 'herd export/import end-to-end test',
+  cloud: { name: 'local', settings: { provider: 'local', bridge: BRIDGE, subnet: SUBNET } },
+  login: { name: 'local', settings: { image_user: 'root' } },
+  cluster: { image_id: 'debian-12' },
+  computeNodes: 1,
+});
 
 describe.skipIf(!canRunLocalNodes)(
   'export a local cluster, import it elsewhere, stop it from the copy',
