@@ -10,11 +10,11 @@
  * state record against the state schema, and that the files agree with each other.
  */
 import { renderKnownHosts } from '../ssh/known-hosts.js';
-import { migrate } from './migrate.js';
-import { validateClusterName } from './names.js';
-import { checkClusterState } from './schema.js';
-import { archiveError, readTarGz, type TarEntry, writeTarGz } from './tar.js';
-import type { StoredClusterState } from './types.js';
+import { migrate } from '../state/migrate.js';
+import { validateClusterName } from '../state/names.js';
+import { checkClusterState } from '../state/schema.js';
+import { archiveError, readTarGz, type TarEntry, writeTarGz } from '../state/tar.js';
+import type { StoredClusterState } from '../state/types.js';
 
 /** Format version of the archive; a reader refuses any other. */
 export const ARCHIVE_FORMAT = 1;

@@ -6,10 +6,10 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AbortError, StateError, UsageError } from '../errors.js';
-import { ARCHIVE_FORMAT, type ArchivedKey, knownHostsOf, writeClusterArchive } from '../state/archive.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { type StateRepository, storedRecord } from '../state/index.js';
 import { errnoCode } from '../state/problems.js';
+import { ARCHIVE_FORMAT, type ArchivedKey, knownHostsOf, writeClusterArchive } from './archive.js';
 
 /** Options of exportCluster. */
 export interface ExportOptions {

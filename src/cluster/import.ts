@@ -10,11 +10,11 @@
 import { access, lstat, readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode, HerdError, UsageError } from '../errors.js';
-import { type ArchivedKey, MAX_ARCHIVE_BYTES, readClusterArchive } from '../state/archive.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { type ClusterState, type StateRepository, validateClusterName } from '../state/index.js';
 import { errnoCode } from '../state/problems.js';
 import { archiveError } from '../state/tar.js';
+import { type ArchivedKey, MAX_ARCHIVE_BYTES, readClusterArchive } from './archive.js';
 import { clusterRef } from './records.js';
 
 /** Options of importCluster. */

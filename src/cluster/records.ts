@@ -1,5 +1,6 @@
 /** Small pure helpers over a cluster's node records. */
-import type { ClusterRef, Logger, NodeStatus, ProviderContext } from '../providers/types.js';
+import type { Logger } from '../log.js';
+import type { ClusterRef, NodeStatus, ProviderContext } from '../providers/types.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
 
 /**

@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { HerdError } from '../../src/errors.js';
 import {
   type ArchiveManifest,
   type ClusterArchive,
   knownHostsOf,
   readClusterArchive,
   writeClusterArchive,
-} from '../../src/state/archive.js';
+} from '../../src/cluster/archive.js';
+import { HerdError } from '../../src/errors.js';
 import { readTarGz, type TarEntry, writeTarGz } from '../../src/state/tar.js';
 import type { StoredClusterState } from '../../src/state/types.js';
 import { clusterState, node } from '../ssh/fixtures.js';
