@@ -9,6 +9,7 @@
  * Reading checks everything before anything is written: the tar itself (tar.ts), the manifest, the
  * state record against the state schema, and that the files agree with each other.
  */
+import { resolve } from 'node:path';
 import { renderKnownHosts } from '../ssh/known-hosts.js';
 import { migrate } from '../state/migrate.js';
 import { validateClusterName } from '../state/names.js';
@@ -170,8 +171,10 @@ function readManifest(data: Buffer | undefined, fail: Fail): ArchiveManifest {
     throw fail(`its ${FILES.manifest} has an unknown key value ${JSON.stringify(key)}`);
   }
   const storageDir = m['storageDir'];
-  if (typeof storageDir !== 'string' || !storageDir.startsWith('/')) {
-    throw fail(`its ${FILES.manifest} has no absolute storageDir`);
+  if (typeof storageDir !== 'string' || !storageDir.startsWith('/') || resolve(storageDir) !== storageDir) {
+    throw fail(
+      `its ${FILES.manifest} has no absolute, normalized storageDir (${JSON.stringify(storageDir)})`,
+    );
   }
   const known = ['format', 'cluster', 'id', 'exportedAt', 'key', 'storageDir'];
   const extra = Object.keys(m).filter((k) => !known.includes(k));

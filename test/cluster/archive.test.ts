@@ -233,6 +233,14 @@ describe('a tampered archive is refused with exit 2', () => {
       message: /names an invalid cluster: Invalid cluster name "\.\.\/c1"/,
     },
     {
+      what: 'a storage dir with ".." in it',
+      bytes: () => {
+        const a = sampleArchive();
+        return writeClusterArchive({ ...a, manifest: { ...a.manifest, storageDir: '/srv/../etc' } });
+      },
+      message: /has no absolute, normalized storageDir \("\/srv\/\.\.\/etc"\)/,
+    },
+    {
       what: 'a state of another cluster than the manifest names',
       bytes: () => {
         const a = sampleArchive();
