@@ -58,7 +58,7 @@ export function adoptFound(
     const node: NodeRecord = {
       name: status.name,
       kind,
-      cloudName: cloudNameFor(state.name, status.name, state.id),
+      cloudName: cloudNameFor(clusterRef(state).name, status.name, state.id),
       state: 'pending',
       publicIps: [],
       privateIps: [],

@@ -141,7 +141,7 @@ function planNodes(
       const node: NodeRecord = {
         name,
         kind,
-        cloudName: cloudNameFor(state.name, name, state.id),
+        cloudName: cloudNameFor(clusterRef(state).name, name, state.id),
         state: 'creating',
         publicIps: [],
         privateIps: [],

@@ -1,10 +1,26 @@
 /** Small pure helpers over a cluster's node records. */
-import type { ClusterRef, NodeStatus } from '../providers/types.js';
+import type { Logger } from '../log.js';
+import type { ClusterRef, NodeStatus, ProviderContext } from '../providers/types.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
 
-/** The cluster as providers know it: its name and id. */
-export function clusterRef(state: Pick<ClusterState, 'name' | 'id'>): ClusterRef {
-  return { name: state.name, id: state.id };
+/**
+ * The cluster as providers know it: its name and id. An imported cluster is known on the cloud by the
+ * name it was exported under (origin), whatever `herd import -n` named it here.
+ */
+export function clusterRef(state: Pick<ClusterState, 'name' | 'id' | 'origin'>): ClusterRef {
+  return { name: state.origin?.name ?? state.name, id: state.id };
+}
+
+/**
+ * The provider context of an existing cluster: the local provider finds an imported cluster's nodes
+ * in the exporting install's storage directory, where they were created.
+ */
+export function providerContextOf(
+  state: Pick<ClusterState, 'origin'>,
+  storageDir: string,
+  log: Logger,
+): ProviderContext {
+  return { storageDir: state.origin?.storageDir ?? storageDir, log };
 }
 
 /**

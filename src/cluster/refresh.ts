@@ -3,7 +3,7 @@ import type { CloudSection } from '../config/types.js';
 import type { ClusterState } from '../state/types.js';
 import { adoptUnknownNodes } from './adopt.js';
 import type { ClusterDeps } from './deps.js';
-import { applyStatus, clusterRef } from './records.js';
+import { applyStatus, clusterRef, providerContextOf } from './records.js';
 
 /** Refreshes node states and IPs from the cloud in one describe call; adopts the cluster's nodes state lacks. */
 export async function refreshNodes(options: {
@@ -16,7 +16,10 @@ export async function refreshNodes(options: {
   try {
     const state = await deps.repo.load(name);
     const template = { ...state.template, cloud: options.cloud };
-    const provider = await deps.createProvider(options.cloud, { storageDir: deps.repo.dir, log: deps.log });
+    const provider = await deps.createProvider(
+      options.cloud,
+      providerContextOf(state, deps.repo.dir, deps.log),
+    );
     const ids = state.nodes.flatMap((n) => (n.instanceId ? [n.instanceId] : []));
     const statuses = ids.length > 0 ? await provider.describeNodes(clusterRef(state), ids) : [];
     for (const status of statuses) {

@@ -10,7 +10,7 @@ import { configureCluster } from './configure.js';
 import type { ClusterDeps } from './deps.js';
 import { type GrowResult, growCluster } from './grow.js';
 import { ensureKeyPair } from './keys.js';
-import { clusterRef, isLive, newRunId } from './records.js';
+import { clusterRef, isLive, newRunId, providerContextOf } from './records.js';
 import { terminateRecorded } from './terminate.js';
 
 /** Ansible groups whose members are Slurm compute nodes (they must be drained before removal). */
@@ -65,7 +65,10 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
     if (add.length === 0 && victims.length === 0) {
       return { state, changed: false, removed: [], grow: undefined, setupRan: false };
     }
-    const provider = await deps.createProvider(template.cloud, { storageDir: deps.repo.dir, log: deps.log });
+    const provider = await deps.createProvider(
+      template.cloud,
+      providerContextOf(state, deps.repo.dir, deps.log),
+    );
     if (victims.length > 0) await removeNodes(deps, state, template, provider, victims, options.signal);
 
     let grow: GrowResult | undefined;

@@ -4,7 +4,7 @@ import { ProviderError } from '../errors.js';
 import type { ClusterRef, Provider } from '../providers/types.js';
 import { adoptFound } from './adopt.js';
 import type { ClusterDeps } from './deps.js';
-import { applyStatus, clusterRef, sleep } from './records.js';
+import { applyStatus, clusterRef, providerContextOf, sleep } from './records.js';
 import { terminateRecorded } from './terminate.js';
 
 /** What stop is about to do, for the confirmation question. */
@@ -46,7 +46,10 @@ export async function stopCluster(options: StopOptions): Promise<StopResult> {
   try {
     const state = await deps.repo.load(name);
     const ref = clusterRef(state);
-    const provider = await deps.createProvider(options.cloud, { storageDir: deps.repo.dir, log: deps.log });
+    const provider = await deps.createProvider(
+      options.cloud,
+      providerContextOf(state, deps.repo.dir, deps.log),
+    );
     const found = await provider.findNodes(ref);
     const knownIds = new Set(state.nodes.flatMap((n) => (n.instanceId ? [n.instanceId] : [])));
     const strays = found.filter((s) => !knownIds.has(s.instanceId));

@@ -58,7 +58,7 @@ function escapeRegExp(text: string): string {
  */
 export async function writeFileAtomic(
   path: string,
-  data: string,
+  data: string | Uint8Array,
   mode: number,
   beforeRename?: BeforeRename,
 ): Promise<void> {

@@ -15,9 +15,11 @@ export {
   type SaveOptions,
   StateRepository,
   type StateRepositoryOptions,
+  storedRecord,
 } from './repository.js';
 export { checkClusterState } from './schema.js';
 export type {
+  ClusterOrigin,
   ClusterPaths,
   ClusterState,
   NodeRecord,

@@ -164,8 +164,7 @@ export class StateRepository {
     const file = this.#stateFile(state.name);
     if (!options.overwriteCorrupt) await this.#refuseUnreadable(state.name);
     const updatedAt = new Date().toISOString();
-    const { paths: _derived, ...rest } = state;
-    const record: StoredClusterState = { ...rest, template: storedTemplate(state.template), updatedAt };
+    const record: StoredClusterState = { ...storedRecord(state), updatedAt };
     // Round-trip through JSON so the check sees exactly what a later load will read.
     const text = `${JSON.stringify(record, null, 2)}\n`;
     const problems = checkClusterState(JSON.parse(text));
@@ -290,6 +289,12 @@ export class StateRepository {
       });
     }
   }
+}
+
+/** What the state file of `state` holds: no derived paths, and the template as storedTemplate keeps it. */
+export function storedRecord(state: ClusterState): StoredClusterState {
+  const { paths: _derived, ...rest } = state;
+  return { ...rest, template: storedTemplate(state.template) };
 }
 
 /** What of a template the state file keeps: no secret, and no command (ansible_command is read from the config). */

@@ -14,7 +14,7 @@ import type {
 } from '../config/types.js';
 import { PROVIDERS } from '../providers/registry.js';
 import { importPrecompiled, newAjv, schemaKey } from '../util/precompiled.js';
-import type { NodeRecord, NodeStateName, StoredClusterState } from './types.js';
+import type { ClusterOrigin, NodeRecord, NodeStateName, StoredClusterState } from './types.js';
 import { STATE_VERSION } from './types.js';
 
 /** Keys a JSON document must have: those whose type does not admit undefined. */
@@ -143,6 +143,16 @@ const nodeSchema = objectOf<NodeRecord>()(
   ['name', 'kind', 'cloudName', 'state', 'publicIps', 'privateIps', 'runId', 'createdAt'],
 );
 
+const originSchema = objectOf<ClusterOrigin>()(
+  {
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$' },
+    storageDir: { type: 'string', pattern: '^/' },
+    exportedAt: isoTime,
+    importedAt: isoTime,
+  },
+  ['name', 'storageDir', 'exportedAt', 'importedAt'],
+);
+
 /** JSON Schema of a state file at STATE_VERSION. */
 export const clusterStateSchema = objectOf<StoredClusterState>()(
   {
@@ -155,6 +165,8 @@ export const clusterStateSchema = objectOf<StoredClusterState>()(
     updatedAt: isoTime,
     nodes: { type: 'array', items: nodeSchema },
     setupCompletedAt: isoTime,
+    exportedAt: isoTime,
+    origin: originSchema,
   },
   ['version', 'name', 'templateName', 'template', 'createdAt', 'updatedAt', 'nodes'],
 );

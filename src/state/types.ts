@@ -85,6 +85,31 @@ export interface ClusterState {
   paths: ClusterPaths;
   /** Set once a setup run succeeded; cleared when nodes are added. */
   setupCompletedAt?: string;
+  /**
+   * When the cluster was last exported (`herd export`): a copy imported from that archive may manage
+   * the same instances, so commands that terminate nodes say so. Imported copies carry it too.
+   */
+  exportedAt?: string;
+  /** Set on a cluster that `herd import` brought in: where its cloud resources come from. */
+  origin?: ClusterOrigin;
+}
+
+/**
+ * Where an imported cluster came from. It keeps the exporting cluster's id (it is the same cluster
+ * on the cloud); its resources carry the exporting cluster's name, which `-n` may have changed here.
+ */
+export interface ClusterOrigin {
+  /** The name the cluster's cloud resources carry (tags, labels, key pair, node machine names). */
+  name: string;
+  /**
+   * Absolute storage directory of the exporting install. Only the local provider uses it: its nodes
+   * live in `<dir>/local/nodes/<name>-<id>` on the host that started them.
+   */
+  storageDir: string;
+  /** When the archive was made. */
+  exportedAt: string;
+  /** When it was imported here. */
+  importedAt: string;
 }
 
 /** What the state file holds: the state without the derived paths. */

@@ -8,6 +8,22 @@ export function countsByKind(state: ClusterState): { kind: string; count: number
   return [...kinds].map((kind) => ({ kind, count: state.nodes.filter((n) => n.kind === kind).length }));
 }
 
+/**
+ * Said before `herd stop` on a cluster that was exported or imported: another install may hold a copy
+ * that manages the same instances. Undefined for a cluster that never was.
+ */
+export function sharedClusterWarning(
+  state: Pick<ClusterState, 'name' | 'exportedAt' | 'origin'>,
+): string | undefined {
+  if (state.origin) {
+    return `Cluster "${state.name}" was imported (exported as "${state.origin.name}" from ${state.origin.storageDir} at ${state.origin.exportedAt}): the exporting install still lists it, and its nodes are the same ones; stopping here terminates them for every copy.`;
+  }
+  if (state.exportedAt) {
+    return `Cluster "${state.name}" was exported at ${state.exportedAt}: a copy imported from that archive manages the same nodes; stopping here terminates them for every copy.`;
+  }
+  return undefined;
+}
+
 /** The question `herd stop` asks: every instance it will terminate, by node name and instance id. */
 export function stopQuestion(plan: StopPlan): string {
   const { cluster, instances, unlaunched } = plan;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderClusterSummary } from '../../src/ui/cluster-summary.js';
+import { renderClusterSummary, sharedClusterWarning } from '../../src/ui/cluster-summary.js';
 import { clusterState, node } from '../ssh/fixtures.js';
 
 describe('renderClusterSummary', () => {
@@ -16,5 +16,18 @@ describe('renderClusterSummary', () => {
     expect(text).toContain('Frontend node:    (none)');
     expect(text).toContain('herd start slurm -n mycluster');
     expect(text).not.toContain('herd ssh');
+  });
+});
+
+describe('sharedClusterWarning', () => {
+  it('warns on an exported cluster and on an imported copy, not on others', () => {
+    expect(sharedClusterWarning({ name: 'c1' })).toBeUndefined();
+    expect(sharedClusterWarning({ name: 'c1', exportedAt: '2026-01-01T00:00:00.000Z' })).toMatch(
+      /^Cluster "c1" was exported at 2026-01-01T00:00:00.000Z: a copy imported from that archive manages the same nodes/,
+    );
+    const origin = { name: 'c1', storageDir: '/srv/a', exportedAt: 'T1', importedAt: 'T2' };
+    expect(sharedClusterWarning({ name: 'c2', exportedAt: 'T1', origin })).toMatch(
+      /^Cluster "c2" was imported \(exported as "c1" from \/srv\/a at T1\).*terminates them for every copy/,
+    );
   });
 });

@@ -289,6 +289,44 @@ export const COMMANDS: readonly CommandDecl[] = [
   transfer('put'),
   transfer('get'),
   {
+    name: 'export',
+    describe: 'Write a cluster (state, host keys, key pair; no cloud secret) to a .tar.gz for herd import',
+    positionals: [cluster],
+    options: {
+      output: {
+        alias: 'o',
+        type: 'string',
+        describe: 'Archive to write (mode 0600; an existing file is not overwritten)',
+        value: 'file',
+      },
+      'private-key': {
+        type: 'boolean',
+        default: true,
+        describe: 'Include the generated private key (--no-private-key leaves it out)',
+      },
+      json: json('Print what was written as JSON'),
+    },
+    load: async () => (await import('./export.js')).handler,
+  },
+  {
+    name: 'import',
+    describe: 'Add a cluster from an archive of herd export to this storage directory',
+    positionals: [
+      { name: 'file', required: true, describe: 'Archive written by herd export', value: 'file' },
+    ],
+    options: {
+      name: {
+        alias: 'n',
+        type: 'string',
+        describe:
+          'Name of the cluster here (default: its exported name); an existing cluster is never replaced',
+        value: 'text',
+      },
+      json: json('Print the result as JSON'),
+    },
+    load: async () => (await import('./import.js')).handler,
+  },
+  {
     name: 'check',
     describe: 'Check clouds, host, Ansible and templates (read-only calls)',
     positionals: [

@@ -1,5 +1,5 @@
 import type { ArgumentsCamelCase } from 'yargs';
-import { stopQuestion } from '../../ui/cluster-summary.js';
+import { sharedClusterWarning, stopQuestion } from '../../ui/cluster-summary.js';
 import { printJson, printLines } from '../../ui/output.js';
 import { confirm } from '../confirm.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
@@ -20,6 +20,8 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const ctx = contextFrom(args);
   const repo = await openRepo(ctx);
   const state = await repo.load(args.cluster);
+  const shared = sharedClusterWarning(state);
+  if (shared) ctx.log.warn(shared);
   const deps = await buildDeps(ctx, { json: args.json === true });
   const result = await stopCluster({
     deps,
