@@ -77,6 +77,8 @@ export interface MemoryCloudOptions {
   stoppable?: boolean;
   /** Describe calls a new node stays `pending` (default 0: running as soon as created, as local nodes are). */
   bootDescribes?: number;
+  /** Instances the account may run at once (default unlimited): more fail with InstanceLimitExceeded. */
+  quota?: number;
 }
 
 /** The fake cloud: its instances, its call log, and the provider herd is given. */
@@ -95,9 +97,11 @@ export class MemoryCloud {
   readonly #slow = new Map<string, number>();
   #nextId = 1;
   readonly #bootDescribes: number;
+  readonly #quota: number;
 
   constructor(options: MemoryCloudOptions = {}) {
     this.#bootDescribes = options.bootDescribes ?? 0;
+    this.#quota = options.quota ?? Number.POSITIVE_INFINITY;
     this.provider = this.#makeProvider(options.name ?? 'ec2_boto', options.stoppable ?? true);
   }
 
@@ -206,7 +210,11 @@ export class MemoryCloud {
     const created: (NodeStatus & { name: string })[] = [];
     const failed: { name: string; error: Error }[] = [];
     for (const spec of request.nodes) {
-      const refusal = this.#refused.get(spec.name);
+      const refusal =
+        this.#refused.get(spec.name) ??
+        (this.live().length >= this.#quota
+          ? new ProviderError('InstanceLimitExceeded', `the account may run ${this.#quota} instances`)
+          : undefined);
       if (refusal) {
         failed.push({ name: spec.name, error: refusal });
         continue;
@@ -225,6 +233,33 @@ export class MemoryCloud {
       created.push({ ...this.#status(instance), name: spec.name });
     }
     return { created, failed };
+  }
+
+  /** Read-only, as the contract demands: credentials, each kind's flavor, and the quota left. */
+  #preflight(request: PreflightRequest): PreflightReport {
+    const wanted = request.kinds.reduce((sum, k) => sum + k.count, 0);
+    const left = this.#quota - this.live().length;
+    return {
+      checks: [
+        { id: 'credentials', status: 'ok', message: 'the fake cloud takes any credentials' },
+        ...request.kinds.map((k) => ({
+          id: 'flavor',
+          kind: k.kind,
+          status: k.settings.flavor ? ('ok' as const) : ('fail' as const),
+          message: k.settings.flavor ? `flavor ${String(k.settings.flavor)} exists` : 'no flavor set',
+          ...(k.settings.flavor ? {} : { hint: `Set ${k.kind}_flavor.` }),
+        })),
+        wanted > left
+          ? { id: 'quota', status: 'warn', message: `${wanted} instances wanted, ${left} left in the quota` }
+          : { id: 'quota', status: 'ok', message: `${wanted} instances fit in the quota` },
+      ],
+      kinds: request.kinds.map((k) => ({
+        kind: k.kind,
+        image: String(k.settings.image_id ?? ''),
+        securityGroups: [],
+      })),
+      resources: [{ type: 'security-group', name: `herd-${request.cluster.name}`, action: 'create' }],
+    };
   }
 
   #describe(cluster: ClusterRef, ids: readonly string[]): NodeStatus[] {
@@ -280,20 +315,7 @@ export class MemoryCloud {
           this.prepared.delete(key(cluster));
         }),
       preflight: (request: PreflightRequest) =>
-        this.#call(
-          'preflight',
-          request.cluster.name,
-          [request],
-          (): PreflightReport => ({
-            checks: [{ id: 'credentials', status: 'ok', message: 'the fake cloud takes any credentials' }],
-            kinds: request.kinds.map((k) => ({
-              kind: k.kind,
-              image: String(k.settings.image_id ?? ''),
-              securityGroups: [],
-            })),
-            resources: [],
-          }),
-        ),
+        this.#call('preflight', request.cluster.name, [request], () => this.#preflight(request)),
     };
     if (stoppable) {
       provider.stopNodes = (cluster, ids) =>
