@@ -2,7 +2,6 @@
  * `herd resize`: with nothing to do it touches neither the cloud nor Ansible; otherwise it records the
  * size it goes for with its intent, so that `herd start NAME` finishes it.
  */
-import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeCount } from '../../src/cli/node-counts.js';
 import type { ClusterDeps } from '../../src/cluster/deps.js';
@@ -11,13 +10,10 @@ import { AnsibleError } from '../../src/errors.js';
 import type { ClusterState } from '../../src/state/types.js';
 import { ansibleFailure, type ClusterWorld, clusterWorld } from '../fakes/cluster-world.js';
 import { clusterState, node, template } from '../ssh/fixtures.js';
-import { testDeps } from './deps-fixture.js';
 import { expectCloudMatchesState, NAME, saved, savedNodes, sized, start } from './orchestration-helpers.js';
 
-let dir: string | undefined;
 let world: ClusterWorld | undefined;
 afterEach(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
   await world?.dispose();
   world = undefined;
 });
@@ -43,17 +39,18 @@ async function recordingDeps(calls: string[]): Promise<ClusterDeps> {
     calls.push(call);
     throw new Error(`${call}: not expected in this test`);
   };
-  const made = await testDeps({
-    createProvider: record('createProvider'),
-    waitForSsh: record('waitForSsh'),
-    runSetup: record('runSetup'),
-    writeInventory: record('writeInventory'),
-    writeKnownHosts: record('writeKnownHosts'),
-    closeConnections: record('closeConnections'),
-    generateKeyPair: record('generateKeyPair'),
+  world = await clusterWorld({
+    overrides: {
+      createProvider: record('createProvider'),
+      waitForSsh: record('waitForSsh'),
+      runSetup: record('runSetup'),
+      writeInventory: record('writeInventory'),
+      writeKnownHosts: record('writeKnownHosts'),
+      closeConnections: record('closeConnections'),
+      generateKeyPair: record('generateKeyPair'),
+    },
   });
-  dir = made.dir;
-  return made.deps;
+  return world.deps;
 }
 
 describe('resizeCluster with nothing to add or remove', () => {
