@@ -3,9 +3,9 @@
  * size it goes for with its intent, so that `herd start NAME` finishes it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NodeCount } from '../../src/cli/node-counts.js';
 import type { ClusterDeps } from '../../src/cluster/deps.js';
 import { resizeCluster } from '../../src/cluster/resize.js';
+import type { NodeCount } from '../../src/config/node-counts.js';
 import { AnsibleError } from '../../src/errors.js';
 import type { ClusterState } from '../../src/state/types.js';
 import { ansibleFailure, type ClusterWorld, clusterWorld } from '../fakes/cluster-world.js';

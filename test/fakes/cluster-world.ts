@@ -7,14 +7,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type ClusterDeps,
-  type SetupRunner,
-  type SshWaiter,
-  silentProgress,
-} from '../../src/cluster/deps.js';
+import { type ClusterDeps, silentProgress } from '../../src/cluster/deps.js';
 import { AnsibleError } from '../../src/errors.js';
-import type { Logger } from '../../src/providers/types.js';
+import type { Logger } from '../../src/log.js';
+import type { SetupRunner } from '../../src/setup/setup-runner.js';
+import type { SshWaiter } from '../../src/ssh/ssh-waiter.js';
 import { StateRepository } from '../../src/state/index.js';
 import { MemoryCloud, type MemoryCloudOptions } from './memory-provider.js';
 

@@ -12,12 +12,12 @@ import type {
   ClusterRef,
   CreateNodesRequest,
   CreateNodesResult,
-  NodeLifecycle,
   NodeStatus,
   PreflightReport,
   PreflightRequest,
   Provider,
 } from '../../src/providers/types.js';
+import type { NodeLifecycle } from '../../src/state/types.js';
 
 /** The provider methods a fault or hook can target. */
 export type CloudMethod =

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeInstancesCommand, DescribeKeyPairsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { Logger } from '../../src/log.js';
 import { bootNewNode } from '../../src/providers/local/boot.js';
 import { ensureImage } from '../../src/providers/local/image.js';
 import {
@@ -28,7 +29,6 @@ import {
   shutdownNode,
 } from '../../src/providers/local/node.js';
 import { gatewayOf, parseSubnet } from '../../src/providers/local/subnet.js';
-import type { Logger } from '../../src/providers/types.js';
 import { silentLogger } from '../../src/ui/log.js';
 import { TEST_IMAGE_CACHE, teardownLocalNodes } from './local-nodes.js';
 

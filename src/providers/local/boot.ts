@@ -4,7 +4,7 @@
  * the first-boot files written and nspawn launched, once more when it dies during boot.
  */
 import { ProviderError } from '../../errors.js';
-import type { Logger } from '../types.js';
+import type { Logger } from '../../log.js';
 import {
   launchNode,
   mountNode,
