@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkEnvironment } from '../../src/cluster/check.js';
-import { configureCluster } from '../../src/cluster/configure.js';
+import { configureCluster, setupCluster } from '../../src/cluster/configure.js';
 import { refreshNodes } from '../../src/cluster/refresh.js';
 import type { LoadedConfig } from '../../src/config/types.js';
 import { AbortError, AnsibleError, type ProviderError, StateLockError } from '../../src/errors.js';
@@ -99,6 +99,48 @@ describe('setup', () => {
     expect(error).toBeInstanceOf(AbortError);
     expect((error as Error).message).toContain('its nodes keep running');
     expect(await expectCloudMatchesState(world)).toHaveLength(2);
+  });
+
+  it('herd setup runs Ansible on the saved cluster under its lock and records success', async () => {
+    world = await clusterWorld();
+    await start(world, sized(1), { setup: false });
+    const state = await setupCluster({
+      deps: world.deps,
+      name: NAME,
+      templateFor: async (saved) => ({ ...saved.template, cloud: sized(1).cloud }),
+      extraArgs: ['--tags', 'slurm'],
+    });
+    expect(state.setupCompletedAt).toBeDefined();
+    expect((await saved(world))?.setupCompletedAt).toBe(state.setupCompletedAt);
+    expect(world.setupRuns.map((r) => r.nodes)).toEqual([['frontend001:ready', 'compute001:ready']]);
+    // The lock is released: the next command gets it.
+    await (await world.deps.repo.lock(NAME)).release();
+  });
+
+  it('herd setup refuses while another herd holds the lock, running nothing', async () => {
+    world = await clusterWorld();
+    await start(world, sized(1), { setup: false });
+    const lock = await world.deps.repo.lock(NAME);
+    try {
+      await expect(
+        setupCluster({ deps: world.deps, name: NAME, templateFor: async (saved) => saved.template }),
+      ).rejects.toBeInstanceOf(StateLockError);
+    } finally {
+      await lock.release();
+    }
+    expect(world.setupRuns).toEqual([]);
+  });
+
+  it('a failed herd setup releases the lock and leaves the cluster not set up', async () => {
+    world = await clusterWorld();
+    await start(world, sized(1), { setup: false });
+    world.setupFailures.push(ansibleFailure(['frontend001']));
+    const run = () =>
+      setupCluster({ deps: world.deps, name: NAME, templateFor: async (saved) => saved.template });
+    await expect(run()).rejects.toBeInstanceOf(AnsibleError);
+    expect((await saved(world))?.setupCompletedAt).toBeUndefined();
+    await run();
+    expect((await saved(world))?.setupCompletedAt).toBeDefined();
   });
 
   it('every command that changes a cluster refuses while another herd holds its lock', async () => {
