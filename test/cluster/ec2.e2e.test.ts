@@ -17,24 +17,20 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeFarm, type MotoWatcher, type NodeFarm, watchMoto } from '../helpers/cloud-nodes.js';
 import { createHerdHome, type HerdHome, slurmNodes, srunHostnames } from '../helpers/cluster.js';
-import { ec2Cloud, slurmConfig } from '../helpers/configs.js';
+import { ec2SlurmConfig } from '../helpers/configs.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 import { type MotoServer, startMoto } from '../helpers/moto.js';
 
 const BRIDGE = 'herdec2e0';
 const VPC = '10.88.0.0/16';
 const SUBNET = '10.88.1.0/24';
-const AMI = 'ami-1e749f67';
 
 function ec2Config(motoUrl: string, subnetId: string): string {
-  return slurmConfig({
+  return ec2SlurmConfig(motoUrl, {
     comment: 'herd end-to-end test: EC2 through moto',
-    cloud: ec2Cloud(motoUrl),
-    login: {
-      name: 'debian',
-      settings: { image_user: 'admin', image_sudo: 'yes', user_key_name: 'herd-e2e' },
-    },
-    cluster: { image_id: AMI, flavor: 't3.micro', network_ids: subnetId, ssh_address: 'private' },
+    subnetId,
+    login: { user_key_name: 'herd-e2e' },
+    cluster: { ssh_address: 'private' },
   });
 }
 

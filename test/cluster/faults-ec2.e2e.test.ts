@@ -16,7 +16,8 @@ import {
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createNodeFarm, type MotoWatcher, type NodeFarm, watchMoto } from '../helpers/cloud-nodes.js';
 import { createHerdHome, type HerdHome } from '../helpers/cluster.js';
-import { type FaultProxy, startFaultProxy } from '../helpers/ec2-fault-proxy.js';
+import { ec2SlurmConfig } from '../helpers/configs.js';
+import { type FaultProxy, killAtAction, startFaultProxy } from '../helpers/ec2-fault-proxy.js';
 import {
   type Arm,
   ansibleProcessesUnder,
@@ -35,50 +36,23 @@ const SUBNET = '10.102.1.0/24';
 const CLUSTER = 'fme';
 
 function config(url: string, subnetId: string): string {
-  return `# herd fault matrix: EC2 through moto behind the fault proxy
-[cloud/aws]
-provider=ec2_boto
-ec2_url=${url}
-ec2_region=us-east-1
-ec2_access_key=testing
-ec2_secret_key=testing
-
-[login/debian]
-image_user=admin
-image_sudo=yes
-
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/${CLUSTER}]
-cloud=aws
-login=debian
-setup=slurm
-image_id=ami-1e749f67
-flavor=t3.micro
-network_ids=${subnetId}
-ssh_address=private
-frontend_nodes=1
-compute_nodes=1
-ssh_to=frontend
-# A resume that cannot reach a node fails in 2 minutes, not 10.
-start_timeout=120
-`;
+  return ec2SlurmConfig(url, {
+    comment: 'herd fault matrix: EC2 through moto behind the fault proxy',
+    name: CLUSTER,
+    subnetId,
+    computeNodes: 1,
+    cluster: { ssh_address: 'private' },
+    // A resume that cannot reach a node fails in 2 minutes, not 10.
+    after: { start_timeout: 120 },
+  });
 }
 
 let proxy: FaultProxy;
 
-/**
- * Kills herd when `action` reaches the proxy: `before` drops the call (EC2 never sees it), `after`
- * lets moto answer and drops the answer. Calls the dead process still had in flight are dropped.
- * `when` picks the call (default: the first).
- */
-function killAtAction(action: string, phase: 'before' | 'after', when: () => boolean = () => true): Arm {
+/** Kills herd when `action` reaches the proxy (see killAtAction); `when` picks the call (default: the first). */
+function killAt(action: string, phase: 'before' | 'after', when: () => boolean = () => true): Arm {
   return (run) => {
-    proxy.onAction('*', 'before', () => (run.killed() ? 'drop' : undefined));
-    proxy.onAction(action, phase, () => (when() && run.kill() ? 'drop' : undefined));
+    killAtAction(proxy, run, action, phase, when);
     return () => proxy.clear();
   };
 }
@@ -90,14 +64,14 @@ function killAtPoll(launches: number): Arm {
     proxy.onAction('RunInstances', 'after', () => {
       launched++;
     });
-    return killAtAction('DescribeInstances', 'before', () => launched >= launches)(run, cloud);
+    return killAt('DescribeInstances', 'before', () => launched >= launches)(run, cloud);
   };
 }
 
 const CASES: MatrixCase[] = [
   // The intent is saved before the kind's network is looked up (DescribeSubnets): nothing launched yet.
-  { command: 'start', phase: 'intent saved', arm: killAtAction('DescribeSubnets', 'before') },
-  { command: 'start', phase: 'create call sent (answer lost)', arm: killAtAction('RunInstances', 'after') },
+  { command: 'start', phase: 'intent saved', arm: killAt('DescribeSubnets', 'before') },
+  { command: 'start', phase: 'create call sent (answer lost)', arm: killAt('RunInstances', 'after') },
   // herd saves the instance ids the create call returned, then polls: one kill point for both.
   { command: 'start', phase: 'create returned (ids saved), first poll', arm: killAtPoll(2) },
   { command: 'start', phase: 'SSH wait', arm: killOnOutput(/running, waiting for SSH/) },
@@ -107,18 +81,18 @@ const CASES: MatrixCase[] = [
     arm: killOnOutput(/(TASK \[[^\n]*\n[\s\S]*){4}/),
     setup: true,
   },
-  { command: 'resize', phase: 'intent saved', arm: killAtAction('DescribeSubnets', 'before') },
-  { command: 'resize', phase: 'create call sent (answer lost)', arm: killAtAction('RunInstances', 'after') },
+  { command: 'resize', phase: 'intent saved', arm: killAt('DescribeSubnets', 'before') },
+  { command: 'resize', phase: 'create call sent (answer lost)', arm: killAt('RunInstances', 'after') },
   { command: 'resize', phase: 'SSH wait', arm: killOnOutput(/compute\d+: running, waiting for SSH/) },
   {
     command: 'stop',
     phase: 'intent saved (nodes terminating)',
-    arm: killAtAction('TerminateInstances', 'before'),
+    arm: killAt('TerminateInstances', 'before'),
   },
   {
     command: 'stop',
     phase: 'terminate sent (answer lost)',
-    arm: killAtAction('TerminateInstances', 'after'),
+    arm: killAt('TerminateInstances', 'after'),
   },
 ];
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { type FakeGce, type GceInstanceJson, type RequestRecord, startFakeGce } from '../fakes/gce/index.js';
 import { createNodeFarm, type NodeFarm } from '../helpers/cloud-nodes.js';
 import { createHerdHome, type HerdHome } from '../helpers/cluster.js';
+import { gceSlurmConfig } from '../helpers/configs.js';
 import {
   type Arm,
   ansibleProcessesUnder,
@@ -24,34 +25,13 @@ const SUBNET = '10.103.1.0/24';
 const CLUSTER = 'fmg';
 
 function config(url: string): string {
-  return `# herd fault matrix: GCE through the fake REST API
-[cloud/gce]
-provider=gce
-gce_project_id=herd-test
-gce_api_endpoint=${url}
-zone=us-central1-a
-
-[login/gce]
-image_user=herd
-
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/${CLUSTER}]
-cloud=gce
-login=gce
-setup=slurm
-image_id=debian-12
-flavor=e2-small
-external_ip=false
-frontend_nodes=1
-compute_nodes=1
-ssh_to=frontend
-# A resume that cannot reach a node fails in 2 minutes, not 10.
-start_timeout=120
-`;
+  return gceSlurmConfig(url, {
+    comment: 'herd fault matrix: GCE through the fake REST API',
+    name: CLUSTER,
+    computeNodes: 1,
+    // A resume that cannot reach a node fails in 2 minutes, not 10.
+    after: { start_timeout: 120 },
+  });
 }
 
 /** `user:key` lines of the instance's ssh-keys metadata. */

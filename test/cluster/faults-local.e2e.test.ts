@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { createHerdHome, type HerdHome, localConfig, nspawnPidsUnder } from '../helpers/cluster.js';
+import { clusterSection } from '../helpers/configs.js';
 import {
   ansibleProcessesUnder,
   defineMatrix,
@@ -27,18 +28,15 @@ const BRIDGE = 'hid1';
 const SUBNET = '10.101.0.0/24';
 const CLUSTER = 'fml';
 
-const EXTRA = `
-[cluster/${CLUSTER}]
-cloud=local
-login=local
-setup=slurm
-image_id=debian-12-hpc
-frontend_nodes=1
-compute_nodes=1
-ssh_to=frontend
-# A resume that cannot reach a node fails in 2 minutes, not 10.
-start_timeout=120
-`;
+// A resume that cannot reach a node fails in 2 minutes, not 10.
+const EXTRA = `\n${clusterSection({
+  name: CLUSTER,
+  cloud: 'local',
+  login: 'local',
+  settings: { image_id: 'debian-12-hpc' },
+  computeNodes: 1,
+  after: { start_timeout: 120 },
+})}`;
 
 /** `local/nodes/<cluster>-<id>` of the cluster, while its state file names the id. */
 function nodesDir(cloud: MatrixCloud): string | undefined {

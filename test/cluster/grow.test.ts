@@ -1,61 +1,39 @@
-import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClusterDeps } from '../../src/cluster/deps.js';
 import { growCluster } from '../../src/cluster/grow.js';
 import { ProviderError } from '../../src/errors.js';
-import type { CreateNodesRequest, Provider } from '../../src/providers/types.js';
+import type { CreateNodesRequest } from '../../src/providers/types.js';
+import { type ClusterWorld, clusterWorld } from '../fakes/cluster-world.js';
 import { clusterState, template } from '../ssh/fixtures.js';
-import { stubProvider, testDeps } from './deps-fixture.js';
 
-let dir: string | undefined;
+let world: ClusterWorld | undefined;
 afterEach(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await world?.dispose();
+  world = undefined;
 });
 
 /** A cloud where every frontend comes up and every compute node fails with a hint naming a key. */
-function halfBrokenCloud(requests: CreateNodesRequest[]): Provider {
-  return stubProvider({
-    createNodes: async (request) => {
-      requests.push(request);
-      if (request.kind === 'compute') {
-        const error = new ProviderError(
-          'Ec2ImageNotFound',
-          `[cluster/${request.template}] image_id=ami-x: not found`,
-          {
-            hint: 'AMIs are per region: check image_id for kind compute.',
-          },
-        );
-        return { created: [], failed: request.nodes.map((n) => ({ name: n.name, error })) };
-      }
-      return {
-        created: request.nodes.map((n) => ({
-          instanceId: `i-${n.name}`,
-          name: n.name,
-          state: 'running' as const,
-          publicIps: [],
-          privateIps: ['192.0.2.10'],
-        })),
-        failed: [],
-      };
-    },
+async function halfBrokenCloud(requests: CreateNodesRequest[]): Promise<ClusterWorld> {
+  world = await clusterWorld();
+  const error = new ProviderError('Ec2ImageNotFound', '[cluster/slurm] image_id=ami-x: not found', {
+    hint: 'AMIs are per region: check image_id for kind compute.',
   });
-}
-
-async function deps(): Promise<ClusterDeps> {
-  const made = await testDeps();
-  dir = made.dir;
-  return made.deps;
+  world.cloud.refuse(['compute001', 'compute002'], error);
+  world.cloud.on('createNodes', (phase, args) => {
+    if (phase === 'before') requests.push(args[0] as CreateNodesRequest);
+  });
+  return world;
 }
 
 describe('growCluster', () => {
   it('passes the template name, so provider messages name the [cluster/TEMPLATE] section', async () => {
     const requests: CreateNodesRequest[] = [];
     const state = { ...clusterState([]), name: 'renamed' };
+    const w = await halfBrokenCloud(requests);
     await growCluster({
-      deps: await deps(),
+      deps: w.deps,
       state,
       template: template(),
-      provider: halfBrokenCloud(requests),
+      provider: w.cloud.provider,
       desired: new Map([['frontend', 1]]),
       runId: 'r1',
       publicKey: 'ssh-ed25519 AAAA test',
@@ -66,11 +44,12 @@ describe('growCluster', () => {
   });
 
   it("shows the provider's advice for failed nodes in the NodesFailed hint", async () => {
+    const w = await halfBrokenCloud([]);
     const error = await growCluster({
-      deps: await deps(),
+      deps: w.deps,
       state: clusterState([]),
       template: template(),
-      provider: halfBrokenCloud([]),
+      provider: w.cloud.provider,
       desired: new Map([
         ['frontend', 1],
         ['compute', 2],

@@ -7,33 +7,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHerdHome, type HerdHome } from '../helpers/cluster.js';
+import { localSlurmConfig } from '../helpers/configs.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
 const BRIDGE = 'hid4';
 const SUBNET = '10.104.0.0/24';
 
-const CONFIG = `[cloud/local]
-provider=local
-bridge=${BRIDGE}
-subnet=${SUBNET}
-
-[login/local]
-image_user=root
-
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/slurm]
-cloud=local
-login=local
-setup=slurm
-image_id=debian-12
-frontend_nodes=1
-compute_nodes=1
-ssh_to=frontend
-`;
+const CONFIG = localSlurmConfig({ bridge: BRIDGE, subnet: SUBNET, image: 'debian-12', computeNodes: 1 });
 
 interface Listed {
   id: string;

@@ -9,45 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOpenStack, startFakeOpenStack } from '../fakes/openstack/index.js';
 import { createNodeFarm, type NodeFarm } from '../helpers/cloud-nodes.js';
 import { createHerdHome, type HerdHome, slurmNodes, srunHostnames } from '../helpers/cluster.js';
+import { openstackSlurmConfig } from '../helpers/configs.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
 const BRIDGE = 'hos0';
 const SUBNET = '10.120.1.0/24';
 
 function openstackConfig(fake: FakeOpenStack): string {
-  return `# herd end-to-end test: OpenStack through the fake cloud
-[cloud/os]
-provider=openstack
-auth_url=${fake.authUrl}
-username=herd
-password=secret
-project_name=herd-project
-user_domain_name=Default
-project_domain_name=Default
-region_name=RegionOne
-
-[login/debian]
-image_user=debian
-image_sudo=yes
-
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/slurm]
-cloud=os
-login=debian
-setup=slurm
-image_id=debian-12
-flavor=m1.small
-network_ids=private
-image_userdata=echo "user data of $(hostname)" > /etc/herd-userdata
-ssh_address=private
-frontend_nodes=1
-compute_nodes=2
-ssh_to=frontend
-`;
+  return openstackSlurmConfig(fake.authUrl, {
+    comment: 'herd end-to-end test: OpenStack through the fake cloud',
+    cloud: { user_domain_name: 'Default', project_domain_name: 'Default', region_name: 'RegionOne' },
+    login: { image_sudo: 'yes' },
+    cluster: {
+      image_userdata: 'echo "user data of $(hostname)" > /etc/herd-userdata',
+      ssh_address: 'private',
+    },
+  });
 }
 
 describe.skipIf(!canRunLocalNodes)('herd on OpenStack (fake cloud + real nodes at the servers IPs)', () => {

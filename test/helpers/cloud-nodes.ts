@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeInstancesCommand, DescribeKeyPairsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { Logger } from '../../src/log.js';
+import { bootNewNode } from '../../src/providers/local/boot.js';
 import { ensureImage } from '../../src/providers/local/image.js';
 import {
   type BridgeNetwork,
@@ -20,16 +22,12 @@ import {
   releaseAddress,
 } from '../../src/providers/local/network.js';
 import {
-  launchNode,
-  mountNode,
   type NodeRecordFile,
   nodePaths,
   readNodeRecord,
   removeNodeDir,
   shutdownNode,
-  writeNodeRecord,
 } from '../../src/providers/local/node.js';
-import { writeFirstBootFiles } from '../../src/providers/local/node-files.js';
 import { gatewayOf, parseSubnet } from '../../src/providers/local/subnet.js';
 import { silentLogger } from '../../src/ui/log.js';
 import { TEST_IMAGE_CACHE, teardownLocalNodes } from './local-nodes.js';
@@ -68,6 +66,9 @@ export interface NodeFarm {
 
 const FARM_CLUSTER = 'farm';
 
+/** Boot warnings (a relaunch) go to the test's output, so a run that needed one says so. */
+const farmLog: Logger = { ...silentLogger, warn: (message) => console.warn(`farm: ${message}`) };
+
 /** A farm on `bridge` with `subnet` (CIDR; the bridge takes the first address as gateway). */
 export async function createNodeFarm(options: { bridge: string; subnet: string }): Promise<NodeFarm> {
   const storageDir = await mkdtemp(join(tmpdir(), 'herd-farm-'));
@@ -96,7 +97,7 @@ export async function createNodeFarm(options: { bridge: string; subnet: string }
     if (ip !== instance.ip)
       throw new Error(`farm: ${instance.ip} is taken on ${options.bridge}; ${instance.id} got ${ip}`);
     const record: NodeRecordFile = {
-      version: 1,
+      version: 2,
       machine,
       cluster: FARM_CLUSTER,
       node: instance.id,
@@ -106,20 +107,23 @@ export async function createNodeFarm(options: { bridge: string; subnet: string }
       bridge: options.bridge,
       ip,
     };
-    await writeNodeRecord(paths, record);
-    await mountNode(paths, record.lowerDir);
     const nameserver = chooseNameserver(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''), gateway);
-    await writeFirstBootFiles(paths.merged, {
-      hostname: instance.hostname,
-      ip,
-      prefix: subnet.prefix,
-      gateway: gatewayOf(subnet),
-      nameserver: nameserver.address,
-      user: instance.user,
-      publicKey: instance.publicKey,
-      ...(instance.userdata ? { userdata: instance.userdata } : {}),
-    });
-    await launchNode(paths, record);
+    // The local provider's own boot: relaunched once when nspawn dies during boot.
+    await bootNewNode(
+      paths,
+      record,
+      {
+        hostname: instance.hostname,
+        ip,
+        prefix: subnet.prefix,
+        gateway: gatewayOf(subnet),
+        nameserver: nameserver.address,
+        user: instance.user,
+        publicKey: instance.publicKey,
+        ...(instance.userdata ? { userdata: instance.userdata } : {}),
+      },
+      { log: farmLog },
+    );
   }
 
   return {

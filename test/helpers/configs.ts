@@ -27,38 +27,86 @@ export interface SlurmConfig {
 
 const lines = (settings: Settings) => Object.entries(settings).map(([key, value]) => `${key}=${value}\n`);
 
+/** What a `[cluster/NAME]` section holds, in the order it is written. */
+export interface ClusterSection {
+  name: string;
+  cloud: string;
+  login: string;
+  /** Settings before the node counts (image_id, flavor, ...). */
+  settings: Settings;
+  frontendNodes?: number;
+  computeNodes?: number;
+  /** Settings after `ssh_to` (timeouts, ...). */
+  after?: Settings;
+}
+
+/** A `[cluster/NAME]` section of the Slurm setup: `frontend_nodes`, `compute_nodes`, SSH to the frontend. */
+export function clusterSection(c: ClusterSection): string {
+  return [
+    `[cluster/${c.name}]\ncloud=${c.cloud}\nlogin=${c.login}\nsetup=slurm\n`,
+    ...lines(c.settings),
+    `frontend_nodes=${c.frontendNodes ?? 1}\ncompute_nodes=${c.computeNodes ?? 2}\nssh_to=frontend\n`,
+    ...lines(c.after ?? {}),
+  ].join('');
+}
+
 /** The config text: a frontend (slurm_master) and compute nodes (slurm_worker), SSH to the frontend. */
 export function slurmConfig(c: SlurmConfig): string {
-  const name = c.name ?? 'slurm';
   return [
     c.comment ? `# ${c.comment}\n` : '',
     `[cloud/${c.cloud.name}]\n`,
     ...lines(c.cloud.settings),
     `\n[login/${c.login.name}]\n`,
     ...lines(c.login.settings),
-    '\n[setup/slurm]\nprovider=ansible\nfrontend_groups=slurm_master\ncompute_groups=slurm_worker\n',
-    `\n[cluster/${name}]\ncloud=${c.cloud.name}\nlogin=${c.login.name}\nsetup=slurm\n`,
-    ...lines(c.cluster),
-    `frontend_nodes=${c.frontendNodes ?? 1}\ncompute_nodes=${c.computeNodes ?? 2}\nssh_to=frontend\n`,
-    ...lines(c.after ?? {}),
+    '\n[setup/slurm]\nprovider=ansible\nfrontend_groups=slurm_master\ncompute_groups=slurm_worker\n\n',
+    clusterSection({
+      name: c.name ?? 'slurm',
+      cloud: c.cloud.name,
+      login: c.login.name,
+      settings: c.cluster,
+      frontendNodes: c.frontendNodes,
+      computeNodes: c.computeNodes,
+      after: c.after,
+    }),
     c.extra ?? '',
   ].join('');
 }
 
-/** Local nodes (systemd-nspawn) on `bridge` in `subnet`, logged in as root. */
-export function localSlurmConfig(o: {
-  bridge: string;
-  subnet: string;
-  image?: string;
+/** What the cloud-specific configs below let a test choose. */
+export interface ConfigOptions {
+  /** Template name (default `slurm`). */
+  name?: string;
   comment?: string;
-  extra?: string;
-}): string {
+  computeNodes?: number;
+  /** Cluster settings after `ssh_to` (start_timeout, ssh_proxy_command, ...). */
+  after?: Settings;
+}
+
+/** Local nodes (systemd-nspawn) on `bridge` in `subnet`, logged in as root. */
+export function localSlurmConfig(
+  o: ConfigOptions & { bridge: string; subnet: string; image?: string; extra?: string },
+): string {
   return slurmConfig({
-    comment: o.comment,
+    ...o,
     cloud: { name: 'local', settings: { provider: 'local', bridge: o.bridge, subnet: o.subnet } },
     login: { name: 'local', settings: { image_user: 'root' } },
     cluster: { image_id: o.image ?? 'debian-12-hpc' },
-    extra: o.extra,
+  });
+}
+
+/** An AMI moto knows (Ubuntu, root device /dev/sda1); the node farm boots its own image instead. */
+export const EC2_TEST_AMI = 'ami-1e749f67';
+
+/** A Slurm cluster on EC2 at `url` (moto) in subnet `subnetId`, t3.micro, login `admin` with sudo. */
+export function ec2SlurmConfig(
+  url: string,
+  o: ConfigOptions & { subnetId: string; login?: Settings; cluster?: Settings },
+): string {
+  return slurmConfig({
+    ...o,
+    cloud: ec2Cloud(url),
+    login: { name: 'debian', settings: { image_user: 'admin', image_sudo: 'yes', ...o.login } },
+    cluster: { image_id: EC2_TEST_AMI, flavor: 't3.micro', network_ids: o.subnetId, ...o.cluster },
   });
 }
 
@@ -100,16 +148,24 @@ export function openstackCloud(authUrl: string, more: Settings = {}): { name: st
 }
 
 /** A Slurm cluster on Compute Engine at `url`: image debian-12, e2-small, no external IPs. */
-export function gceSlurmConfig(
-  url: string,
-  o: { name?: string; comment?: string; project?: string; computeNodes?: number } = {},
-): string {
+export function gceSlurmConfig(url: string, o: ConfigOptions & { project?: string } = {}): string {
   return slurmConfig({
-    comment: o.comment,
-    name: o.name,
-    computeNodes: o.computeNodes,
+    ...o,
     cloud: gceCloud(url, o.project),
     login: { name: 'gce', settings: { image_user: 'herd' } },
     cluster: { image_id: 'debian-12', flavor: 'e2-small', external_ip: 'false' },
+  });
+}
+
+/** A Slurm cluster on OpenStack at `authUrl`: image debian-12, m1.small, network `private`. */
+export function openstackSlurmConfig(
+  authUrl: string,
+  o: ConfigOptions & { cloud?: Settings; login?: Settings; cluster?: Settings } = {},
+): string {
+  return slurmConfig({
+    ...o,
+    cloud: openstackCloud(authUrl, o.cloud),
+    login: { name: 'debian', settings: { image_user: 'debian', ...o.login } },
+    cluster: { image_id: 'debian-12', flavor: 'm1.small', network_ids: 'private', ...o.cluster },
   });
 }

@@ -154,3 +154,19 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       }),
   };
 }
+
+/**
+ * SIGKILLs `run` when `action` reaches the proxy and `when` holds for the call: `before` drops the
+ * call (EC2 never sees it), `after` lets moto answer and drops the answer. Every call the dead
+ * process still had in flight is dropped too. `proxy.clear()` disarms it.
+ */
+export function killAtAction(
+  proxy: FaultProxy,
+  run: { kill(): boolean; killed(): boolean },
+  action: string,
+  phase: 'before' | 'after',
+  when: (params: URLSearchParams) => boolean = () => true,
+): void {
+  proxy.onAction('*', 'before', () => (run.killed() ? 'drop' : undefined));
+  proxy.onAction(action, phase, (params) => (when(params) && run.kill() ? 'drop' : undefined));
+}

@@ -19,6 +19,7 @@ import type {
   Provider,
   ProviderContext,
 } from '../types.js';
+import { bootNewNode } from './boot.js';
 import { NODE_TOOLS, requireRoot, requireTools } from './host.js';
 import { ensureImage, imageCacheDir } from './image.js';
 import {
@@ -277,11 +278,16 @@ class LocalProvider implements Provider {
         bridge: this.net.bridge,
         ip,
       };
-      await writeNodeRecord(paths, record);
-      await mountNode(paths, lowerDir);
-      await writeFirstBootFiles(paths.merged, { ...this.identity(node, ip, nameserver), ...login });
-      // Recorded as complete by the launch, which writes the record with the PID.
-      record = await this.launchWithRetry(paths, { ...record, complete: true });
+      record = await bootNewNode(
+        paths,
+        record,
+        { ...this.identity(node, ip, nameserver), ...login },
+        {
+          log: this.context.log,
+          bootTimeoutMs: this.options.bootTimeoutMs,
+          stopTimeoutMs: this.options.stopTimeoutMs,
+        },
+      );
       this.context.log.debug(`Started ${machine} at ${ip} (PID ${record.pid}).`, 2);
       return this.status(record);
     } catch (error) {
@@ -289,22 +295,6 @@ class LocalProvider implements Provider {
         this.context.log.warn(`Could not clean up ${machine} after a failed start: ${String(cleanupError)}`),
       );
       throw error;
-    }
-  }
-
-  /**
-   * Launches a node, once more if nspawn dies during boot: seen once in a loaded test run, with
-   * nothing on the console; a second launch of the same tree is harmless and usually boots.
-   */
-  private async launchWithRetry(paths: NodePaths, record: NodeRecordFile): Promise<NodeRecordFile> {
-    try {
-      return await launchNode(paths, record, this.options.bootTimeoutMs);
-    } catch (error) {
-      if (!(error instanceof ProviderError) || error.code !== 'LocalNodeStartFailed') throw error;
-      this.context.log.warn(`${error.message.split('\n')[0]} Trying once more.`);
-      await shutdownNode(paths, (await readNodeRecord(paths)) ?? record, this.options.stopTimeoutMs);
-      await mountNode(paths, record.lowerDir);
-      return launchNode(paths, record, this.options.bootTimeoutMs);
     }
   }
 

@@ -4,12 +4,14 @@
  * tagged with the cluster. herd is always killed before it could see a running node, so it never
  * reaches the SSH probe (which would send packets to the 10.86.1.x addresses moto hands out).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CliResult, hasStackTrace, herdBin, makeTempDir, runHerd } from '../../helpers/cli.js';
-import { AMI, type Ec2TestEnv, startEc2Env, tagsOf } from './fixture.js';
+import { type CliResult, hasStackTrace, makeTempDir, runHerd } from '../../helpers/cli.js';
+import { ec2SlurmConfig } from '../../helpers/configs.js';
+import { killAtAction } from '../../helpers/ec2-fault-proxy.js';
+import { spawnHerd } from '../../helpers/herd-process.js';
+import { type Ec2TestEnv, startEc2Env, tagsOf } from './fixture.js';
 
 const CLUSTER = 'crash';
 
@@ -19,64 +21,12 @@ let herdEnv: Record<string, string>;
 let subnetId: string;
 
 function config(ec2Url: string, subnet: string): string {
-  return `# herd crash tests: EC2 through moto behind a fault proxy
-[cloud/x]
-provider=ec2_boto
-ec2_url=${ec2Url}
-ec2_region=us-east-1
-ec2_access_key=testing
-ec2_secret_key=testing
-
-[login/x]
-image_user=admin
-image_sudo=yes
-
-[setup/x]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/${CLUSTER}]
-cloud=x
-login=x
-setup=x
-image_id=${AMI}
-flavor=t3.micro
-network_ids=${subnet}
-frontend_nodes=1
-compute_nodes=2
-ssh_to=frontend
-start_timeout=120
-`;
-}
-
-/** A herd run whose PID the test knows, so that a proxy hook can SIGKILL it. */
-interface HerdRun {
-  child: ChildProcess;
-  done: Promise<CliResult>;
-}
-
-function spawnHerd(args: readonly string[]): HerdRun {
-  const child = spawn(process.execPath, [herdBin, ...args], {
-    env: { ...process.env, ...herdEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return ec2SlurmConfig(ec2Url, {
+    comment: 'herd crash tests: EC2 through moto behind a fault proxy',
+    name: CLUSTER,
+    subnetId: subnet,
+    after: { start_timeout: 120 },
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const done = new Promise<CliResult>((resolve) =>
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    }),
-  );
-  return { child, done };
 }
 
 const herd = (args: readonly string[]) => runHerd(args, { env: herdEnv, timeoutMs: 60_000 });
@@ -121,21 +71,13 @@ async function startAndKill(
   phase: 'before' | 'after',
   match: (params: URLSearchParams) => boolean = () => true,
 ): Promise<CliResult> {
-  const run = spawnHerd(['start', CLUSTER, '--no-setup']);
+  const run = spawnHerd(['start', CLUSTER, '--no-setup'], herdEnv, 60_000);
   let launched = false;
-  let killed = false;
-  const kill = () => {
-    killed = true;
-    run.child.kill('SIGKILL');
-    return 'drop';
-  };
-  // Calls a dead herd had in flight (the other kind's RunInstances) go nowhere.
-  env.proxy.onAction('*', 'before', () => (killed ? 'drop' : undefined));
-  env.proxy.onAction(action, phase, (p) => (match(p) ? kill() : undefined));
+  killAtAction(env.proxy, run, action, phase, match);
   env.proxy.onAction('RunInstances', 'before', () => {
     launched = true;
   });
-  env.proxy.onAction('DescribeInstances', 'before', () => (launched ? kill() : undefined));
+  killAtAction(env.proxy, run, 'DescribeInstances', 'before', () => launched);
   const result = await run.done;
   env.proxy.clear();
   return result;
@@ -257,7 +199,7 @@ describe('herd on EC2 without a crash', () => {
     const start = await herd(['start', CLUSTER, '--no-setup']);
     expect(start.code).toBe(1);
     expect(start.stderr).toContain('herd: error [Ec2AuthFailed]: ');
-    expect(start.stderr).toMatch(/\[cloud\/x\] EC2 refused the credentials in ec2_region=us-east-1/);
+    expect(start.stderr).toMatch(/\[cloud\/aws\] EC2 refused the credentials in ec2_region=us-east-1/);
     expect(start.stderr).toMatch(/ec2_access_key/);
     expect(hasStackTrace(start.stderr)).toBe(false);
     expect(env.proxy.counts()['RunInstances']).toBeUndefined();

@@ -23,6 +23,7 @@ import type { Logger } from '../../../src/log.js';
 import { createEc2Provider, type Ec2ProviderOptions } from '../../../src/providers/ec2/index.js';
 import type { ClusterRef, Provider } from '../../../src/providers/types.js';
 import { cloudNameFor } from '../../../src/state/names.js';
+import { EC2_TEST_AMI } from '../../helpers/configs.js';
 import { type FaultProxy, startFaultProxy } from '../../helpers/ec2-fault-proxy.js';
 import { type MotoServer, startMoto } from '../../helpers/moto.js';
 
@@ -30,7 +31,7 @@ import { type MotoServer, startMoto } from '../../helpers/moto.js';
 export const LAB: ClusterRef = { name: 'lab', id: '0a1b2c3d' };
 
 /** An AMI moto knows (Ubuntu, root device /dev/sda1). */
-export const AMI = 'ami-1e749f67';
+export const AMI = EC2_TEST_AMI;
 
 /** moto settings that make it refuse what AWS refuses (unknown AMI, instance type, key pair). */
 export const MOTO_VALIDATION = {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterRef } from '../../../src/providers/types.js';
 import { hasStackTrace, makeTempDir, runHerd } from '../../helpers/cli.js';
+import { ec2SlurmConfig } from '../../helpers/configs.js';
 import { killSpawnedHerds, spawnHerd } from '../../helpers/herd-process.js';
 import { AMI, type Ec2TestEnv, startEc2Env, tagsOf } from './fixture.js';
 
@@ -18,38 +19,14 @@ const CLUSTER = 'slurm';
 
 /** The config both installs use; `sharedKey` names one login key pair for both (user_key_name). */
 function config(ec2Url: string, subnet: string, sharedKey: string | undefined): string {
-  const login = sharedKey
-    ? `user_key_name=herd-shared\nuser_key_private=${sharedKey}\nuser_key_public=${sharedKey}.pub\n`
-    : '';
-  return `[cloud/x]
-provider=ec2_boto
-ec2_url=${ec2Url}
-ec2_region=us-east-1
-ec2_access_key=testing
-ec2_secret_key=testing
-
-[login/x]
-image_user=admin
-${login}
-[setup/x]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/${CLUSTER}]
-cloud=x
-login=x
-setup=x
-image_id=${AMI}
-flavor=t3.micro
-network_ids=${subnet}
-frontend_nodes=1
-compute_nodes=2
-ssh_to=frontend
-# Never reach out to the addresses moto hands out, whatever goes wrong: probes run this and fail.
-ssh_proxy_command=false
-start_timeout=30
-`;
+  return ec2SlurmConfig(ec2Url, {
+    subnetId: subnet,
+    login: sharedKey
+      ? { user_key_name: 'herd-shared', user_key_private: sharedKey, user_key_public: `${sharedKey}.pub` }
+      : {},
+    // Never reach out to the addresses moto hands out, whatever goes wrong: probes run this and fail.
+    after: { ssh_proxy_command: 'false', start_timeout: 30 },
+  });
 }
 
 interface Install {

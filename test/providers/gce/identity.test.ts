@@ -9,39 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeGce, startFakeGce } from '../../fakes/gce/index.js';
 import { hasStackTrace, makeTempDir, runHerd } from '../../helpers/cli.js';
+import { gceSlurmConfig } from '../../helpers/configs.js';
 import { killSpawnedHerds, spawnHerd } from '../../helpers/herd-process.js';
 
 const CLUSTER = 'slurm';
 
 function config(url: string): string {
-  return `[cloud/gce]
-provider=gce
-gce_project_id=herd-test
-gce_api_endpoint=${url}
-zone=us-central1-a
-
-[login/gce]
-image_user=herd
-
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/${CLUSTER}]
-cloud=gce
-login=gce
-setup=slurm
-image_id=debian-12
-flavor=e2-small
-external_ip=false
-frontend_nodes=1
-compute_nodes=2
-ssh_to=frontend
-# Never reach out to the fake's addresses, whatever goes wrong: probes run this and fail.
-ssh_proxy_command=false
-start_timeout=30
-`;
+  // Never reach out to the fake's addresses, whatever goes wrong: probes run this and fail.
+  return gceSlurmConfig(url, { after: { ssh_proxy_command: 'false', start_timeout: 30 } });
 }
 
 interface Install {

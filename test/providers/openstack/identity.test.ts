@@ -12,39 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterRef } from '../../../src/providers/types.js';
 import { type FakeOpenStack, startFakeOpenStack } from '../../fakes/openstack/index.js';
 import { hasStackTrace, makeTempDir, runHerd } from '../../helpers/cli.js';
+import { openstackSlurmConfig } from '../../helpers/configs.js';
 import { killSpawnedHerds, spawnHerd } from '../../helpers/herd-process.js';
 import { cloudSection, createRequest, NO_OS_ENV, providerFor } from './helpers.js';
 
 const CLUSTER = 'slurm';
 
 function config(authUrl: string): string {
-  return `[cloud/os]
-provider=openstack
-auth_url=${authUrl}
-username=herd
-password=secret
-project_name=herd-project
-use_anti_affinity_groups=yes
-
-[login/debian]
-image_user=debian
-
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/${CLUSTER}]
-cloud=os
-login=debian
-setup=slurm
-image_id=debian-12
-flavor=m1.small
-network_ids=private
-frontend_nodes=1
-compute_nodes=2
-ssh_to=frontend
-`;
+  return openstackSlurmConfig(authUrl, { cloud: { use_anti_affinity_groups: 'yes' } });
 }
 
 interface Install {
