@@ -8,7 +8,7 @@ import { ExitCode, HerdError, UsageError } from '../errors.js';
 import { commands } from './commands/index.js';
 import { globalOptions } from './context.js';
 
-const EPILOG = `Exit codes: 0 success, 1 failure, 2 usage or configuration error, 130 interrupted.
+const EPILOG = `Exit codes: 0 success, 1 failure, 2 usage or configuration error, 3 cluster paused, 130 interrupted.
 Docs: README.md in the herd package.`;
 
 /** Runs herd with `argv` (without node and script) and returns the exit code. */
@@ -88,6 +88,8 @@ export const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   exec: ['kind', 'nodes', 'all', 'fanout', 'json', 'group', 'timeout'],
   put: ['kind', 'nodes', 'all', 'fanout', 'json'],
   get: ['kind', 'nodes', 'all', 'fanout', 'json'],
+  pause: ['terminate-unstoppable', 'json'],
+  resume: ['setup', 'no-setup', 'json'],
   check: ['json'],
   completion: [],
 };

@@ -162,6 +162,12 @@ export interface PreflightReport {
   resources: PlannedResource[];
 }
 
+/** A kind whose nodes cannot be stopped, and why. */
+export interface UnstoppableKind {
+  kind: string;
+  reason: string;
+}
+
 /** One cloud. Every method is idempotent where the cloud allows it. */
 export interface Provider {
   readonly name: ProviderName;
@@ -182,6 +188,12 @@ export interface Provider {
   stopNodes?(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void>;
   /** Starts stopped instances; present exactly when stopNodes is. */
   startNodes?(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void>;
+  /**
+   * OPTIONAL, pure (no cloud call). The kinds whose nodes this cloud cannot stop and keep (an EC2
+   * one-time spot instance), each with the reason; `pause` names them before anything is stopped.
+   * Without it every node can be stopped.
+   */
+  unstoppableKinds?(kinds: readonly { kind: string; settings: Readonly<NodeSettings> }[]): UnstoppableKind[];
   /** Removes per-cluster resources (bridge, security group) once no node of the cluster remains. */
   cleanup(cluster: ClusterRef): Promise<void>;
   /**

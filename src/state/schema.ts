@@ -14,7 +14,7 @@ import type {
   Template,
 } from '../config/types.js';
 import { PROVIDERS } from '../providers/registry.js';
-import type { NodeRecord, NodeStateName, StoredClusterState } from './types.js';
+import type { NodeRecord, NodeStateName, PauseRecord, StoredClusterState } from './types.js';
 import { STATE_VERSION } from './types.js';
 
 /** Keys a JSON document must have: those whose type does not admit undefined. */
@@ -143,6 +143,11 @@ const nodeSchema = objectOf<NodeRecord>()(
   ['name', 'kind', 'cloudName', 'state', 'publicIps', 'privateIps', 'runId', 'createdAt'],
 );
 
+const pauseSchema = objectOf<PauseRecord>()(
+  { phase: { enum: ['pausing', 'paused', 'resuming'] }, by: { enum: ['user', 'idle'] }, since: isoTime },
+  ['phase', 'by', 'since'],
+);
+
 /** JSON Schema of a state file at STATE_VERSION. */
 export const clusterStateSchema = objectOf<StoredClusterState>()(
   {
@@ -155,6 +160,7 @@ export const clusterStateSchema = objectOf<StoredClusterState>()(
     updatedAt: isoTime,
     nodes: { type: 'array', items: nodeSchema },
     setupCompletedAt: isoTime,
+    pause: pauseSchema,
   },
   ['version', 'name', 'templateName', 'template', 'createdAt', 'updatedAt', 'nodes'],
 );

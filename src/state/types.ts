@@ -8,7 +8,7 @@ import type { Template } from '../config/types.js';
 import type { NodeLifecycle } from '../providers/types.js';
 
 /** Current state file format version. Older versions are migrated on read. */
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
 
 /** herd's view of a node: the provider lifecycle plus herd's own bookkeeping states. */
 export type NodeStateName =
@@ -55,6 +55,19 @@ export interface ClusterPaths {
   inventory: string;
 }
 
+/**
+ * A cluster that is paused or on its way there or back. Written before the cloud is asked to stop or
+ * start anything, so that a pause or resume cut short is finished by running the command again.
+ */
+export interface PauseRecord {
+  /** `pausing`: stop requested; `paused`: every node stopped; `resuming`: start requested. */
+  phase: 'pausing' | 'paused' | 'resuming';
+  /** `user`: `herd pause`; `idle`: the cluster powered itself off after `idle_stop_minutes`. */
+  by: 'user' | 'idle';
+  /** ISO time the phase began. */
+  since: string;
+}
+
 /** One cluster's state, as commands use it. */
 export interface ClusterState {
   version: typeof STATE_VERSION;
@@ -76,6 +89,8 @@ export interface ClusterState {
   paths: ClusterPaths;
   /** Set once a setup run succeeded; cleared when nodes are added. */
   setupCompletedAt?: string;
+  /** Present while the cluster is paused, pausing or resuming (version 3). */
+  pause?: PauseRecord;
 }
 
 /** What the state file holds: the state without the derived paths. */

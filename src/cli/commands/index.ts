@@ -5,8 +5,10 @@ import { execCommand } from './exec.js';
 import { listCommand } from './list.js';
 import { listNodesCommand } from './list-nodes.js';
 import { listTemplatesCommand } from './list-templates.js';
+import { pauseCommand } from './pause.js';
 import { removeNodeCommand } from './remove-node.js';
 import { resizeCommand } from './resize.js';
+import { resumeCommand } from './resume.js';
 import { setupCommand } from './setup.js';
 import { sftpCommand, sshCommand } from './ssh.js';
 import { startCommand } from './start.js';
@@ -24,6 +26,8 @@ export const commands: CommandModule<any, any>[] = [
   setupCommand,
   resizeCommand,
   removeNodeCommand,
+  pauseCommand,
+  resumeCommand,
   sshCommand,
   sftpCommand,
   execCommand,

@@ -50,6 +50,7 @@ export const listNodesCommand: CommandModule<GlobalArgs, Args> = {
         provider: state.template.cloud.provider,
         frontend: target?.name ?? null,
         setupCompletedAt: state.setupCompletedAt ?? null,
+        paused: state.pause ?? null,
         nodes: state.nodes,
       });
       return;

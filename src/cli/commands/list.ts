@@ -1,4 +1,5 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { pauseLabel } from '../../cluster/paused.js';
 import { ExitCode } from '../../errors.js';
 import { countsByKind } from '../../ui/cluster-summary.js';
 import { printJson, printLines } from '../../ui/output.js';
@@ -27,6 +28,7 @@ export const listCommand: CommandModule<GlobalArgs, Args> = {
       provider: c.template.cloud.provider,
       nodes: Object.fromEntries(countsByKind(c).map(({ kind, count }) => [kind, count])),
       setupCompletedAt: c.setupCompletedAt ?? null,
+      paused: c.pause ?? null,
     }));
     if (args.json) {
       printJson({ clusters: rows, errors: errors.map((e) => ({ code: e.code, message: e.message })) });
@@ -38,6 +40,7 @@ export const listCommand: CommandModule<GlobalArgs, Args> = {
         lines.push(r.name, '-'.repeat(r.name.length));
         lines.push(`name:     ${r.name}`, `template: ${r.template}`, `cloud:    ${r.cloud} (${r.provider})`);
         if (r.id) lines.push(`id:       ${r.id}`);
+        if (r.paused) lines.push(`status:   ${pauseLabel({ pause: r.paused })} since ${r.paused.since}`);
         for (const [kind, count] of Object.entries(r.nodes)) lines.push(`- ${kind} nodes: ${count}`);
         lines.push(`setup:    ${r.setupCompletedAt ? `done ${r.setupCompletedAt}` : 'not done'}`, '');
       }
