@@ -75,7 +75,7 @@ function wantsJson(argv: readonly string[]): boolean {
 
 /** Long options per command (yargs does not expose the failing command's options to `fail`). */
 export const COMMAND_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  start: ['name', 'nodes', 'setup', 'no-setup', 'json', 'dry-run'],
+  start: ['name', 'nodes', 'setup', 'no-setup', 'json', 'dry-run', 'idle-stop'],
   stop: ['yes', 'force', 'wait', 'json'],
   list: ['json'],
   'list-nodes': ['update', 'json'],

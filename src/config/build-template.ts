@@ -271,6 +271,12 @@ export function buildTemplate(
         sshProxyCommand:
           values['ssh_proxy_command'] === undefined ? undefined : String(values['ssh_proxy_command']),
         sshAddress: values['ssh_address'] as ClusterSettings['sshAddress'],
+        ...(!(Number(values['idle_stop_minutes']) > 0)
+          ? {}
+          : { idleStopMinutes: Number(values['idle_stop_minutes']) }),
+        ...(values['idle_action'] === undefined
+          ? {}
+          : { idleAction: values['idle_action'] as NonNullable<ClusterSettings['idleAction']> }),
         ...(Object.keys(extra).length ? { extra } : {}),
       },
       kinds: checked.kinds,

@@ -102,6 +102,8 @@ const clusterSettingsSchema = objectOf<ClusterSettings>()(
     startTimeout: { type: 'number', exclusiveMinimum: 0 },
     sshProxyCommand: string,
     sshAddress: { type: 'string', enum: ['auto', 'private', 'public'] },
+    idleStopMinutes: { type: 'number', exclusiveMinimum: 0 },
+    idleAction: { type: 'string', enum: ['stop', 'terminate'] },
     extra: stringMap,
   },
   ['sshProbeTimeout', 'startTimeout'],
