@@ -8,7 +8,7 @@ import type { Provider } from '../providers/types.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
 import type { ClusterDeps } from './deps.js';
 import { awaitNodeStates, requireStartStop } from './power.js';
-import { clusterRef } from './records.js';
+import { applyStatus, clusterRef } from './records.js';
 import { terminateRecorded } from './terminate.js';
 
 /** Options of `pauseCluster`. */
@@ -71,12 +71,25 @@ export async function pauseCluster(options: PauseOptions): Promise<PauseResult> 
     const nodes = state.nodes;
     const title = `Stop ${nodes.length} node(s)`;
     deps.progress.step(title, 'start');
-    for (const n of nodes) if (n.state !== 'stopped') n.state = 'stopping';
+    await deps.repo.save(state);
+    // Asked first: a node already stopped or stopping (a pause cut short) is not asked to stop again,
+    // which some clouds refuse (Nova answers 409 while a server powers off).
+    const ids = nodes.map((n) => n.instanceId!);
+    for (const status of await provider.describeNodes(clusterRef(state), ids)) {
+      const node = nodes.find((n) => n.instanceId === status.instanceId);
+      if (node) applyStatus(node, status);
+    }
+    const toStop = nodes.filter((n) => n.state === 'ready' || n.state === 'running' || n.state === 'pending');
+    for (const n of toStop) n.state = 'stopping';
     await deps.repo.save(state);
     // Closed first: a control master to a node that powers off hangs until its TCP connection times out.
     await deps.closeConnections(name);
-    const toStop = nodes.filter((n) => n.state === 'stopping').map((n) => n.instanceId!);
-    if (toStop.length > 0) await provider.stopNodes!(clusterRef(state), toStop);
+    if (toStop.length > 0) {
+      await provider.stopNodes!(
+        clusterRef(state),
+        toStop.map((n) => n.instanceId!),
+      );
+    }
     await awaitNodeStates({
       deps,
       state,
