@@ -184,6 +184,7 @@ async function createMissing(options: Run, save: () => Promise<void>): Promise<v
             publicKey: options.publicKey,
             keyName: template.login.userKeyName,
           },
+          ...(template.cluster.idleAction ? { shutdownAction: template.cluster.idleAction } : {}),
           signal,
         });
         for (const created of result.created) {

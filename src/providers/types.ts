@@ -56,6 +56,11 @@ export interface CreateNodesRequest {
   settings: Readonly<NodeSettings>;
   /** Login user and the public key (OpenSSH one-line format) to authorize for it. */
   login: { user: string; publicKey: string; keyName: string | undefined };
+  /**
+   * What a node that powers itself off (idle auto-stop) should become: `stop` (the default) or
+   * `terminate`. A cloud that lets the caller choose at creation (EC2) sets it; the others ignore it.
+   */
+  shutdownAction?: 'stop' | 'terminate';
   signal?: AbortSignal;
 }
 

@@ -123,6 +123,7 @@ class Ec2Provider implements Provider {
           keyName,
           securityGroupId: groupId,
           rootDevice,
+          shutdownAction: request.shutdownAction,
         },
         network.subnets,
         this.context.log,
