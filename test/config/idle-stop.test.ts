@@ -62,12 +62,12 @@ describe('idle_stop_minutes and idle_action', () => {
     expect(getTemplate(ec2.config, 'slurm').cluster.idleAction).toBe('terminate');
   });
 
-  test('the inventory hands the idle time in seconds to the playbooks (0 when off)', async () => {
+  test('the inventory hands the idle time in seconds to the playbooks (nothing when off: the role turns it off)', async () => {
     const { config: loaded } = await loadText(config('local', 'idle_stop_minutes=1.5'));
     const template = getTemplate(loaded, 'slurm');
     const state = clusterState([node('frontend001', '10.0.0.2')], template);
     expect(renderInventory(state, template, {})).toContain('herd_idle_stop_seconds=90');
     const off = { ...template, cluster: { ...template.cluster, idleStopMinutes: undefined } };
-    expect(renderInventory(state, off, {})).toContain('herd_idle_stop_seconds=0');
+    expect(renderInventory(state, off, {})).not.toContain('herd_idle_stop');
   });
 });
