@@ -168,7 +168,15 @@ describe.skipIf(!canRunLocalNodes)('pause, resume and idle auto-stop of a Slurm 
       await sleep(10_000);
       listed = await listNodes();
     }
-    expect(listed.nodes.map((n) => [n.name, n.state])).toEqual(NODES.map((n) => [n, 'stopped']));
+    // What the watcher said, should it not have powered the cluster off.
+    const journal = listed.nodes.some((n) => n.state !== 'stopped')
+      ? (await home.herd(['ssh', 'slurm', '--', 'journalctl', '-u', 'herd-idle', '--no-pager', '-n', '30']))
+          .stdout
+      : '';
+    expect(
+      listed.nodes.map((n) => [n.name, n.state]),
+      journal,
+    ).toEqual(NODES.map((n) => [n, 'stopped']));
     expect(listed.paused).toMatchObject({ phase: 'paused', by: 'idle' });
     const list = await home.herd(['list']);
     expect(list.stdout).toContain('paused (idle)');
