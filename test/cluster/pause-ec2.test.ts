@@ -4,7 +4,9 @@
  * stopped and running again, and a spot kind named before anything is stopped. SSH is the double of
  * deps-fixture (no machine answers behind moto's instances; the local e2e test covers SSH).
  */
-import { rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ClusterDeps } from '../../src/cluster/deps.js';
 import { pauseCluster } from '../../src/cluster/pause.js';
@@ -12,6 +14,8 @@ import { resumeCluster } from '../../src/cluster/resume.js';
 import type { HerdError } from '../../src/errors.js';
 import type { Provider } from '../../src/providers/types.js';
 import type { ClusterState } from '../../src/state/types.js';
+import { runHerd } from '../helpers/cli.js';
+import { ec2Cloud, slurmConfig } from '../helpers/configs.js';
 import { AMI, type Ec2TestEnv, LAB, nodeSpecs, startEc2Env } from '../providers/ec2/fixture.js';
 import { clusterState, kind, node, template } from '../ssh/fixtures.js';
 import { testDeps } from './deps-fixture.js';
@@ -40,6 +44,8 @@ const ec2Template = (computeSettings: Record<string, string | boolean> = {}) =>
         settings: { image_id: AMI, flavor: 't3.micro', ...computeSettings },
       },
     ],
+    // Nothing answers SSH behind moto: a resume through the CLI gives up on it quickly.
+    cluster: { sshTo: undefined, sshProbeTimeout: 1, startTimeout: 3, sshProxyCommand: undefined },
   });
 
 /** A cluster of 1 frontend + 2 compute instances in moto, recorded in a state file. */
@@ -131,5 +137,52 @@ describe('pause and resume on EC2 (moto)', () => {
       compute001: 'terminated',
       compute002: 'terminated',
     });
+  });
+});
+
+describe('herd pause and resume (the built CLI) on EC2 (moto)', () => {
+  it('pauses, shows the cluster paused, refuses exec with exit 3, and resume starts the instances', async () => {
+    const { state } = await cluster();
+    const config = join(dir!, 'config');
+    await writeFile(
+      config,
+      slurmConfig({
+        cloud: ec2Cloud(env.moto.url),
+        login: { name: 'debian', settings: { image_user: 'admin' } },
+        cluster: { image_id: AMI, flavor: 't3.micro' },
+      }),
+    );
+    const herd = (args: string[]) =>
+      runHerd(args, { env: { HOME: dir, HERD_CONFIG: config, HERD_STORAGE: dir }, timeoutMs: 120_000 });
+    expect(state.template.cloud.name).toBe('aws');
+    // The cluster's key pair, as start leaves it beside the state file (resume probes SSH with it).
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir!, 'lab.key')]);
+
+    const pause = await herd(['pause', 'lab', '--json']);
+    expect(pause.code, pause.stderr).toBe(0);
+    expect(JSON.parse(pause.stdout)).toMatchObject({ stopped: ['frontend001', 'compute001', 'compute002'] });
+    expect(Object.values(await instanceStates())).toEqual(['stopped', 'stopped', 'stopped']);
+
+    const nodes = JSON.parse((await herd(['list-nodes', 'lab', '-u', '--json'])).stdout) as {
+      paused: { phase: string; by: string };
+      nodes: { state: string }[];
+    };
+    expect(nodes.paused).toMatchObject({ phase: 'paused', by: 'user' });
+    expect(nodes.nodes.map((n) => n.state)).toEqual(['stopped', 'stopped', 'stopped']);
+
+    const exec = await herd(['exec', 'lab', '--', 'true']);
+    expect(exec.code).toBe(3);
+    expect(exec.stderr).toContain(
+      'herd: error [ClusterPaused]: Cluster "lab" is paused: paused: run herd resume lab',
+    );
+
+    // The instances start; nothing answers SSH behind moto, which resume reports (and keeps the record).
+    const resume = await herd(['resume', 'lab']);
+    expect(resume.code).toBe(1);
+    expect(resume.stderr).toContain('[ResumeFailed]');
+    expect(Object.values(await instanceStates())).toEqual(['running', 'running', 'running']);
+    const again = await herd(['ssh', 'lab', '--', 'true']);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('being resumed');
   });
 });
