@@ -13,8 +13,8 @@ import { execOnCluster } from '../../src/cluster/remote.js';
 import { resumeCluster } from '../../src/cluster/resume.js';
 import { stopCluster } from '../../src/cluster/stop.js';
 import { ExitCode, type HerdError } from '../../src/errors.js';
-import type { NodeLifecycle, NodeStatus, Provider } from '../../src/providers/types.js';
-import type { ClusterState } from '../../src/state/types.js';
+import type { NodeStatus, Provider } from '../../src/providers/types.js';
+import type { ClusterState, NodeLifecycle } from '../../src/state/types.js';
 import { clusterState, node, template } from '../ssh/fixtures.js';
 import { stubProvider, testDeps } from './deps-fixture.js';
 
