@@ -34,6 +34,7 @@ const INTEGRATION = [
   'test/providers/ec2/provider.test.ts',
   'test/providers/ec2/rejections.test.ts',
   'test/providers/ec2/preflight.test.ts',
+  'test/cluster/pause-ec2.test.ts',
   // Debian's openstack client against the fake OpenStack.
   'test/fakes/openstack/openstack-cli.test.ts',
   // Real Ansible (ansible-playbook, ansible-inventory).

@@ -9,6 +9,8 @@ export const ExitCode = {
   Success: 0,
   Failure: 1,
   Usage: 2,
+  /** The cluster is paused (or pausing/resuming): `herd resume NAME` first. */
+  Paused: 3,
   Interrupted: 130,
 } as const;
 

@@ -3,6 +3,7 @@ import type { Template } from '../config/types.js';
 import { AbortError } from '../errors.js';
 import type { ClusterState } from '../state/types.js';
 import type { ClusterDeps } from './deps.js';
+import { assertNotPaused } from './paused.js';
 
 /** Options of one setup run. */
 export interface ConfigureOptions {
@@ -16,6 +17,7 @@ export interface ConfigureOptions {
 /** Writes the inventory and known_hosts, runs Ansible and records success. Throws AnsibleError on failure. */
 export async function configureCluster(options: ConfigureOptions): Promise<void> {
   const { deps, state, template } = options;
+  assertNotPaused(state);
   await deps.writeKnownHosts(state);
   await deps.writeInventory(state, template);
   const title = `Configure ${state.nodes.length} node(s) with Ansible`;

@@ -184,6 +184,10 @@ async function createMissing(options: Run, save: () => Promise<void>): Promise<v
             publicKey: options.publicKey,
             keyName: template.login.userKeyName,
           },
+          // Idle auto-stop powers nodes off from inside: what they become then is set at creation (EC2).
+          ...(template.cluster.idleStopMinutes
+            ? { shutdownAction: template.cluster.idleAction ?? 'stop' }
+            : {}),
           signal,
         });
         for (const created of result.created) {

@@ -17,6 +17,7 @@ import type {
 import { allocateNodeNames, newClusterId, validateClusterName } from '../state/index.js';
 import type { NodeRecord } from '../state/types.js';
 import type { ClusterDeps } from './deps.js';
+import { assertNotPaused } from './paused.js';
 import { clusterRef, isLive } from './records.js';
 import { isSlurmWorker, pickVictims } from './resize.js';
 import { templateForStart } from './template.js';
@@ -127,6 +128,7 @@ export async function planResize(options: {
 }): Promise<ClusterPlan> {
   const { deps, name } = options;
   const state = await deps.repo.load(name);
+  assertNotPaused(state);
   const template: Template = { ...state.template, cloud: options.cloud };
   const victims = pickVictims(state, options.remove, []);
   for (const { kind } of options.add) {

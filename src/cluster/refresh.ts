@@ -5,6 +5,17 @@ import { adoptUnknownNodes } from './adopt.js';
 import type { ClusterDeps } from './deps.js';
 import { applyStatus, clusterRef, providerContextOf } from './records.js';
 
+/**
+ * A cluster with idle_stop_minutes whose nodes are all stopped powered itself off: recorded as paused
+ * by `idle`, so that `list` shows it and commands that need its nodes say to resume it.
+ */
+function noteIdleStop(state: ClusterState): void {
+  if (state.pause || !state.template.cluster.idleStopMinutes || state.nodes.length === 0) return;
+  if (state.nodes.every((n) => n.state === 'stopped')) {
+    state.pause = { phase: 'paused', by: 'idle', since: new Date().toISOString() };
+  }
+}
+
 /** Refreshes node states and IPs from the cloud in one describe call; adopts the cluster's nodes state lacks. */
 export async function refreshNodes(options: {
   readonly deps: ClusterDeps;
@@ -30,6 +41,7 @@ export async function refreshNodes(options: {
       if (wasReady && status.state === 'running') node.state = 'ready';
     }
     await adoptUnknownNodes(state, template, provider, deps);
+    noteIdleStop(state);
     await deps.repo.save(state);
     return state;
   } finally {

@@ -12,6 +12,7 @@ import { knownHostKeys, readKnownHosts, sameHostKey } from '../ssh/known-hosts.j
 import { scanLocalSources } from '../ssh/sftp-files.js';
 import { getFromNodes, putOnNodes, type TransferResult } from '../ssh/transfer.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
+import { assertNotPaused } from './paused.js';
 import { type NodeSelector, selectNodes } from './select.js';
 
 /** Options every remote operation takes. */
@@ -70,6 +71,7 @@ async function prepare(
   options: RemoteOptions,
 ): Promise<{ targets: ExecTarget[]; connection: SshConnectionOptions }> {
   const { state } = options;
+  assertNotPaused(state);
   const nodes = selectNodes(state, options.selector);
   options.onSelected?.(nodes.map((n) => n.name));
   return {

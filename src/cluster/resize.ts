@@ -10,6 +10,7 @@ import { configureCluster } from './configure.js';
 import type { ClusterDeps } from './deps.js';
 import { type GrowResult, growCluster } from './grow.js';
 import { ensureKeyPair } from './keys.js';
+import { assertNotPaused } from './paused.js';
 import { clusterRef, isLive, newRunId, providerContextOf } from './records.js';
 import { terminateRecorded } from './terminate.js';
 
@@ -48,6 +49,7 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
   const lock = await deps.repo.lock(name);
   try {
     const state = await deps.repo.load(name);
+    assertNotPaused(state);
     const template: Template = restoreSecrets(
       { ...state.template, cloud: options.cloud },
       options.secrets ?? {},

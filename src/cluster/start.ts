@@ -10,6 +10,7 @@ import { configureCluster } from './configure.js';
 import type { ClusterDeps } from './deps.js';
 import { type GrowResult, growCluster } from './grow.js';
 import { ensureKeyPair } from './keys.js';
+import { assertNotPaused } from './paused.js';
 import { clusterRef, newRunId } from './records.js';
 import { desiredCounts, templateForStart } from './template.js';
 
@@ -42,6 +43,7 @@ export async function startCluster(options: StartOptions): Promise<StartResult> 
   const lock = await deps.repo.lock(name);
   try {
     const existing = await deps.repo.tryLoad(name);
+    if (existing) assertNotPaused(existing);
     const template = templateForStart(existing, options.template, name, options.nodeCounts);
     const keys = await ensureKeyPair(template, deps.repo.pathsFor(name), deps.generateKeyPair, name);
     const now = new Date().toISOString();

@@ -188,6 +188,16 @@ export function buildTemplate(
   problems.push(...validated.problems);
   ctx.warnings.push(...validated.warnings);
   const values = validated.values;
+  const idleAction = entries.get('idle_action');
+  if (values['idle_action'] === 'terminate' && provider && provider !== 'ec2_boto' && idleAction) {
+    problems.push({
+      file: idleAction.file,
+      line: idleAction.line,
+      section: cluster.name,
+      key: 'idle_action',
+      message: `terminate needs a cloud that deletes a node when it powers itself off (ec2_boto); on ${provider} use idle_action=stop (herd resume starts the nodes again, herd stop deletes them)`,
+    });
+  }
   const extra: Record<string, string> = {};
   for (const [key, entry] of validated.extras) if (extraKeyFate(key).pass) extra[key] = entry.value;
 
@@ -250,6 +260,12 @@ export function buildTemplate(
         sshProxyCommand:
           values['ssh_proxy_command'] === undefined ? undefined : String(values['ssh_proxy_command']),
         sshAddress: values['ssh_address'] as ClusterSettings['sshAddress'],
+        ...(!(Number(values['idle_stop_minutes']) > 0)
+          ? {}
+          : { idleStopMinutes: Number(values['idle_stop_minutes']) }),
+        ...(values['idle_action'] === undefined
+          ? {}
+          : { idleAction: values['idle_action'] as NonNullable<ClusterSettings['idleAction']> }),
         ...(Object.keys(extra).length ? { extra } : {}),
       },
       kinds: checked.kinds,

@@ -101,6 +101,13 @@ export interface ClusterSettings {
   /** `ssh_address`: which addresses herd connects to (absent in old state files: auto, private first). */
   sshAddress?: 'auto' | 'private' | 'public';
   /**
+   * `idle_stop_minutes` (or `herd start --idle-stop`): the cluster powers itself off after this long
+   * without a Slurm job or SSH session on the frontend. Absent: never.
+   */
+  idleStopMinutes?: number;
+  /** `idle_action`: what the powered-off nodes become, `stop` (kept, `herd resume`) or `terminate`. */
+  idleAction?: 'stop' | 'terminate';
+  /**
    * Keys of `[cluster/NAME]` herd does not know (ElastiCluster allows any): Ansible gets them as the
    * dict variable `elasticluster`, as ElastiCluster hands them to playbooks. Absent when there are none.
    */

@@ -48,6 +48,11 @@ export interface CreateNodesRequest {
   settings: Readonly<NodeSettings>;
   /** Login user and the public key (OpenSSH one-line format) to authorize for it. */
   login: { user: string; publicKey: string; keyName: string | undefined };
+  /**
+   * What a node that powers itself off (idle auto-stop) should become: `stop` (the default) or
+   * `terminate`. A cloud that lets the caller choose at creation (EC2) sets it; the others ignore it.
+   */
+  shutdownAction?: 'stop' | 'terminate';
   signal?: AbortSignal;
 }
 
@@ -144,6 +149,12 @@ export interface PreflightReport {
   resources: PlannedResource[];
 }
 
+/** A kind whose nodes cannot be stopped, and why. */
+export interface UnstoppableKind {
+  kind: string;
+  reason: string;
+}
+
 /** One cloud. Every method is idempotent where the cloud allows it. */
 export interface Provider {
   readonly name: ProviderName;
@@ -164,6 +175,12 @@ export interface Provider {
   stopNodes?(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void>;
   /** Starts stopped instances; present exactly when stopNodes is. */
   startNodes?(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void>;
+  /**
+   * OPTIONAL, pure (no cloud call). The kinds whose nodes this cloud cannot stop and keep (an EC2
+   * one-time spot instance), each with the reason; `pause` names them before anything is stopped.
+   * Without it every node can be stopped.
+   */
+  unstoppableKinds?(kinds: readonly { kind: string; settings: Readonly<NodeSettings> }[]): UnstoppableKind[];
   /** Removes per-cluster resources (bridge, security group) once no node of the cluster remains. */
   cleanup(cluster: ClusterRef): Promise<void>;
   /**

@@ -91,6 +91,10 @@ export function renderInventory(
     // ElastiCluster hands the cluster section's free-form keys to playbooks as `elasticluster.<key>`.
     // A JSON object of strings is also a Python literal, which Ansible's INI parser turns into a dict.
     if (template.cluster.extra) vars.push(['elasticluster', JSON.stringify(template.cluster.extra)]);
+    // The idle_stop role's settings; without them its default (0) turns a watcher installed earlier off.
+    const idle = template.cluster.idleStopMinutes;
+    if (idle) vars.push(['herd_idle_stop_seconds', String(Math.max(1, Math.round(idle * 60)))]);
+    if (idle && template.cluster.idleAction) vars.push(['herd_idle_action', template.cluster.idleAction]);
     for (const [key, value] of Object.entries(kindVars)) add(key, value, secrets.variable(node.kind, key));
     lines.push([node.name, ...vars.map(([key, value]) => `${key}=${quoteValue(key, value)}`)].join(' '));
   }

@@ -24,6 +24,7 @@ export type {
   ClusterState,
   NodeRecord,
   NodeStateName,
+  PauseRecord,
   StoredClusterState,
 } from './types.js';
 export { STATE_VERSION } from './types.js';

@@ -19,6 +19,10 @@
  * neither point herd's writes elsewhere nor make it run a program. Version 2 adds the cluster `id`;
  * a cluster migrated from version 1 has none and keeps using the resources that carry its name and
  * no id.
+ *
+ * Version 3 adds `pause` (a paused cluster). A version-2 file is a version-3 file without it; the
+ * number changed so that an older herd refuses a paused cluster (StateTooNew) instead of trying to
+ * reach its stopped nodes.
  */
 import { StateError } from '../errors.js';
 import { cloudNameFor } from './names.js';
@@ -65,6 +69,7 @@ export function migrate(raw: unknown, file: string): unknown {
   let current: Json = raw;
   if (current['version'] === 0) current = fromV0(current, file);
   if (current['version'] === 1) current = fromV1(current);
+  if (current['version'] === 2) current = { ...current, version: 3 };
   return current;
 }
 

@@ -14,7 +14,7 @@ import type {
 } from '../config/types.js';
 import { PROVIDERS } from '../providers/registry.js';
 import { importPrecompiled, newAjv, schemaKey } from '../util/precompiled.js';
-import type { ClusterOrigin, NodeRecord, NodeStateName, StoredClusterState } from './types.js';
+import type { ClusterOrigin, NodeRecord, NodeStateName, PauseRecord, StoredClusterState } from './types.js';
 import { STATE_VERSION } from './types.js';
 
 /** Keys a JSON document must have: those whose type does not admit undefined. */
@@ -102,6 +102,8 @@ const clusterSettingsSchema = objectOf<ClusterSettings>()(
     startTimeout: { type: 'number', exclusiveMinimum: 0 },
     sshProxyCommand: string,
     sshAddress: { type: 'string', enum: ['auto', 'private', 'public'] },
+    idleStopMinutes: { type: 'number', exclusiveMinimum: 0 },
+    idleAction: { type: 'string', enum: ['stop', 'terminate'] },
     extra: stringMap,
   },
   ['sshProbeTimeout', 'startTimeout'],
@@ -153,6 +155,11 @@ const originSchema = objectOf<ClusterOrigin>()(
   ['name', 'storageDir', 'exportedAt', 'importedAt'],
 );
 
+const pauseSchema = objectOf<PauseRecord>()(
+  { phase: { enum: ['pausing', 'paused', 'resuming'] }, by: { enum: ['user', 'idle'] }, since: isoTime },
+  ['phase', 'by', 'since'],
+);
+
 /** JSON Schema of a state file at STATE_VERSION. */
 export const clusterStateSchema = objectOf<StoredClusterState>()(
   {
@@ -167,6 +174,7 @@ export const clusterStateSchema = objectOf<StoredClusterState>()(
     setupCompletedAt: isoTime,
     exportedAt: isoTime,
     origin: originSchema,
+    pause: pauseSchema,
   },
   ['version', 'name', 'templateName', 'template', 'createdAt', 'updatedAt', 'nodes'],
 );

@@ -17,7 +17,7 @@ export type NodeLifecycle =
   | 'unknown';
 
 /** Current state file format version. Older versions are migrated on read. */
-export const STATE_VERSION = 2;
+export const STATE_VERSION = 3;
 
 /** herd's view of a node: the provider lifecycle plus herd's own bookkeeping states. */
 export type NodeStateName =
@@ -64,6 +64,19 @@ export interface ClusterPaths {
   inventory: string;
 }
 
+/**
+ * A cluster that is paused or on its way there or back. Written before the cloud is asked to stop or
+ * start anything, so that a pause or resume cut short is finished by running the command again.
+ */
+export interface PauseRecord {
+  /** `pausing`: stop requested; `paused`: every node stopped; `resuming`: start requested. */
+  phase: 'pausing' | 'paused' | 'resuming';
+  /** `user`: `herd pause`; `idle`: the cluster powered itself off after `idle_stop_minutes`. */
+  by: 'user' | 'idle';
+  /** ISO time the phase began. */
+  since: string;
+}
+
 /** One cluster's state, as commands use it. */
 export interface ClusterState {
   version: typeof STATE_VERSION;
@@ -92,6 +105,8 @@ export interface ClusterState {
   exportedAt?: string;
   /** Set on a cluster that `herd import` brought in: where its cloud resources come from. */
   origin?: ClusterOrigin;
+  /** Present while the cluster is paused, pausing or resuming (version 3). */
+  pause?: PauseRecord;
 }
 
 /**

@@ -1,4 +1,5 @@
 /** Text views of a cluster, in the shape ElastiCluster users know (`start` summary, `list`, `list-nodes`). */
+import { pauseLabel } from '../cluster/paused.js';
 import type { StopPlan } from '../cluster/stop.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
 
@@ -48,9 +49,14 @@ export function renderClusterSummary(state: ClusterState, target: NodeRecord | u
     `Cluster template: ${state.templateName}`,
     `Cloud:            ${state.template.cloud.name} (${state.template.cloud.provider})`,
     `Frontend node:    ${target?.name ?? '(none)'}`,
+    ...(state.pause ? [`Status:           ${pauseLabel(state)} since ${state.pause.since}`] : []),
     ...countsByKind(state).map(({ kind, count }) => `- ${kind} nodes: ${count}`),
     '',
   ];
+  if (state.pause) {
+    lines.push('The cluster is paused. To start its nodes again, run:', '', `    herd resume ${state.name}`);
+    return lines;
+  }
   if (!target) {
     // Nothing to log in to yet: say how to get there instead of offering a command that fails.
     lines.push(

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { StateRepository } from '../../src/state/index.js';
 import { redactTemplate } from '../../src/state/redact.js';
-import type { ClusterState } from '../../src/state/types.js';
+import { type ClusterState, STATE_VERSION } from '../../src/state/types.js';
 import { type FakeGce, startFakeGce } from '../fakes/gce/index.js';
 import { type FakeOpenStack, startFakeOpenStack } from '../fakes/openstack/index.js';
 import { makeTempDir, runHerd } from '../helpers/cli.js';
@@ -351,7 +351,7 @@ describe('resize --dry-run', () => {
       createdAt: '2025-01-01T00:00:00.000Z',
     });
     const state: ClusterState = {
-      version: 2,
+      version: STATE_VERSION,
       name: 'gce-slurm',
       id: '0a1b2c3d',
       templateName: 'gce-slurm',

@@ -1,6 +1,6 @@
 /** Builders of ClusterState and Template values for ssh and setup tests. */
 import type { KindSpec, Template } from '../../src/config/types.js';
-import type { ClusterState, NodeRecord } from '../../src/state/types.js';
+import { type ClusterState, type NodeRecord, STATE_VERSION } from '../../src/state/types.js';
 
 /** A kind with the given groups and vars. */
 export function kind(name: string, groups: string[], vars: Record<string, string> = {}): KindSpec {
@@ -61,7 +61,7 @@ export function node(name: string, ip: string | undefined, extra: Partial<NodeRe
 /** A cluster state holding `nodes`. */
 export function clusterState(nodes: NodeRecord[], tpl: Template = template()): ClusterState {
   return {
-    version: 2,
+    version: STATE_VERSION,
     name: 'mycluster',
     templateName: tpl.name,
     template: tpl,

@@ -133,6 +133,12 @@ export const COMMANDS: readonly CommandDecl[] = [
         value: 'text',
       },
       setup: setup('Run Ansible after the nodes are up (--no-setup skips it)'),
+      'idle-stop': {
+        type: 'number',
+        describe:
+          'Minutes without a Slurm job or SSH session after which the cluster powers itself off (idle_stop_minutes; 0 = never)',
+        value: 'text',
+      },
       json: json('Print the resulting cluster (or the plan) as JSON'),
       'dry-run': {
         type: 'boolean',
@@ -156,6 +162,35 @@ export const COMMANDS: readonly CommandDecl[] = [
       json: json('Print what was terminated as JSON'),
     },
     load: async () => (await import('./stop.js')).handler,
+  },
+  {
+    name: 'pause',
+    describe: 'Stop every node of a cluster and keep its disks (herd resume starts them again)',
+    positionals: [cluster],
+    options: {
+      'terminate-unstoppable': {
+        type: 'boolean',
+        describe: 'Terminate the nodes the cloud cannot stop (e.g. EC2 spot) instead of refusing to pause',
+      },
+      json: json('Print what was stopped as JSON'),
+    },
+    examples: [['$0 pause slurm', 'stop the nodes; nothing runs (or is billed for compute) until resume']],
+    epilog:
+      'Run it again to finish a pause that was cut short. While paused, ssh, exec, put, get, setup and resize exit with code 3; stop still works.',
+    load: async () => (await import('./pause.js')).handler,
+  },
+  {
+    name: 'resume',
+    describe: 'Start the nodes of a paused cluster (or one that stopped itself when idle) again',
+    positionals: [cluster],
+    options: {
+      setup: setup('Run Ansible again when a node came back with another address (--no-setup skips it)'),
+      json: json('Print the resumed cluster as JSON'),
+    },
+    examples: [['$0 resume slurm', 'start the nodes, wait for SSH, fix addresses that changed']],
+    epilog:
+      'Nodes keep their disks and host keys; a node that answers with another host key is refused. Run it again to finish a resume that was cut short.',
+    load: async () => (await import('./resume.js')).handler,
   },
   {
     name: 'list',

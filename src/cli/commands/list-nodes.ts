@@ -38,6 +38,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       provider: state.template.cloud.provider,
       frontend: target?.name ?? null,
       setupCompletedAt: state.setupCompletedAt ?? null,
+      paused: state.pause ?? null,
       nodes: state.nodes,
     });
     return;

@@ -1,4 +1,5 @@
 import type { ArgumentsCamelCase } from 'yargs';
+import { pauseLabel } from '../../cluster/paused.js';
 import { ExitCode } from '../../errors.js';
 import { countsByKind } from '../../ui/cluster-summary.js';
 import { printJson, printLines } from '../../ui/output.js';
@@ -22,6 +23,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
     provider: c.template.cloud.provider,
     nodes: Object.fromEntries(countsByKind(c).map(({ kind, count }) => [kind, count])),
     setupCompletedAt: c.setupCompletedAt ?? null,
+    paused: c.pause ?? null,
   }));
   if (args.json) {
     printJson({ clusters: rows, errors: errors.map((e) => ({ code: e.code, message: e.message })) });
@@ -33,6 +35,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
       lines.push(r.name, '-'.repeat(r.name.length));
       lines.push(`name:     ${r.name}`, `template: ${r.template}`, `cloud:    ${r.cloud} (${r.provider})`);
       if (r.id) lines.push(`id:       ${r.id}`);
+      if (r.paused) lines.push(`status:   ${pauseLabel({ pause: r.paused })} since ${r.paused.since}`);
       for (const [kind, count] of Object.entries(r.nodes)) lines.push(`- ${kind} nodes: ${count}`);
       lines.push(`setup:    ${r.setupCompletedAt ? `done ${r.setupCompletedAt}` : 'not done'}`, '');
     }

@@ -1,4 +1,5 @@
 import type { ArgumentsCamelCase } from 'yargs';
+import { assertNotPaused } from '../../cluster/paused.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { openRepo, passthroughArgs, runOpenSsh } from '../wiring.js';
 
@@ -13,6 +14,7 @@ export function sshHandler(tool: 'ssh' | 'sftp') {
     const ctx = contextFrom(args);
     const repo = await openRepo(ctx);
     const state = await repo.load(args.cluster);
+    assertNotPaused(state);
     process.exitCode = await runOpenSsh(tool, state, args.node, passthroughArgs(args));
   };
 }

@@ -1,4 +1,6 @@
 import type { ArgumentsCamelCase } from 'yargs';
+import type { Template } from '../../config/types.js';
+import { UsageError } from '../../errors.js';
 import { renderClusterSummary } from '../../ui/cluster-summary.js';
 import { printJson, printLines } from '../../ui/output.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
@@ -13,6 +15,17 @@ interface Args extends GlobalArgs {
   setup?: boolean;
   json?: boolean;
   dryRun?: boolean;
+  idleStop?: number;
+}
+
+/** The template with `--idle-stop MINUTES` in place of its idle_stop_minutes. */
+function withIdleStop(template: Template, minutes: number | undefined): Template {
+  if (minutes === undefined) return template;
+  if (!Number.isFinite(minutes) || minutes < 0) {
+    throw new UsageError(`--idle-stop ${minutes}: give a number of minutes, 0 or more (0 = never).`);
+  }
+  const { idleStopMinutes: _, ...cluster } = template.cluster;
+  return { ...template, cluster: minutes > 0 ? { ...cluster, idleStopMinutes: minutes } : cluster };
 }
 
 /** `herd start TEMPLATE`. */
@@ -23,7 +36,7 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const ctx = contextFrom(args);
   const nodeCounts = args.nodes === undefined ? [] : parseNodeCounts(args.nodes, '--nodes');
   const { config, getTemplate } = await loadConfigFor(ctx, { quiet: args.json === true });
-  const template = getTemplate(config, args.template);
+  const template = withIdleStop(getTemplate(config, args.template), args.idleStop);
   if (args.dryRun) {
     const { planStart } = await import('../../cluster/plan.js');
     const plan = await planStart({

@@ -39,6 +39,18 @@ export const CLUSTER_KEYS: Readonly<Record<string, KeySchema>> = {
     minLength: 1,
     description: 'SSH ProxyCommand; %h %p %r are expanded.',
   },
+  idle_stop_minutes: {
+    type: 'number',
+    minimum: 0,
+    description:
+      'Minutes without a Slurm job or SSH session on the frontend after which the cluster powers itself off (herd resume starts it again); 0 = never (the default); fractions allowed (0.5 = 30 s).',
+  },
+  idle_action: {
+    type: 'string',
+    enum: ['stop', 'terminate'],
+    description:
+      'What idle_stop_minutes does with the nodes: stop (default; disks kept, herd resume) or terminate (EC2 only; everything outside /home of the frontend is lost).',
+  },
   thread_pool_max_size: {
     type: 'integer',
     minimum: 1,

@@ -5,7 +5,7 @@
  * a cluster of the same name in another storage directory created (tags.ts decides what is ours).
  */
 import type { Instance } from '@aws-sdk/client-ec2';
-import type { CloudSection } from '../../config/types.js';
+import type { CloudSection, NodeSettings } from '../../config/types.js';
 import { AbortError, ProviderError } from '../../errors.js';
 import { ForeignResources } from '../identity.js';
 import type {
@@ -17,6 +17,7 @@ import type {
   PreflightRequest,
   Provider,
   ProviderContext,
+  UnstoppableKind,
 } from '../types.js';
 import { type Ec2Api, ec2ApiOf } from './api.js';
 import { createEc2Client, type Ec2ClientOptions } from './client.js';
@@ -28,7 +29,7 @@ import { ec2Preflight } from './preflight.js';
 import { Ec2Resources, keyNameOf } from './resources.js';
 import { needsRootDevice } from './run-request.js';
 import { deleteClusterSecurityGroups } from './security-group.js';
-import { type Ec2CloudSettings, readEc2CloudSettings, readEc2KindSettings } from './settings.js';
+import { type Ec2CloudSettings, isSpotKind, readEc2CloudSettings, readEc2KindSettings } from './settings.js';
 import { LIVE_STATES, statusOf } from './status.js';
 import { clusterNameFilter, describeForeign, isOurs } from './tags.js';
 
@@ -122,6 +123,7 @@ class Ec2Provider implements Provider {
           keyName,
           securityGroupId: groupId,
           rootDevice,
+          shutdownAction: request.shutdownAction,
         },
         network.subnets,
         this.context.log,
@@ -223,6 +225,15 @@ class Ec2Provider implements Provider {
     const ids = await this.ownInstanceIds(cluster, instanceIds);
     if (ids.length === 0) return;
     await this.call('StopInstances', () => this.api.stopInstances({ InstanceIds: ids }), cluster.name);
+  }
+
+  /** herd's spot instances are one-time requests, which EC2 cannot stop (only terminate). */
+  unstoppableKinds(kinds: readonly { kind: string; settings: Readonly<NodeSettings> }[]): UnstoppableKind[] {
+    return kinds.flatMap(({ kind, settings }) =>
+      isSpotKind(settings, this.cloud)
+        ? [{ kind, reason: 'a one-time spot instance: EC2 can terminate it but not stop it' }]
+        : [],
+    );
   }
 
   async startNodes(cluster: ClusterRef, instanceIds: readonly string[]): Promise<void> {

@@ -27,6 +27,8 @@ export interface LaunchBatch {
   subnetId: string | undefined;
   /** Root device name for boot_disk_* (boot_disk_device, else the AMI's). */
   rootDevice: string | undefined;
+  /** What an instance that powers itself off becomes (idle_action); EC2's default is stop. */
+  shutdownAction?: 'stop' | 'terminate' | undefined;
 }
 
 /**
@@ -90,6 +92,10 @@ export function buildRunInstancesInput(batch: LaunchBatch): RunInstancesCommandI
     SecurityGroupIds: [batch.securityGroupId],
     ...(batch.subnetId ? { SubnetId: batch.subnetId } : {}),
     ClientToken: clientToken(batch),
+    // A spot instance can only terminate; an idle cluster's nodes power themselves off into this.
+    ...(batch.shutdownAction && !settings.spot
+      ? { InstanceInitiatedShutdownBehavior: batch.shutdownAction }
+      : {}),
     TagSpecifications: [
       { ResourceType: 'instance', Tags: tags },
       { ResourceType: 'volume', Tags: tags },

@@ -112,6 +112,12 @@ export function splitNetworkIds(value: string | undefined): string[] {
   ];
 }
 
+/** Whether a kind's nodes are spot instances: `price > 0` or `spot=true`, the kind's over the cloud's. */
+export function isSpotKind(settings: Readonly<NodeSettings>, cloud: Ec2CloudSettings): boolean {
+  const price = num(settings['price']) ?? cloud.price;
+  return (price !== undefined && price > 0) || (bool(settings['spot']) ?? cloud.spot) === true;
+}
+
 /** Reads a kind's node settings; `where` names the kind in messages. */
 export function readEc2KindSettings(
   settings: Readonly<NodeSettings>,
@@ -135,8 +141,7 @@ export function readEc2KindSettings(
     }
   }
   const price = num(settings['price']) ?? cloud.price;
-  const spotFlag = bool(settings['spot']) ?? cloud.spot;
-  const isSpot = (price !== undefined && price > 0) || spotFlag === true;
+  const isSpot = isSpotKind(settings, cloud);
   return {
     imageId: imageId!,
     flavor: flavor!,

@@ -197,6 +197,18 @@ describe('the openstack CLI against the fake', () => {
     const shown = (await openstack('server', 'show', 'vm1')) as Record<string, unknown>;
     expect(shown['addresses']).toEqual({ private: ['10.120.3.2', fip['floating_ip_address']] });
 
+    // herd pause / resume: os-stop and os-start as the client sends them, SHUTOFF and back to ACTIVE.
+    await plain(['server', 'stop', 'vm1']);
+    await expect
+      .poll(async () => ((await openstack('server', 'show', 'vm1')) as Record<string, unknown>)['status'])
+      .toBe('SHUTOFF');
+    const twice = await openstackFails(['server', 'stop', 'vm1']);
+    expect(twice.stderr).toMatch(/Cannot 'stop' instance .* vm_state stopped/);
+    await plain(['server', 'start', 'vm1']);
+    await expect
+      .poll(async () => ((await openstack('server', 'show', 'vm1')) as Record<string, unknown>)['status'])
+      .toBe('ACTIVE');
+
     const inUse = await openstackFails(['security', 'group', 'delete', 'clisg']);
     expect(inUse.stderr).toMatch(/in use/);
 

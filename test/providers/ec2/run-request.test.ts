@@ -123,6 +123,17 @@ describe('buildRunInstancesInput', () => {
     });
   });
 
+  it.each([
+    ['stop', {}, 'stop'],
+    ['terminate', {}, 'terminate'],
+    [undefined, {}, undefined],
+    // A spot instance can only terminate: EC2 refuses the setting on one.
+    ['stop', { spot: true }, undefined],
+  ] as const)('idle_action=%s on %j: InstanceInitiatedShutdownBehavior %s', (action, settings, expected) => {
+    const input = buildRunInstancesInput(batch(settings, 1, { shutdownAction: action }));
+    expect(input.InstanceInitiatedShutdownBehavior).toBe(expected);
+  });
+
   it('stays on demand with price=0, and records the spot timeout in a tag', () => {
     expect(buildRunInstancesInput(batch({ price: 0 }))).not.toHaveProperty('InstanceMarketOptions');
     const tags = tagMap(
