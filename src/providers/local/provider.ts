@@ -20,6 +20,7 @@ import type {
   ProviderContext,
 } from '../types.js';
 import { NODE_TOOLS, requireRoot, requireTools } from './host.js';
+import { ensureHostLimits } from './host-limits.js';
 import { ensureImage, imageCacheDir } from './image.js';
 import {
   type BridgeNetwork,
@@ -126,6 +127,7 @@ class LocalProvider implements Provider {
     }
     const lowerDir = await this.image(image, request.signal);
     const gateway = await ensureBridge(this.net, this.context.log);
+    await this.raiseHostLimits(request.nodes.length, request.nodes.length);
     const nameserver = await this.nameserver(gateway);
     const outcomes = await Promise.allSettled(
       request.nodes.map((spec) => this.createOne(request, spec.name, image, lowerDir, nameserver)),
@@ -209,6 +211,7 @@ class LocalProvider implements Provider {
     this.checkHost();
     const byMachine = await this.records(cluster);
     const gateway = await ensureBridge(this.net, this.context.log);
+    await this.raiseHostLimits(instanceIds.length, 0); // stopped nodes keep their leases
     const nameserver = await this.nameserver(gateway);
     await Promise.all(
       instanceIds.map(async (id) => {
@@ -438,6 +441,21 @@ class LocalProvider implements Provider {
       );
     }
     return choice.address;
+  }
+
+  /**
+   * Raises the kernel limits `adding` more nodes need (host-limits.ts); `newLeases` of them take
+   * new addresses on the bridge. Kinds are created at once;
+   * ensureHostLimits is synchronous, so each call reads what the one before it raised.
+   */
+  private async raiseHostLimits(adding: number, newLeases: number): Promise<void> {
+    const leases = await readLeaseFile(this.net.runDir, this.net.bridge).catch(() => undefined);
+    ensureHostLimits({
+      adding,
+      onBridge: Object.keys(leases?.leases ?? {}).length + newLeases,
+      bridge: this.net.bridge,
+      log: this.context.log,
+    });
   }
 
   private checkHost(): void {
