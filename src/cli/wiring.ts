@@ -123,6 +123,7 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
       probeTimeoutMs: request.probeTimeoutMs,
       proxyCommand: request.proxyCommand,
       signal: request.signal,
+      ...(request.nodeGone ? { nodeGone: request.nodeGone } : {}),
       onProgress: (event) => {
         if (event.result.ok) request.onReady?.(event.node, event.result.ip);
         else ctx.log.debug(`${event.node}: SSH attempt ${event.attempt}: ${event.result.reason}`, 2);

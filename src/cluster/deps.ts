@@ -29,6 +29,8 @@ export type SshWaiter = (request: {
   proxyCommand?: string | undefined;
   signal?: AbortSignal | undefined;
   onReady?: ((name: string, ip: string) => void) | undefined;
+  /** Why a node will never answer (it died), or undefined while it may; asked before every attempt. */
+  nodeGone?: ((name: string) => string | undefined) | undefined;
 }) => Promise<Map<string, SshOutcome>>;
 
 /** Runs the Ansible setup (inventory written by the caller) and throws AnsibleError on failure. */

@@ -86,4 +86,111 @@ describe('growCluster', () => {
     expect(hint.match(/AMIs are per region/g)).toHaveLength(1);
     expect(hint).toContain('Fix the cause');
   });
+
+  it('fails a node that dies before it runs at once, with its reason, and keeps the minimum', async () => {
+    const dead = 'its container (systemd-nspawn PID 42) exited; console: Too many open files';
+    const provider = stubProvider({
+      createNodes: async (request) => ({
+        created: request.nodes.map((n) => ({
+          instanceId: `i-${n.name}`,
+          name: n.name,
+          state: 'pending' as const,
+          publicIps: [],
+          privateIps: ['192.0.2.10'],
+        })),
+        failed: [],
+      }),
+      describeNodes: async (_cluster, ids) =>
+        ids.map((id) => ({
+          instanceId: id,
+          name: id.slice(2),
+          publicIps: [],
+          privateIps: ['192.0.2.10'],
+          ...(id === 'i-compute002'
+            ? { state: 'stopped' as const, reason: dead }
+            : { state: 'running' as const }),
+        })),
+    });
+    // start_timeout is 600 s: waiting for compute002 to run would outlast the test.
+    const result = await growCluster({
+      deps: await deps(),
+      state: clusterState([]),
+      template: template(),
+      provider,
+      desired: new Map([
+        ['frontend', 1],
+        ['compute', 2],
+      ]),
+      runId: 'r1',
+      publicKey: 'ssh-ed25519 AAAA test',
+    });
+    expect(result.ready).toEqual(['frontend001', 'compute001']);
+    expect(result.dropped).toEqual([{ name: 'compute002', reason: dead }]);
+  });
+
+  it('fails a node that dies during the SSH wait with its reason, not at start_timeout', async () => {
+    const dead = 'its container (systemd-nspawn PID 43) exited; console: Freezing execution.';
+    let died = false;
+    const provider = stubProvider({
+      createNodes: async (request) => ({
+        created: request.nodes.map((n) => ({
+          instanceId: `i-${n.name}`,
+          name: n.name,
+          state: 'running' as const,
+          publicIps: [],
+          privateIps: ['192.0.2.10'],
+        })),
+        failed: [],
+      }),
+      describeNodes: async (_cluster, ids) => {
+        died = true;
+        return ids.map((id) => ({
+          instanceId: id,
+          name: id.slice(2),
+          publicIps: [],
+          privateIps: ['192.0.2.10'],
+          ...(id === 'i-compute002'
+            ? { state: 'stopped' as const, reason: dead }
+            : { state: 'running' as const }),
+        }));
+      },
+    });
+    const made = await testDeps({
+      // compute002 never answers: only the provider's word that it died ends its wait.
+      waitForSsh: async (request) => {
+        const outcomes = new Map<
+          string,
+          { ok: true; ip: string; hostKey: string } | { ok: false; reason: string }
+        >();
+        for (const n of request.nodes) {
+          if (n.name !== 'compute002') {
+            outcomes.set(n.name, { ok: true, ip: n.ips[0]!, hostKey: 'ssh-ed25519 AAAA' });
+            request.onReady?.(n.name, n.ips[0]!);
+            continue;
+          }
+          for (let i = 0; i < 200 && request.nodeGone?.(n.name) === undefined; i++)
+            await new Promise((r) => setTimeout(r, 50));
+          const gone = request.nodeGone?.(n.name);
+          outcomes.set(n.name, { ok: false, reason: gone ?? 'no SSH before the start timeout' });
+        }
+        return outcomes;
+      },
+    });
+    dir = made.dir;
+    const result = await growCluster({
+      deps: made.deps,
+      state: clusterState([]),
+      template: template(),
+      provider,
+      desired: new Map([
+        ['frontend', 1],
+        ['compute', 2],
+      ]),
+      runId: 'r1',
+      publicKey: 'ssh-ed25519 AAAA test',
+    });
+    expect(died).toBe(true);
+    expect(result.ready).toEqual(['frontend001', 'compute001']);
+    expect(result.dropped).toEqual([{ name: 'compute002', reason: dead }]);
+  });
 });

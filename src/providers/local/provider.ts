@@ -37,8 +37,10 @@ import {
   checkNodeRecord,
   clusterDir,
   clusterDirName,
+  deathReason,
   isIncomplete,
   isNodeRunning,
+  launcherPending,
   launchNode,
   listNodeNames,
   machineNameFor,
@@ -159,7 +161,7 @@ class LocalProvider implements Provider {
             publicIps: [],
             privateIps: [],
           };
-        return this.status(found.record);
+        return this.status(found.record, this.paths(cluster, found.node));
       }),
     );
   }
@@ -375,21 +377,25 @@ class LocalProvider implements Provider {
     };
   }
 
-  private async status(record: NodeRecordFile): Promise<NodeStatus> {
+  private async status(record: NodeRecordFile, paths?: NodePaths): Promise<NodeStatus> {
     const leases = await readLeaseFile(this.net.runDir, record.bridge).catch(() => undefined);
     const ip = findLease(leases, record.machine) ?? record.ip;
     const running = isNodeRunning(record);
     // Booting it as it is would give a node without its identity or login key: replaced instead.
     const incomplete = !running && isIncomplete(record);
+    // Stopped, but not by herd: its container died (start fails it at once, with these words).
+    const died = running || incomplete || !paths ? undefined : await deathReason(paths, record);
     return {
       instanceId: record.machine,
       name: record.node,
-      state: running ? 'running' : incomplete ? 'error' : 'stopped',
+      state: running ? 'running' : incomplete ? 'error' : launcherPending(record) ? 'pending' : 'stopped',
       publicIps: [],
       privateIps: [ip],
       ...(incomplete
         ? { reason: 'its creation was cut short before its first-boot files were written' }
-        : {}),
+        : died
+          ? { reason: died }
+          : {}),
     };
   }
 
