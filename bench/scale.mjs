@@ -24,8 +24,11 @@ function sample(pid) {
   }
 }
 
-/** Runs herd, sampling it every 200 ms; resolves with wall seconds, peak RSS and CPU seconds. */
-function measured(herd, args, env) {
+/**
+ * Runs herd, sampling it every 200 ms; resolves with wall seconds, peak RSS, CPU seconds, and the
+ * seconds at which its stderr first matched `mark` (herd prints progress lines as they happen).
+ */
+function measured(herd, args, env, mark) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(process.execPath, [herd, ...args], {
@@ -35,7 +38,11 @@ function measured(herd, args, env) {
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
+    let markS;
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (mark && markS === undefined && mark.test(err)) markS = Number(process.hrtime.bigint() - t0) / 1e9;
+    });
     let last = { cpu: 0, hwmKb: 0 };
     const timer = setInterval(() => {
       last = sample(child.pid) ?? last;
@@ -45,7 +52,15 @@ function measured(herd, args, env) {
       clearInterval(timer);
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (code !== 0) reject(new Error(`herd ${args.join(' ')} exited ${code}\n${err.slice(-3000)}`));
-      else resolve({ seconds, rssMiB: last.hwmKb / 1024, cpuSeconds: last.cpu, stdout: out, stderr: err });
+      else
+        resolve({
+          seconds,
+          markS,
+          rssMiB: last.hwmKb / 1024,
+          cpuSeconds: last.cpu,
+          stdout: out,
+          stderr: err,
+        });
     });
   });
 }
@@ -99,7 +114,13 @@ export async function benchScale({ herd, work, sizes = [10, 30, 100] }) {
     const label = `scale 1+${n}`;
     const loadBefore = load();
     try {
-      const boot = await measured(herd, ['start', 'slurm', '--nodes', `${n}:compute`, '--no-setup'], env);
+      // Local nodes are reported running once every container has booted: the rest is the SSH wait.
+      const boot = await measured(
+        herd,
+        ['start', 'slurm', '--nodes', `${n}:compute`, '--no-setup'],
+        env,
+        /running, waiting for SSH/,
+      );
       const host = { neighbours: neighbourEntries(), inotify: inotifyInstances() };
       const raised = /Raised host limits[^\n]*/.exec(boot.stderr)?.[0];
       const setup = await measured(herd, ['setup', 'slurm'], env);
@@ -114,6 +135,7 @@ export async function benchScale({ herd, work, sizes = [10, 30, 100] }) {
         label: `${label}: to ${n}-node srun`,
         seconds: round1(boot.seconds + setup.seconds + idle.seconds + srun.seconds),
         bootAndSshS: round1(boot.seconds),
+        bootS: boot.markS === undefined ? undefined : round1(boot.markS),
         setupS: round1(setup.seconds),
         srunS: round1(srun.seconds),
         idleWorkers: Number(idle.stdout.trim()),
