@@ -101,8 +101,8 @@ async function pipeline(dir, configText) {
     writeInventory: async () => {},
     writeKnownHosts: async () => {},
     closeConnections: async () => {},
-    generateKeyPair: async (path, comment) => {
-      await keys.generateKeyPair(path, comment);
+    generateKeyPair: async (path, cluster) => {
+      await keys.generateKeyPair(path, cluster);
     },
     stopOrphanedSetup: async () => {},
     log: { info() {}, warn() {}, debug() {} },

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Build step after tsc (`npm run build`): turns herd's JSON Schemas into standalone validate functions
-// with ajv's standalone mode, so that herd never loads ajv's compiler at run time (src/config/precompiled.ts).
+// with ajv's standalone mode, so that herd never loads ajv's compiler at run time (src/util/precompiled.ts).
 //
 //   node scripts/compile-validators.mjs [DIST]
 //
@@ -76,7 +76,7 @@ const load = (path) => import(pathToFileURL(join(dist, path)).href);
 const [{ createConfigAjv }, { sectionSchemaCatalog }, { schemaKey }, stateSchema] = await Promise.all([
   load('config/validate.js'),
   load('config/schema/catalog.js'),
-  load('config/precompiled.js'),
+  load('util/precompiled.js'),
   load('state/schema.js'),
 ]);
 

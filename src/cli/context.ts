@@ -3,7 +3,7 @@
  * (config, state repository, logger) from here, so they stay thin.
  */
 import type { Options } from 'yargs';
-import type { Logger } from '../providers/types.js';
+import type { Logger } from '../log.js';
 import { createStderrLogger } from '../ui/log.js';
 import { defaultPaths } from './paths.js';
 

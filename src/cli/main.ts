@@ -3,8 +3,8 @@
  * Only this module decides what the process prints for an error and which code it exits with.
  */
 import yargs from 'yargs';
-import { closest } from '../config/suggest.js';
 import { ExitCode, HerdError, UsageError } from '../errors.js';
+import { closest } from '../util/suggest.js';
 import { commands } from './commands/index.js';
 import { globalOptions } from './context.js';
 

@@ -1,11 +1,6 @@
 import { kindNameProblem, MAX_NODES_PER_KIND } from '../config/kinds.js';
+import type { NodeCount } from '../config/node-counts.js';
 import { UsageError } from '../errors.js';
-
-/** One `N:KIND` item of `--nodes`, `--add` or `--remove`. */
-export interface NodeCount {
-  kind: string;
-  count: number;
-}
 
 /**
  * Parses `N:KIND[,N:KIND...]` (the value of `--nodes`, `-a`, `-r`). The single place where these values are

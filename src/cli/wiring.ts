@@ -4,12 +4,11 @@
  * files so they stay thin, and lazy so `herd --help` and `herd list` load nothing they do not use.
  */
 import { constants } from 'node:os';
-import { join } from 'node:path';
-import type { ClusterDeps, SetupRunner, SshWaiter } from '../cluster/deps.js';
-import type { LiveSettings } from '../config/live-settings.js';
+import type { ClusterDeps } from '../cluster/deps.js';
 import type { CloudSection, LoadedConfig, Template } from '../config/types.js';
 import { formatProblem } from '../errors.js';
 import type { SecretSource, StateRepository } from '../state/index.js';
+import type { LiveSettings } from '../state/live-settings.js';
 import type { ClusterState } from '../state/types.js';
 import type { CliContext } from './context.js';
 import { defaultConfigTemplate, playbooksDir } from './paths.js';
@@ -57,7 +56,7 @@ export async function liveSettings(
   let live: LiveSettings;
   try {
     const { config } = await loadConfigFor(ctx, { quiet: true });
-    const { liveSettingsFrom } = await import('../config/live-settings.js');
+    const { liveSettingsFrom } = await import('../state/live-settings.js');
     live = liveSettingsFrom(config, state);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
@@ -97,99 +96,41 @@ export async function buildPlanDeps(ctx: CliContext) {
 
 /** Everything the orchestration functions need, wired to the real implementations. */
 export async function buildDeps(ctx: CliContext, options: { json: boolean }): Promise<ClusterDeps> {
-  const [{ createProvider }, ssh, keys, knownHosts, setup, runDirs, estimate, { createProgress }] =
-    await Promise.all([
-      import('../providers/index.js'),
-      import('../ssh/wait-for-ssh.js'),
-      import('../ssh/keys.js'),
-      import('../ssh/known-hosts.js'),
-      import('../setup/index.js'),
-      import('../ssh/run-dir.js'),
-      import('../setup/task-estimate.js'),
-      import('../ui/progress.js'),
-    ]);
+  const [
+    { createProvider },
+    { createSshWaiter },
+    keys,
+    knownHosts,
+    setup,
+    { createSetupRunner },
+    runDirs,
+    { createProgress },
+  ] = await Promise.all([
+    import('../providers/index.js'),
+    import('../ssh/ssh-waiter.js'),
+    import('../ssh/keys.js'),
+    import('../ssh/known-hosts.js'),
+    import('../setup/index.js'),
+    import('../setup/setup-runner.js'),
+    import('../ssh/run-dir.js'),
+    import('../ui/progress.js'),
+  ]);
   const progress = createProgress({ json: options.json, verbosity: ctx.verbosity });
   const repo = await openRepo(ctx);
-  const { readFile } = await import('node:fs/promises');
   const runDirOf = (state: ClusterState) => runDirs.runDirFor(repo.dir, state.name);
-
-  const waitForSsh: SshWaiter = async (request) => {
-    const privateKey = await readFile(request.privateKeyPath);
-    const results = await ssh.waitForSsh({
-      nodes: request.nodes,
-      user: request.user,
-      privateKey,
-      deadline: request.deadline,
-      probeTimeoutMs: request.probeTimeoutMs,
-      proxyCommand: request.proxyCommand,
-      signal: request.signal,
-      ...(request.nodeGone ? { nodeGone: request.nodeGone } : {}),
-      onProgress: (event) => {
-        if (event.result.ok) request.onReady?.(event.node, event.result.ip);
-        else ctx.log.debug(`${event.node}: SSH attempt ${event.attempt}: ${event.result.reason}`, 2);
-      },
-    });
-    return new Map(
-      results.map((r) => [
-        r.name,
-        r.status === 'ready'
-          ? { ok: true as const, ip: r.ip, hostKey: r.hostKey }
-          : { ok: false as const, reason: r.reason },
-      ]),
-    );
-  };
-
-  const runSetup: SetupRunner = async (request) => {
-    const template = request.playbook
-      ? { ...request.template, setup: { ...request.template.setup, playbookPath: request.playbook } }
-      : request.template;
-    const extraVars = request.extraVars ? ['--extra-vars', JSON.stringify(request.extraVars)] : [];
-    const runDir = runDirOf(request.state);
-    const invocation = setup.buildAnsibleInvocation({
-      state: request.state,
-      template,
-      extraArgs: [...extraVars, ...(request.extraArgs ?? [])],
-      verbosity: request.verbosity,
-      env: process.env,
-      bundledRolesDir: join(playbooksDir, 'roles'),
-      runDir,
-    });
-    for (const warning of invocation.warnings) ctx.log.warn(warning);
-    if (!runDirs.controlSocketsFit(runDir)) {
-      ctx.log.warn(
-        `The path ${runDir} is too long for SSH control sockets (a Unix socket path holds at most 107 bytes), so Ansible connects without connection sharing (slower). Use a shorter storage directory (-s) or cluster name.`,
-      );
-    }
-    ctx.log.debug(`Running: ${invocation.command} ${invocation.args.join(' ')}`, 2);
-    // Only a terminal draws a bar of tasks done, against an estimate made beside the real run. It
-    // starts with the run's first line: the invocation's private files exist only while the run does.
-    const key = estimate.taskCountKey(template.setup.playbookPath, request.extraArgs ?? []);
-    let estimating = !(progress.expectTasks && request.verbosity === 0);
-    const started = estimate.createTaskCounter();
-    await setup.runAnsible({
-      ...invocation,
-      cluster: request.state.name,
-      runDir,
-      pidFile: repo.ansiblePidFile(request.state.name),
-      onLine: (line) => {
-        if (!estimating) {
-          estimating = true;
-          void estimate.estimateTaskCount(invocation, repo.dir, key, request.signal).then((count) => {
-            if (count !== undefined) progress.expectTasks?.(count);
-          });
-        }
-        started.push(line);
-        request.onLine?.(line);
-      },
-      ...(request.signal ? { signal: request.signal } : {}),
-    });
-    await estimate.rememberTaskCount(repo.dir, key, started.count).catch(() => undefined);
-  };
+  const runSetup = createSetupRunner({
+    storageDir: repo.dir,
+    runDirOf,
+    pidFileOf: (cluster) => repo.ansiblePidFile(cluster),
+    playbooksDir,
+    log: ctx.log,
+    expectTasks: progress.expectTasks?.bind(progress),
+  });
 
   return {
     repo,
     createProvider,
-    waitForSsh,
+    waitForSsh: createSshWaiter(ctx.log),
     runSetup,
     writeInventory: (state, template) =>
       setup.writeInventory(
@@ -205,8 +146,8 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
         state.paths.knownHosts,
         state.nodes.flatMap((n) => (n.hostKey ? [{ name: n.name, hostKey: n.hostKey }] : [])),
       ),
-    generateKeyPair: async (privatePath, comment) => {
-      await keys.generateKeyPair(privatePath, comment.replace(/^herd-/, ''));
+    generateKeyPair: async (privatePath, cluster) => {
+      await keys.generateKeyPair(privatePath, cluster);
     },
     stopOrphanedSetup: async (cluster) => {
       await setup.stopOrphanedAnsible(repo.ansiblePidFile(cluster));

@@ -43,3 +43,27 @@ export async function configureCluster(options: ConfigureOptions): Promise<void>
   state.setupCompletedAt = new Date().toISOString();
   await deps.repo.save(state);
 }
+
+/** Options of `herd setup`: configure a saved cluster again. */
+export interface SetupClusterOptions {
+  readonly deps: ClusterDeps;
+  readonly name: string;
+  /** The template to configure with, from the saved state (the live cloud section and secrets put back). */
+  readonly templateFor: (state: ClusterState) => Promise<Template>;
+  readonly extraArgs?: readonly string[] | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** `herd setup`: holds the cluster's lock while it runs Ansible on every node again; returns the saved state. */
+export async function setupCluster(options: SetupClusterOptions): Promise<ClusterState> {
+  const { deps, name } = options;
+  const lock = await deps.repo.lock(name);
+  try {
+    const state = await deps.repo.load(name);
+    const template = await options.templateFor(state);
+    await configureCluster({ deps, state, template, extraArgs: options.extraArgs, signal: options.signal });
+    return state;
+  } finally {
+    await lock.release();
+  }
+}

@@ -3,51 +3,15 @@
  * The CLI wires the real implementations (src/cli/wiring.ts).
  */
 import type { Template } from '../config/types.js';
-import type { Logger, ProviderFactory } from '../providers/types.js';
+import type { Logger } from '../log.js';
+import type { ProviderFactory } from '../providers/types.js';
+import type { SetupRunner } from '../setup/setup-runner.js';
+import type { SshWaiter } from '../ssh/ssh-waiter.js';
 import type { StateRepository } from '../state/index.js';
 import type { ClusterState } from '../state/types.js';
 
-/** A node to wait for until it answers SSH. */
-export interface SshTarget {
-  name: string;
-  ips: readonly string[];
-  /** Refuse a host key other than this one (`<type> <base64>`). */
-  pinnedHostKey?: string | undefined;
-}
-
-/** Outcome of waiting for one node. */
-export type SshOutcome = { ok: true; ip: string; hostKey: string } | { ok: false; reason: string };
-
-/** Waits until every node answers SSH or the deadline (epoch ms) passes. */
-export type SshWaiter = (request: {
-  nodes: readonly SshTarget[];
-  user: string;
-  privateKeyPath: string;
-  deadline: number;
-  probeTimeoutMs: number;
-  /** `ssh_proxy_command`, unexpanded: probes go through it as later ssh and Ansible connections do. */
-  proxyCommand?: string | undefined;
-  signal?: AbortSignal | undefined;
-  onReady?: ((name: string, ip: string) => void) | undefined;
-  /** Why a node will never answer (it died), or undefined while it may; asked before every attempt. */
-  nodeGone?: ((name: string) => string | undefined) | undefined;
-}) => Promise<Map<string, SshOutcome>>;
-
-/** Runs the Ansible setup (inventory written by the caller) and throws AnsibleError on failure. */
-export type SetupRunner = (request: {
-  state: ClusterState;
-  template: Template;
-  /** Playbook to run instead of the template's (e.g. the bundled slurm-drain.yml). */
-  playbook?: string | undefined;
-  extraVars?: Readonly<Record<string, unknown>> | undefined;
-  extraArgs?: readonly string[] | undefined;
-  verbosity: number;
-  signal?: AbortSignal | undefined;
-  onLine?: ((line: string) => void) | undefined;
-}) => Promise<void>;
-
-/** Generates an ed25519 key pair at `privatePath` (+ `.pub`). */
-export type KeyGenerator = (privatePath: string, comment: string) => Promise<void>;
+/** Generates the ed25519 key pair of `cluster` at `privatePath` (+ `.pub`); the key names the cluster. */
+export type KeyGenerator = (privatePath: string, cluster: string) => Promise<void>;
 
 /** Progress of long operations, for the UI (listr2 on a TTY, plain lines otherwise, nothing with --json). */
 export interface Progress {

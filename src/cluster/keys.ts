@@ -44,7 +44,7 @@ export async function ensureKeyPair(
   try {
     await access(storagePaths.privateKey);
   } catch {
-    await generate(storagePaths.privateKey, `herd-${cluster}`);
+    await generate(storagePaths.privateKey, cluster);
   }
   const publicKey = (await readFile(storagePaths.publicKey, 'utf8')).trim();
   return { paths: storagePaths, publicKey };

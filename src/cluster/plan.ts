@@ -4,7 +4,7 @@
  * Nothing is written: no state, no key pair, no lock, no cloud resource.
  */
 import { access, readFile } from 'node:fs/promises';
-import type { NodeCount } from '../cli/node-counts.js';
+import type { NodeCount } from '../config/node-counts.js';
 import type { CloudSection, Template } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type {

@@ -1,6 +1,6 @@
 /** `herd resize` and `herd remove-node`: grow with the start pipeline, shrink by draining then terminating. */
 import { join } from 'node:path';
-import type { NodeCount } from '../cli/node-counts.js';
+import type { NodeCount } from '../config/node-counts.js';
 import type { CloudSection, Template } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { Provider } from '../providers/types.js';

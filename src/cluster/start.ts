@@ -1,5 +1,5 @@
 /** `herd start`: create (or resume) a cluster from a template, then configure it. */
-import type { NodeCount } from '../cli/node-counts.js';
+import type { NodeCount } from '../config/node-counts.js';
 import type { Template } from '../config/types.js';
 import { assertCanStart } from '../providers/index.js';
 import type { Provider } from '../providers/types.js';

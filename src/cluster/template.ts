@@ -1,5 +1,5 @@
 /** Applying command-line node counts to a template. */
-import type { NodeCount } from '../cli/node-counts.js';
+import type { NodeCount } from '../config/node-counts.js';
 import type { Template } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { ClusterState } from '../state/types.js';

@@ -5,7 +5,7 @@
  * config (`ansible_*` keys, `global_var_*` / `<kind>_var_*` variables, `ansible_extra_args`) and
  * on the arguments given after `--` to `herd setup`.
  */
-import { ignoredOptionsReason, mentionedHerdOption, sanitizeSshArgsText } from '../ssh/ssh-options.js';
+import { ignoredOptionsReason, mentionedHerdOption, sanitizeSshArgsText } from './ssh-options.js';
 
 /** Ansible variables that hold ssh arguments (each also has an ANSIBLE_<NAME> environment variable). */
 export const SSH_ARG_VARIABLES = [

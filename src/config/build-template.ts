@@ -3,6 +3,8 @@
  * overrides into a Template, or an InvalidTemplate listing every problem found.
  */
 import type { ConfigProblem } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
+import type { ClusterFacts, KindOverride } from './cluster-facts.js';
 import { checkTemplate } from './cross-checks.js';
 import type { IniEntry } from './ini-reader.js';
 import {
@@ -25,7 +27,6 @@ import {
 } from './schema/index.js';
 import { isSecretKey } from './secret-keys.js';
 import type { Section } from './sections.js';
-import { didYouMean } from './suggest.js';
 import type {
   CloudSection,
   ClusterSettings,
@@ -33,7 +34,6 @@ import type {
   InvalidTemplate,
   LoginSection,
   NodeSettings,
-  ProviderName,
   Template,
 } from './types.js';
 
@@ -54,27 +54,6 @@ export interface SectionResolver {
 /** An invalid template with the node counts that could be read, for `list-templates`. */
 export interface InvalidTemplateDetails extends InvalidTemplate {
   counts: Readonly<Record<string, number>>;
-}
-
-/** The values of a cluster section plus where each came from, for the cross-checks. */
-export interface ClusterFacts {
-  section: Section;
-  entries: ReadonlyMap<string, IniEntry>;
-  values: Readonly<Record<string, ConfigValue>>;
-  provider: ProviderName | undefined;
-  cloudSection: Section | undefined;
-  cloud: CloudSection | undefined;
-  setup: ResolvedSetup | undefined;
-  setupSection: Section | undefined;
-  /** Keys of the cluster section no schema names (accepted with a warning). */
-  extras: ReadonlyMap<string, IniEntry>;
-}
-
-/** A `[cluster/NAME/KIND]` section: its validated node settings and the keys no schema names. */
-export interface KindOverride {
-  section: Section;
-  values: NodeSettings;
-  extras: ReadonlyMap<string, IniEntry>;
 }
 
 const REFERENCES = ['cloud', 'login', 'setup'] as const;

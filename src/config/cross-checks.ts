@@ -3,13 +3,13 @@
  * a template. Runs after each section passed its own schema.
  */
 import type { ConfigProblem } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 import { checkAnsibleVariable } from './ansible-checks.js';
-import type { ClusterFacts, KindOverride } from './build-template.js';
+import type { ClusterFacts, KindOverride } from './cluster-facts.js';
 import type { IniEntry } from './ini-reader.js';
 import { kindNameProblem } from './kinds.js';
 import { cloudRow, SETUP_SCHEMA } from './schema/index.js';
 import type { Section } from './sections.js';
-import { didYouMean } from './suggest.js';
 import type { KindSpec, NodeSettings } from './types.js';
 import { keySchemaOf, misspeltAs } from './validate.js';
 
@@ -60,33 +60,7 @@ export function checkTemplate(
     }
   }
   const kindNames = [...counts.keys()];
-  for (const [key, entry] of entries) {
-    const kind = key.endsWith('_nodes_min') ? key.slice(0, -'_nodes_min'.length) : undefined;
-    if (kind !== undefined && !counts.has(kind) && !entries.has(`${kind}_nodes`)) {
-      at(
-        entry,
-        key,
-        `sets a minimum for kind "${kind}", which has no ${kind}_nodes; add ${kind}_nodes=N or remove this line`,
-      );
-    }
-  }
-  for (const [kind, { section }] of overrides) {
-    if (!counts.has(kind) && !entries.has(`${kind}_nodes`)) {
-      at(
-        section,
-        undefined,
-        `overrides kind "${kind}", which [${cluster.name}] does not define${didYouMean(kind, kindNames)}; add ${kind}_nodes=N to [${cluster.name}] or rename this section`,
-        section.name,
-      );
-    }
-  }
-  if (![...entries.keys()].some((k) => k.endsWith('_nodes'))) {
-    at(
-      cluster,
-      undefined,
-      'defines no nodes; add <kind>_nodes=N lines, e.g. frontend_nodes=1 and compute_nodes=2',
-    );
-  }
+  checkKindReferences(cluster, entries, overrides, counts, kindNames, at);
 
   const globalVars = { ...setup?.globalVars, ...clusterGlobals };
   const kinds: KindSpec[] = [];
@@ -138,6 +112,55 @@ export function checkTemplate(
     });
   }
 
+  checkVpcNetworks(facts, missingNetwork, at);
+  checkSshTo(entries, counts, kindNames, at);
+  return { kinds, globalVars, problems, warnings };
+}
+
+/** Adds a problem at an entry or section (of the cluster section unless `section` says otherwise). */
+type Report = (where: IniEntry | Section, key: string | undefined, message: string, section?: string) => void;
+
+/** Every `<kind>_nodes_min` and `[cluster/NAME/KIND]` names a kind the cluster defines, and it defines one. */
+function checkKindReferences(
+  cluster: Section,
+  entries: ReadonlyMap<string, IniEntry>,
+  overrides: ReadonlyMap<string, KindOverride>,
+  counts: ReadonlyMap<string, unknown>,
+  kindNames: readonly string[],
+  at: Report,
+): void {
+  for (const [key, entry] of entries) {
+    const kind = key.endsWith('_nodes_min') ? key.slice(0, -'_nodes_min'.length) : undefined;
+    if (kind !== undefined && !counts.has(kind) && !entries.has(`${kind}_nodes`)) {
+      at(
+        entry,
+        key,
+        `sets a minimum for kind "${kind}", which has no ${kind}_nodes; add ${kind}_nodes=N or remove this line`,
+      );
+    }
+  }
+  for (const [kind, { section }] of overrides) {
+    if (!counts.has(kind) && !entries.has(`${kind}_nodes`)) {
+      at(
+        section,
+        undefined,
+        `overrides kind "${kind}", which [${cluster.name}] does not define${didYouMean(kind, kindNames)}; add ${kind}_nodes=N to [${cluster.name}] or rename this section`,
+        section.name,
+      );
+    }
+  }
+  if (![...entries.keys()].some((k) => k.endsWith('_nodes'))) {
+    at(
+      cluster,
+      undefined,
+      'defines no nodes; add <kind>_nodes=N lines, e.g. frontend_nodes=1 and compute_nodes=2',
+    );
+  }
+}
+
+/** On EC2 with a `vpc`, every kind needs `network_ids` (subnet ids). */
+function checkVpcNetworks(facts: ClusterFacts, missingNetwork: readonly string[], at: Report): void {
+  const cluster = facts.section;
   const vpc = facts.cloudSection?.entries.get('vpc');
   if (facts.provider === 'ec2_boto' && vpc && missingNetwork.length) {
     at(
@@ -146,7 +169,15 @@ export function checkTemplate(
       `[${facts.cloudSection!.name}] sets vpc=${vpc.value} (${vpc.file}:${vpc.line}), so every kind needs network_ids (subnet ids) but ${missingNetwork.join(', ')} has none; set network_ids in [${cluster.name}] or per kind`,
     );
   }
+}
 
+/** `ssh_to` names a kind of the cluster or one of its nodes. */
+function checkSshTo(
+  entries: ReadonlyMap<string, IniEntry>,
+  counts: ReadonlyMap<string, unknown>,
+  kindNames: readonly string[],
+  at: Report,
+): void {
   const sshTo = entries.get('ssh_to');
   if (sshTo && kindNames.length) {
     const node = /^(.*?)(\d+)$/.exec(sshTo.value);
@@ -158,5 +189,4 @@ export function checkTemplate(
       );
     }
   }
-  return { kinds, globalVars, problems, warnings };
 }

@@ -9,11 +9,11 @@
  * nor change it, and no message ever quotes a secret value.
  */
 import type { ConfigProblem } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 import type { IniEntry } from './ini-reader.js';
 import { ONLY_A_VARIABLE } from './secret-files.js';
 import { isSecretKey } from './secret-keys.js';
 import type { Section } from './sections.js';
-import { didYouMean } from './suggest.js';
 
 /** What interpolation may read besides the section itself. */
 export interface InterpolationContext {

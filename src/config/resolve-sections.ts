@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 import { checkAnsibleArgs, checkAnsibleVariable } from './ansible-checks.js';
 import type { BundledGroups } from './bundled-groups.js';
 import type { IniEntry } from './ini-reader.js';
@@ -24,7 +25,6 @@ import {
 } from './schema/index.js';
 import type { Section } from './sections.js';
 import { splitShellWords } from './shell-words.js';
-import { didYouMean } from './suggest.js';
 import type { CloudSection, ConfigValue, LoginSection, ProviderName, SetupSection } from './types.js';
 import { keySchemaOf, type SchemaValidator } from './validate.js';
 

@@ -4,8 +4,8 @@
  * parser does; each override is recorded as a note naming both origins.
  */
 import type { ConfigProblem } from '../errors.js';
+import { didYouMean } from '../util/suggest.js';
 import type { IniBlock, IniEntry } from './ini-reader.js';
-import { didYouMean } from './suggest.js';
 
 /** The section types herd knows; `node` is `[cluster/NAME/KIND]`. */
 export type SectionType = 'cloud' | 'login' | 'setup' | 'cluster' | 'node';

@@ -1,8 +1,8 @@
 /** Looking up templates for `start` and summarizing them for `list-templates`. */
 import { ConfigError, type ConfigProblem } from '../errors.js';
+import { closest } from '../util/suggest.js';
 import { globToRegExp } from './glob.js';
 import { cloudRow } from './schema/index.js';
-import { closest } from './suggest.js';
 import type { LoadedConfig, Template } from './types.js';
 
 /** One row of `list-templates` (also its `--json` output). */

@@ -7,12 +7,12 @@
  */
 import type { Ajv, CodeOptions, ErrorObject, ValidateFunction } from 'ajv';
 import type { ConfigProblem } from '../errors.js';
+import { importPrecompiled, newAjv, schemaKey } from '../util/precompiled.js';
+import { closest, didYouMean } from '../util/suggest.js';
 import type { IniEntry } from './ini-reader.js';
-import { importPrecompiled, newAjv, schemaKey } from './precompiled.js';
 import { formats } from './schema/formats.js';
 import type { KeySchema, SectionSchema } from './schema/index.js';
 import { isSecretKey } from './secret-keys.js';
-import { closest, didYouMean } from './suggest.js';
 import type { ConfigValue } from './types.js';
 
 /** The section being validated: its name, where it starts, and its (canonical) entries. */

@@ -4,7 +4,8 @@
  * from before ids (id undefined) owns only resources without any id, so neither kind of cluster
  * ever takes the other's resources.
  */
-import type { ClusterRef, Logger } from './types.js';
+import type { Logger } from '../log.js';
+import type { ClusterRef } from './types.js';
 
 /** True when a resource carrying `ref.name` and the cluster id `taggedId` (undefined: none) is the cluster's. */
 export function ownsResource(ref: ClusterRef, taggedId: string | undefined): boolean {

@@ -11,6 +11,8 @@
  * id (a cluster of the same name in another storage directory) is never found, adopted or touched.
  */
 import type { CloudSection, NodeSettings, ProviderName } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { NodeLifecycle } from '../state/types.js';
 
 /** Which cluster a provider call is about. */
 export interface ClusterRef {
@@ -22,16 +24,6 @@ export interface ClusterRef {
    */
   readonly id: string | undefined;
 }
-
-/** Lifecycle of a node as the provider sees it. */
-export type NodeLifecycle =
-  | 'pending'
-  | 'running'
-  | 'stopping'
-  | 'stopped'
-  | 'terminated'
-  | 'error'
-  | 'unknown';
 
 /** One node to create. */
 export interface NodeSpec {
@@ -86,16 +78,6 @@ export interface ProviderContext {
   storageDir: string;
   /** Progress and diagnostics. */
   log: Logger;
-}
-
-/** A minimal logger; the UI decides where lines go. */
-export interface Logger {
-  /** Something the user should see at the default verbosity. */
-  info(message: string): void;
-  /** Something wrong but not fatal. */
-  warn(message: string): void;
-  /** Details shown at `-v` (level 1) and more at `-vv` (level 2). */
-  debug(message: string, level?: number): void;
 }
 
 /** One kind of nodes a preflight checks: what `createNodes` would get, without node names. */

@@ -6,7 +6,7 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isProcessAlive, readStartTime } from '../providers/local/proc.js';
+import { isProcessAlive, readStartTime } from '../util/proc.js';
 
 /** Records the running ansible-playbook's PID (mode 0600). */
 export async function recordAnsiblePid(file: string, pid: number): Promise<void> {

@@ -9,10 +9,10 @@
  */
 import { dirname, join } from 'node:path';
 import { checkAnsibleArgs, checkAnsibleVariable } from '../config/ansible-checks.js';
+import { sanitizeSshArgsText } from '../config/ssh-options.js';
 import type { Template } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { ansibleSshArgs, shellQuote } from '../ssh/openssh.js';
-import { sanitizeSshArgsText } from '../ssh/ssh-options.js';
 import type { ClusterState } from '../state/types.js';
 import { moveExtraVarsToFiles, type RunFile } from './extra-vars.js';
 import { secretEnvFor } from './secret-env.js';

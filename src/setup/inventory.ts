@@ -9,11 +9,11 @@
  */
 import { SSH_ARG_VARIABLES } from '../config/ansible-checks.js';
 import { isSecretKey } from '../config/secret-keys.js';
+import { sanitizeSshArgsText } from '../config/ssh-options.js';
 import type { Template } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import { ansibleHostSshArgs, shellQuote } from '../ssh/openssh.js';
 import { type ConnectionIdentity, controlPathFor } from '../ssh/run-dir.js';
-import { sanitizeSshArgsText } from '../ssh/ssh-options.js';
 import { writePrivateFileAtomic } from '../ssh/write-private-file.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
 import { secretEnvFor, variablesOf } from './secret-env.js';

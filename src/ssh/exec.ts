@@ -5,7 +5,7 @@
  * remote-command.ts), waits briefly for its exit status, then drops the connection.
  */
 import type ssh2 from 'ssh2';
-import { eachLimited } from '../providers/each-limited.js';
+import { eachLimited } from '../util/each-limited.js';
 import { connectNode, type SshConnectionOptions, type SshNode } from './connect.js';
 import { wrapRemoteCommand } from './remote-command.js';
 

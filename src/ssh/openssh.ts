@@ -296,4 +296,4 @@ function proxyOptions(proxyCommand: string | undefined): string[] {
   return ['-o', `ProxyCommand=${proxyCommand}`];
 }
 
-export { shellQuote } from './ssh-options.js';
+export { shellQuote } from '../config/ssh-options.js';

@@ -96,6 +96,32 @@ export async function probeNode(options: ProbeNodeOptions): Promise<ProbeResult>
   }
 }
 
+/** Runs `true` on a logged-in connection: calls back with its exit code, or why it could not run. */
+function runTrue(client: ssh2.Client, done: (outcome: { code: number | null } | { error: string }) => void) {
+  client.exec('true', (err, stream) => {
+    if (err) return done({ error: err.message });
+    stream.resume();
+    stream.stderr.resume();
+    stream.on('close', (code: number | null) => done({ code }));
+  });
+}
+
+/**
+ * A host key verifier that accepts only the pinned key (any key when none is pinned), and tells `seen`
+ * the key the node showed and whether it was accepted.
+ */
+function verifyHostKey(
+  pinned: string | undefined,
+  seen: (key: string, accepted: boolean) => void,
+): (key: Buffer) => boolean {
+  return (key) => {
+    const shown = formatHostKey(key);
+    const accepted = !pinned || sameHostKey(pinned, shown);
+    seen(shown, accepted);
+    return accepted;
+  };
+}
+
 /** Probes one IP: handshake (checking the pinned key), public key auth, then runs `true`. */
 function probeAddress(ip: string, options: ProbeNodeOptions): Promise<ProbeResult> {
   const port = options.port ?? 22;
@@ -124,23 +150,19 @@ function probeAddress(ip: string, options: ProbeNodeOptions): Promise<ProbeResul
       options.timeoutMs,
     );
 
-    client.on('ready', () => {
-      client.exec('true', (err, stream) => {
-        if (err) return finish(fail('CommandFailed', `could not run a command: ${err.message}`));
-        stream.resume();
-        stream.stderr.resume();
-        stream.on('close', (code: number | null) => {
-          if (code === 0 && hostKey) finish({ ok: true, ip, hostKey });
-          else
-            finish(
-              fail(
-                'CommandFailed',
-                `\`true\` exited with ${code ?? 'no status'} (is the login shell usable?)`,
-              ),
-            );
-        });
-      });
-    });
+    client.on('ready', () =>
+      runTrue(client, (outcome) => {
+        if ('error' in outcome)
+          return finish(fail('CommandFailed', `could not run a command: ${outcome.error}`));
+        if (outcome.code === 0 && hostKey) return finish({ ok: true, ip, hostKey });
+        finish(
+          fail(
+            'CommandFailed',
+            `\`true\` exited with ${outcome.code ?? 'no status'} (is the login shell usable?)`,
+          ),
+        );
+      }),
+    );
     client.on('error', (err: Error & { level?: string; code?: string }) => {
       if (changedKey && options.pinnedHostKey) {
         return finish(
@@ -175,15 +197,10 @@ function probeAddress(ip: string, options: ProbeNodeOptions): Promise<ProbeResul
         readyTimeout: options.timeoutMs,
         tryKeyboard: false,
         algorithms: pinnedAlgorithms(options.pinnedHostKey),
-        hostVerifier: (key: Buffer) => {
-          const seen = formatHostKey(key);
-          if (options.pinnedHostKey && !sameHostKey(options.pinnedHostKey, seen)) {
-            changedKey = seen;
-            return false;
-          }
-          hostKey = seen;
-          return true;
-        },
+        hostVerifier: verifyHostKey(options.pinnedHostKey, (seen, accepted) => {
+          if (accepted) hostKey = seen;
+          else changedKey = seen;
+        }),
       });
     } catch (err) {
       finish(fail('KeyInvalid', `cannot use the private key: ${(err as Error).message}`));

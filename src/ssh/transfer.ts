@@ -8,7 +8,7 @@ import { chmod, mkdir, rm, symlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type ssh2 from 'ssh2';
 import type { SFTPWrapper, Stats } from 'ssh2';
-import { eachLimited } from '../providers/each-limited.js';
+import { eachLimited } from '../util/each-limited.js';
 import { connectNode, type SshConnectionOptions } from './connect.js';
 import type { ExecTarget } from './exec.js';
 import { remotePath, scanRemoteTree, sftpCall, type Tree } from './sftp-files.js';

@@ -1,7 +1,7 @@
 /** Crash-safe file replacement: readers see the old content or the new, never a torn file. */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /** Runs after the temp file is written and synced, before it is renamed over the target (a test seam). */
 export type BeforeRename = (tempPath: string) => void | Promise<void>;
@@ -9,6 +9,45 @@ export type BeforeRename = (tempPath: string) => void | Promise<void>;
 /** A unique sibling name for a temp file: `<path>.tmp-<pid>-<random>`. */
 export function tempPathFor(path: string): string {
   return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * How old a temp file must be before it counts as abandoned. Writing one takes milliseconds, so an
+ * hour-old temp belongs to a process that was killed halfway (SIGKILL, power loss), whatever its PID
+ * says now: the PID may have been reused, or belong to another host sharing the storage directory.
+ */
+export const ABANDONED_TEMP_AGE_MS = 60 * 60 * 1000;
+
+/**
+ * Removes the abandoned temp files of `path` (see `tempPathFor`, also those of `<path>.gone`): the ones
+ * a killed process left beside it, older than ABANDONED_TEMP_AGE_MS. Returns the names removed.
+ * Best effort: a file that vanishes or cannot be removed is skipped.
+ */
+export async function removeAbandonedTemps(path: string, now = Date.now()): Promise<string[]> {
+  const dir = dirname(path);
+  const temp = new RegExp(`^${escapeRegExp(basename(path))}(?:\\.gone)?\\.tmp-\\d+-[0-9a-f]+$`);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names.filter((n) => temp.test(n))) {
+    try {
+      const file = join(dir, name);
+      if (now - (await stat(file)).mtimeMs < ABANDONED_TEMP_AGE_MS) continue;
+      await rm(file, { force: true });
+      removed.push(name);
+    } catch {
+      // Gone already, or not ours to remove: harmless either way.
+    }
+  }
+  return removed;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**

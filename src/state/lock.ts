@@ -15,7 +15,7 @@ import { link, open, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { StateError, StateLockError } from '../errors.js';
-import { tempPathFor } from './atomic-file.js';
+import { removeAbandonedTemps, tempPathFor } from './atomic-file.js';
 import { errnoCode, ioStateError } from './problems.js';
 
 /** A held cluster lock. */
@@ -59,12 +59,12 @@ export async function acquireLock(lockPath: string, cluster: string): Promise<Cl
   await writeOwnerFile(mine);
   try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (await tryLink(mine, lockPath)) return hold(lockPath, (await stat(mine)).ino);
+      if (await tryLink(mine, lockPath)) return await holdLinked(lockPath, mine);
       const holder = await readLockFile(lockPath);
       if (holder === undefined) continue;
       if (await isAlive(holder.owner)) throw lockedError(cluster, lockPath, holder.owner);
       if (await takeOver(lockPath, holder, mine, cluster, attempt === MAX_ATTEMPTS - 1))
-        return hold(lockPath, (await stat(mine)).ino);
+        return await holdLinked(lockPath, mine);
     }
     throw new StateError(
       'StateLockContended',
@@ -76,6 +76,13 @@ export async function acquireLock(lockPath: string, cluster: string): Promise<Cl
   } finally {
     await rm(mine, { force: true });
   }
+}
+
+/** The lock just linked from `mine`, once the temp files of killed acquirers are cleared. */
+async function holdLinked(lockPath: string, mine: string): Promise<ClusterLock> {
+  const lock = hold(lockPath, (await stat(mine)).ino);
+  await removeAbandonedTemps(lockPath);
+  return lock;
 }
 
 /** Replaces the stale lock `holder` with `mine`; true when this process now holds the lock. */

@@ -5,8 +5,8 @@
 import { flagValue } from '../config/ansible-checks.js';
 import { isSecretKey } from '../config/secret-keys.js';
 import { splitShellWords } from '../config/shell-words.js';
+import { shellQuote } from '../config/ssh-options.js';
 import type { ConfigValue, NodeSettings, Template } from '../config/types.js';
-import { shellQuote } from '../ssh/ssh-options.js';
 
 /** True when a config key holds a secret that must never be written to disk by herd. */
 export { isSecretKey };

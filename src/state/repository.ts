@@ -14,10 +14,10 @@
  */
 import { chmod, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { didYouMean } from '../config/suggest.js';
 import type { LoginSection, Template } from '../config/types.js';
 import { StateError } from '../errors.js';
-import { type BeforeRename, syncDirectory, writeFileAtomic } from './atomic-file.js';
+import { didYouMean } from '../util/suggest.js';
+import { type BeforeRename, removeAbandonedTemps, syncDirectory, writeFileAtomic } from './atomic-file.js';
 import { acquireLock, type ClusterLock } from './lock.js';
 import { migrate } from './migrate.js';
 import { validateClusterName } from './names.js';
@@ -213,7 +213,10 @@ export class StateRepository {
    */
   async lock(name: string): Promise<ClusterLock> {
     validateClusterName(name);
-    return acquireLock(join(this.dir, `${name}.lock`), name);
+    const lock = await acquireLock(join(this.dir, `${name}.lock`), name);
+    // Holding the lock, nobody else writes this cluster's state: clear what killed writers left.
+    await removeAbandonedTemps(this.#stateFile(name));
+    return lock;
   }
 
   #stateFile(name: string): string {

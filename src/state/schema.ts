@@ -4,7 +4,6 @@
  * added to those types without a schema entry fails the typecheck instead of every later load.
  */
 import type { Ajv, CodeOptions, ErrorObject, SchemaObject, ValidateFunction } from 'ajv';
-import { importPrecompiled, newAjv, schemaKey } from '../config/precompiled.js';
 import type {
   CloudSection,
   ClusterSettings,
@@ -14,6 +13,7 @@ import type {
   Template,
 } from '../config/types.js';
 import { PROVIDERS } from '../providers/registry.js';
+import { importPrecompiled, newAjv, schemaKey } from '../util/precompiled.js';
 import type { NodeRecord, NodeStateName, StoredClusterState } from './types.js';
 import { STATE_VERSION } from './types.js';
 

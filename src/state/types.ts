@@ -5,7 +5,16 @@
  * they are derived from the storage directory and the cluster name on every load.
  */
 import type { Template } from '../config/types.js';
-import type { NodeLifecycle } from '../providers/types.js';
+
+/** Lifecycle of a node as the provider sees it (`describeNodes`). */
+export type NodeLifecycle =
+  | 'pending'
+  | 'running'
+  | 'stopping'
+  | 'stopped'
+  | 'terminated'
+  | 'error'
+  | 'unknown';
 
 /** Current state file format version. Older versions are migrated on read. */
 export const STATE_VERSION = 2;

@@ -1,4 +1,4 @@
-import type { Logger } from '../providers/types.js';
+import type { Logger } from '../log.js';
 
 /** A logger writing to stderr, showing debug lines up to `verbosity`. */
 export function createStderrLogger(

@@ -1,9 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClusterDeps, SshOutcome } from '../../src/cluster/deps.js';
+import type { ClusterDeps } from '../../src/cluster/deps.js';
 import { growCluster } from '../../src/cluster/grow.js';
 import { ProviderError } from '../../src/errors.js';
 import type { CreateNodesRequest, Provider } from '../../src/providers/types.js';
+import type { SshOutcome } from '../../src/ssh/ssh-waiter.js';
 import { clusterState, template } from '../ssh/fixtures.js';
 import { stubProvider, testDeps } from './deps-fixture.js';
 

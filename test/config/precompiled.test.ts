@@ -13,12 +13,12 @@ import type { ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ConfigModule from '../../src/config/index.js';
 import type { IniEntry } from '../../src/config/ini-reader.js';
-import { type PrecompiledModule, schemaKey } from '../../src/config/precompiled.js';
 import { sectionSchemaCatalog } from '../../src/config/schema/catalog.js';
 import { PROVIDERS, type SectionSchema } from '../../src/config/schema/index.js';
 import { createConfigAjv, createSchemaValidator } from '../../src/config/validate.js';
 import { StateRepository } from '../../src/state/index.js';
 import { clusterStateSchema, createStateAjv } from '../../src/state/schema.js';
+import { type PrecompiledModule, schemaKey } from '../../src/util/precompiled.js';
 import { sampleState, storedSample } from '../state/fixtures/sample.js';
 import { BASE, CASES, EC2, WARNING_CASES } from './malformed-cases.js';
 

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -377,5 +377,31 @@ describe('remove', () => {
     expect(await readdir(repo.dir)).toEqual([]);
     expect(await readFile(userKey, 'utf8')).toBe('private');
     expect(await readFile(`${userKey}.pub`, 'utf8')).toBe('public');
+  });
+});
+
+describe('lock', () => {
+  it('removes the temp files a killed writer left, but not fresh ones nor other files', async () => {
+    const repo = await StateRepository.open(dir);
+    await repo.save(sampleState(dir, 'c1'));
+    const hourAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    const abandoned = [
+      'c1.json.tmp-4242-0a1b2c3d',
+      'c1.lock.tmp-4242-deadbeef',
+      'c1.lock.gone.tmp-4242-00ff00ff',
+    ];
+    const kept = ['c1.json.tmp-4243-0a1b2c3e', 'c10.json.tmp-1-aa', 'c1.json.tmp-notes'];
+    for (const name of [...abandoned, ...kept]) await writeFile(join(dir, name), 'x');
+    for (const name of [...abandoned, 'c10.json.tmp-1-aa', 'c1.json.tmp-notes'])
+      await utimes(join(dir, name), hourAgo, hourAgo);
+    const lock = await repo.lock('c1');
+    try {
+      const left = await readdir(dir);
+      for (const name of abandoned) expect(left).not.toContain(name);
+      for (const name of kept) expect(left).toContain(name);
+      expect(left).toContain('c1.json');
+    } finally {
+      await lock.release();
+    }
   });
 });

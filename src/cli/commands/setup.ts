@@ -2,7 +2,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { printJson, printLines } from '../../ui/output.js';
 import { contextFrom, type GlobalArgs } from '../context.js';
 import { withInterrupts } from '../interrupt.js';
-import { buildDeps, liveTemplate, openRepo, passthroughArgs } from '../wiring.js';
+import { buildDeps, liveTemplate, passthroughArgs } from '../wiring.js';
 
 interface Args extends GlobalArgs {
   cluster: string;
@@ -21,21 +21,19 @@ export const setupCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 setup slurm -- --tags slurm --check', 'pass options to ansible-playbook') as Argv<Args>,
   handler: async (args: ArgumentsCamelCase<Args>) => {
     // Loaded on use, so `herd --help` pays only for yargs.
-    const { configureCluster } = await import('../../cluster/configure.js');
+    const { setupCluster } = await import('../../cluster/configure.js');
     const ctx = contextFrom(args);
-    const repo = await openRepo(ctx);
     const deps = await buildDeps(ctx, { json: args.json === true });
-    const lock = await repo.lock(args.cluster);
-    try {
-      const state = await repo.load(args.cluster);
-      const template = await liveTemplate(ctx, state);
-      await withInterrupts((signal) =>
-        configureCluster({ deps, state, template, extraArgs: passthroughArgs(args), signal }),
-      );
-      if (args.json) printJson(state);
-      else printLines([`Cluster "${state.name}" configured.`]);
-    } finally {
-      await lock.release();
-    }
+    const state = await withInterrupts((signal) =>
+      setupCluster({
+        deps,
+        name: args.cluster,
+        templateFor: (saved) => liveTemplate(ctx, saved),
+        extraArgs: passthroughArgs(args),
+        signal,
+      }),
+    );
+    if (args.json) printJson(state);
+    else printLines([`Cluster "${state.name}" configured.`]);
   },
 };

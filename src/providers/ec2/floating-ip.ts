@@ -4,8 +4,9 @@
  * released when the node is terminated or the cluster cleaned up.
  */
 import type { Address } from '@aws-sdk/client-ec2';
+import type { Logger } from '../../log.js';
 import { describeCluster } from '../identity.js';
-import type { ClusterRef, Logger } from '../types.js';
+import type { ClusterRef } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { ec2ErrorCode } from './errors.js';
 import { clusterNameFilter, clusterTags, isOurs, TAG_INSTANCE, tagMap } from './tags.js';

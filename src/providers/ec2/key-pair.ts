@@ -5,7 +5,8 @@
  */
 import { createHash, createPublicKey } from 'node:crypto';
 import { ProviderError } from '../../errors.js';
-import type { ClusterRef, Logger } from '../types.js';
+import type { Logger } from '../../log.js';
+import type { ClusterRef } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { ec2ErrorCode } from './errors.js';
 import { clusterNameFilter, clusterTags, isOurs } from './tags.js';

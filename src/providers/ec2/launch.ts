@@ -6,8 +6,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { AbortError, ProviderError } from '../../errors.js';
-import { eachLimited } from '../each-limited.js';
-import type { Logger, NodeSpec } from '../types.js';
+import type { Logger } from '../../log.js';
+import { eachLimited } from '../../util/each-limited.js';
+import type { NodeSpec } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { ec2ErrorCode, isCapacityError, isInstanceNotFound } from './errors.js';
 import type { SubnetChoice } from './network.js';

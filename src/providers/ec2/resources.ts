@@ -3,8 +3,10 @@
  * kinds created in parallel: the key pair, each kind's network (VPC, subnets), security group and the
  * root device name of an AMI. A failed lookup is forgotten, so that the next call retries it.
  */
+
+import type { Logger } from '../../log.js';
 import { resourceNameOf } from '../identity.js';
-import type { ClusterRef, Logger } from '../types.js';
+import type { ClusterRef } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { toProviderError } from './errors.js';
 import { ensureKeyPair } from './key-pair.js';

@@ -7,8 +7,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IpPermission, SecurityGroup } from '@aws-sdk/client-ec2';
 import { ProviderError } from '../../errors.js';
+import type { Logger } from '../../log.js';
 import { describeCluster } from '../identity.js';
-import type { ClusterRef, Logger } from '../types.js';
+import type { ClusterRef } from '../types.js';
 import type { Ec2Api } from './api.js';
 import { ec2ErrorCode } from './errors.js';
 import { clusterNameFilter, clusterTags, isOurs } from './tags.js';

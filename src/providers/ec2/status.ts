@@ -1,6 +1,7 @@
 /** EC2 instances as herd node statuses. */
 import type { Instance } from '@aws-sdk/client-ec2';
-import type { NodeLifecycle, NodeStatus } from '../types.js';
+import type { NodeLifecycle } from '../../state/types.js';
+import type { NodeStatus } from '../types.js';
 import { nodeNameOf, TAG_SPOT_TIMEOUT, tagMap } from './tags.js';
 
 /**

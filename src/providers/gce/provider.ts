@@ -12,7 +12,7 @@
 import type { CloudSection } from '../../config/types.js';
 import { AbortError, ProviderError } from '../../errors.js';
 import { cloudNameFor } from '../../state/names.js';
-import { eachLimited } from '../each-limited.js';
+import { eachLimited } from '../../util/each-limited.js';
 import { ForeignResources } from '../identity.js';
 import type {
   ClusterRef,

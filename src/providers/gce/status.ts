@@ -1,5 +1,6 @@
 /** GCE instances as herd node statuses. */
-import type { NodeLifecycle, NodeStatus } from '../types.js';
+import type { NodeLifecycle } from '../../state/types.js';
+import type { NodeStatus } from '../types.js';
 import type { GceInstance } from './api.js';
 import { instanceIdOf, nodeNameOf } from './labels.js';
 

@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HostRequirementError } from '../../errors.js';
-import type { Logger } from '../types.js';
+import type { Logger } from '../../log.js';
 import { cgroupDirs } from './cgroup.js';
 
 /** A sysctl that grows with the number of nodes: `base + perNode * nodes` is what the host needs. */

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../types.js';
+import type { Logger } from '../../log.js';
 import { createCgroup, killCgroup, removeCgroup } from './cgroup.js';
 import { run } from './exec.js';
 import { requireTools } from './host.js';

@@ -18,7 +18,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPrivateIpv4Cidr } from '../../config/schema/formats.js';
 import { ProviderError } from '../../errors.js';
-import type { Logger } from '../types.js';
+import type { Logger } from '../../log.js';
 import { run, tryRun } from './exec.js';
 import { withLock } from './lock.js';
 import { disableNat, enableNat, legacyNatTable, natTable } from './nat.js';

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderError } from '../../errors.js';
 import { cloudNameFor } from '../../state/names.js';
+import { readCmdline, readProcessStat, readStartTime } from '../../util/proc.js';
 import type { ClusterRef } from '../types.js';
 import { cgroupPids, createCgroup, killCgroup, removeCgroup } from './cgroup.js';
 import { tail } from './exec.js';
 import { mountOverlay, unmountTree } from './mounts.js';
 import { buildLauncherArgs, buildNspawnArgs, isNodeProcess } from './nspawn.js';
-import { readCmdline, readProcessStat, readStartTime } from './proc.js';
 
 /** What `node.json` holds. */
 export interface NodeRecordFile {

@@ -3,7 +3,7 @@
  * from reading /proc.
  */
 import { basename } from 'node:path';
-import { isProcessAlive, readCmdline } from './proc.js';
+import { isProcessAlive, readCmdline } from '../../util/proc.js';
 
 /** What one node's nspawn needs. */
 export interface NspawnSpec {

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortError, ProviderError } from '../../errors.js';
-import type { Logger } from '../types.js';
+import type { Logger } from '../../log.js';
 import { OpenStackApiError, parseErrorBody } from './api-error.js';
 import { findEndpoint, parseTokenBody, type ServiceName, type TokenInfo, tokenRequestBody } from './auth.js';
 import type { OpenStackCloudSettings } from './settings.js';

@@ -4,7 +4,8 @@
  * server (so a crash between allocation and tagging is still found by its description) and released
  * when the server is deleted or the cluster stopped.
  */
-import type { ClusterRef, Logger } from '../types.js';
+import type { Logger } from '../../log.js';
+import type { ClusterRef } from '../types.js';
 import { OpenStackApiError } from './api-error.js';
 import type { OpenStackClient } from './client.js';
 import {

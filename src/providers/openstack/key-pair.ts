@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ProviderError } from '../../errors.js';
-import type { Logger } from '../types.js';
+import type { Logger } from '../../log.js';
 import { OpenStackApiError } from './api-error.js';
 import type { Nova, NovaKeyPair } from './nova.js';
 

@@ -7,8 +7,9 @@
  * what was created; everything carries the cluster's identity, so a crash loses nothing.
  */
 import { AbortError, HerdError, ProviderError } from '../../errors.js';
-import { eachLimited } from '../each-limited.js';
-import type { ClusterRef, Logger, NodeSpec } from '../types.js';
+import type { Logger } from '../../log.js';
+import { eachLimited } from '../../util/each-limited.js';
+import type { ClusterRef, NodeSpec } from '../types.js';
 import { OpenStackApiError } from './api-error.js';
 import { type ErrorContext, isCapacityMessage, toProviderError } from './errors.js';
 import { clusterTags, serverMetadata } from './identity.js';

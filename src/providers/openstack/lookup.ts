@@ -3,8 +3,9 @@
  * nothing is an error listing the closest names the cloud has; a name that matches several images
  * asks for the id.
  */
-import { editDistance } from '../../config/suggest.js';
+
 import { ProviderError } from '../../errors.js';
+import { editDistance } from '../../util/suggest.js';
 import { OpenStackApiError } from './api-error.js';
 import type { OpenStackClient } from './client.js';
 import type { Nova, NovaFlavor } from './nova.js';

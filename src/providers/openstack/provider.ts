@@ -6,7 +6,7 @@
  */
 import type { CloudSection } from '../../config/types.js';
 import { AbortError, HerdError } from '../../errors.js';
-import { eachLimited } from '../each-limited.js';
+import { eachLimited } from '../../util/each-limited.js';
 import { describeCluster, ForeignResources } from '../identity.js';
 import type {
   ClusterRef,

@@ -5,7 +5,8 @@
  * group it did not create. `stop` deletes the groups herd created once no port uses them.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClusterRef, Logger } from '../types.js';
+import type { Logger } from '../../log.js';
+import type { ClusterRef } from '../types.js';
 import { OpenStackApiError } from './api-error.js';
 import type { OpenStackClient } from './client.js';
 import { clusterTags, isOwnTagged, ownerDescription, securityGroupName } from './identity.js';

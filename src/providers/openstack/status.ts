@@ -1,5 +1,6 @@
 /** Nova servers as herd node statuses. */
-import type { NodeLifecycle, NodeStatus } from '../types.js';
+import type { NodeLifecycle } from '../../state/types.js';
+import type { NodeStatus } from '../types.js';
 import { META } from './identity.js';
 import type { NovaServer } from './nova.js';
 

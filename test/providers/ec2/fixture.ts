@@ -19,8 +19,9 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import type { ConfigValue } from '../../../src/config/types.js';
+import type { Logger } from '../../../src/log.js';
 import { createEc2Provider, type Ec2ProviderOptions } from '../../../src/providers/ec2/index.js';
-import type { ClusterRef, Logger, Provider } from '../../../src/providers/types.js';
+import type { ClusterRef, Provider } from '../../../src/providers/types.js';
 import { cloudNameFor } from '../../../src/state/names.js';
 import { type FaultProxy, startFaultProxy } from '../../helpers/ec2-fault-proxy.js';
 import { type MotoServer, startMoto } from '../../helpers/moto.js';

@@ -1,6 +1,7 @@
 /** Shared pieces of the GCE provider tests. */
 import type { CloudSection, NodeSettings } from '../../../src/config/types.js';
-import type { ClusterRef, CreateNodesRequest, Logger, NodeSpec } from '../../../src/providers/types.js';
+import type { Logger } from '../../../src/log.js';
+import type { ClusterRef, CreateNodesRequest, NodeSpec } from '../../../src/providers/types.js';
 import { cloudNameFor } from '../../../src/state/names.js';
 
 /** A `[cloud/gce]` section pointing at a fake. */

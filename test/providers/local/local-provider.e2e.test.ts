@@ -11,9 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalProvider } from '../../../src/providers/local/index.js';
 import { natTable } from '../../../src/providers/local/nat.js';
-import { readStartTime } from '../../../src/providers/local/proc.js';
 import type { ClusterRef, Provider } from '../../../src/providers/types.js';
 import { silentLogger } from '../../../src/ui/log.js';
+import { readStartTime } from '../../../src/util/proc.js';
 import {
   canRunLocalNodes,
   createLocalTestEnv,

@@ -9,7 +9,7 @@ import {
   isNspawnCmdline,
   shellQuote,
 } from '../../../src/providers/local/nspawn.js';
-import { readCmdline, readStartTime } from '../../../src/providers/local/proc.js';
+import { readCmdline, readStartTime } from '../../../src/util/proc.js';
 
 function statOf(pid: number): string {
   try {

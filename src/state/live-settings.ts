@@ -3,9 +3,10 @@
  * which state never stores) and the secrets of its setup. Each is resolved on its own, so a
  * template that no longer validates does not cost a cluster its credentials.
  */
+
+import type { CloudSection, LoadedConfig, Template } from '../config/types.js';
 import { formatProblem } from '../errors.js';
-import { type SecretSource, secretsOf } from '../state/redact.js';
-import type { CloudSection, LoadedConfig, Template } from './types.js';
+import { type SecretSource, secretsOf } from './redact.js';
 
 /** The live settings of a cluster, and what to tell the user about where they came from. */
 export interface LiveSettings {

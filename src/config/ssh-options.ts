@@ -4,7 +4,7 @@
  * (OpenSSH keeps the first value of an option), and drops a user's value of an option it owns, so
  * that no setting can turn host-key pinning off or share a connection between two nodes.
  */
-import { splitShellWords } from '../config/shell-words.js';
+import { splitShellWords } from './shell-words.js';
 
 /**
  * Options herd sets on every connection, by lower-case name: the host-key pinning and the
