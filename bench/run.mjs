@@ -2,6 +2,8 @@
 // herd's benchmarks: figures for the notes, never assertions. `npm run bench` runs the CLI start-up
 // benchmarks and, as root, real local clusters (minutes); `npm run bench -- --quick` skips the clusters,
 // `--no-recipes` the per-recipe setup costs, `--recipes-only` everything else about clusters.
+// `--scale` (root) runs only the scale benchmark (bench/scale.mjs): 1+10, 1+30 and 1+100 local Slurm
+// nodes to an N-node srun, or the sizes of `--scale-sizes=10,30`; run it under /work/tools/e2e.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,11 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const herd = join(root, 'bin', 'herd');
 const args = new Set(process.argv.slice(2));
+const scaleSizes = process.argv
+  .find((a) => a.startsWith('--scale-sizes='))
+  ?.slice('--scale-sizes='.length)
+  .split(',')
+  .map(Number);
 
 function median(values) {
   const s = [...values].sort((a, b) => a - b);
@@ -63,39 +70,45 @@ function twentyTemplateConfig(dir) {
 const results = [];
 const work = mkdtempSync(join(tmpdir(), 'herd-bench-'));
 try {
-  const config = twentyTemplateConfig(work);
-  const env = { HERD_CONFIG: config, HERD_STORAGE: join(work, 'storage') };
-  const bare = timeRuns('node -e 0', [process.execPath, '-e', '0']);
-  const help = timeRuns('herd --help', [process.execPath, herd, '--help'], 15, env);
-  const list = timeRuns(
-    'herd list-templates (20 templates)',
-    [process.execPath, herd, 'list-templates'],
-    15,
-    env,
-  );
-  results.push(bare, help, list);
-  for (const r of [help, list]) {
-    r.ratioToBareNode = Math.round((r.medianMs / bare.medianMs) * 100) / 100;
-    if (r.cpuMeanMs !== undefined)
-      r.cpuRatioToBareNode = Math.round((r.cpuMeanMs / bare.cpuMeanMs) * 100) / 100;
-  }
-  results.push({
-    label: 'load average (1, 5, 15 min)',
-    loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
-  });
+  if (args.has('--scale') || scaleSizes) {
+    if (process.getuid?.() !== 0) throw new Error('--scale boots real local nodes: run it as root');
+    const { benchScale } = await import('./scale.mjs');
+    results.push(...(await benchScale({ herd, work, ...(scaleSizes ? { sizes: scaleSizes } : {}) })));
+  } else {
+    const config = twentyTemplateConfig(work);
+    const env = { HERD_CONFIG: config, HERD_STORAGE: join(work, 'storage') };
+    const bare = timeRuns('node -e 0', [process.execPath, '-e', '0']);
+    const help = timeRuns('herd --help', [process.execPath, herd, '--help'], 15, env);
+    const list = timeRuns(
+      'herd list-templates (20 templates)',
+      [process.execPath, herd, 'list-templates'],
+      15,
+      env,
+    );
+    results.push(bare, help, list);
+    for (const r of [help, list]) {
+      r.ratioToBareNode = Math.round((r.medianMs / bare.medianMs) * 100) / 100;
+      if (r.cpuMeanMs !== undefined)
+        r.cpuRatioToBareNode = Math.round((r.cpuMeanMs / bare.cpuMeanMs) * 100) / 100;
+    }
+    results.push({
+      label: 'load average (1, 5, 15 min)',
+      loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    });
 
-  // Cloud orchestration against moto (and the GCE fake): API calls by action, herd's own time.
-  if (!args.has('--no-cloud')) {
-    const { benchCloud } = await import('./cloud.mjs');
-    results.push(...(await benchCloud({ work })));
-  }
+    // Cloud orchestration against moto (and the GCE fake): API calls by action, herd's own time.
+    if (!args.has('--no-cloud')) {
+      const { benchCloud } = await import('./cloud.mjs');
+      results.push(...(await benchCloud({ work })));
+    }
 
-  // Real clusters need root and take minutes; --quick skips them.
-  if (!args.has('--quick') && process.getuid?.() === 0) {
-    const { benchClusters, benchRecipes } = await import('./clusters.mjs');
-    if (!args.has('--recipes-only')) results.push(...(await benchClusters({ herd, work })));
-    // Setup cost per bundled recipe (several minutes: packages come from the mirror); --no-recipes skips it.
-    if (!args.has('--no-recipes')) results.push(...(await benchRecipes({ herd, work })));
+    // Real clusters need root and take minutes; --quick skips them.
+    if (!args.has('--quick') && process.getuid?.() === 0) {
+      const { benchClusters, benchRecipes } = await import('./clusters.mjs');
+      if (!args.has('--recipes-only')) results.push(...(await benchClusters({ herd, work })));
+      // Setup cost per bundled recipe (several minutes: packages come from the mirror); --no-recipes skips it.
+      if (!args.has('--no-recipes')) results.push(...(await benchRecipes({ herd, work })));
+    }
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -267,7 +267,10 @@ async function pollUntilRunning(
       const node = waiting.find((n) => n.instanceId === status.instanceId);
       if (!node) continue;
       applyStatus(node, status);
-      if (node.state === 'terminated' || node.state === 'failed') {
+      // Stopped with a reason: it died on its own (a local container that exited, an instance that
+      // shut down); it will not come up by waiting.
+      const died = node.state === 'stopped' && status.reason !== undefined;
+      if (node.state === 'terminated' || node.state === 'failed' || died) {
         node.state = 'failed';
         node.error = status.reason ?? `the node is ${status.state} on the cloud`;
         deps.progress.node(node.name, 'failed', node.error);
@@ -286,6 +289,7 @@ async function waitForSsh(
   const { state, template, deps, signal } = options;
   const running = state.nodes.filter((n) => n.state === 'running');
   if (running.length === 0) return [];
+  const watch = watchForDeadNodes(options, running);
   const outcomes = await waitOrAbort(state, signal, () =>
     deps.waitForSsh({
       nodes: running.map((n) => ({
@@ -299,9 +303,13 @@ async function waitForSsh(
       probeTimeoutMs: template.cluster.sshProbeTimeout * 1000,
       proxyCommand: template.cluster.sshProxyCommand,
       signal,
-      onReady: (name) => deps.progress.node(name, 'ready'),
+      onReady: (name) => {
+        watch.answered.add(name);
+        deps.progress.node(name, 'ready');
+      },
+      nodeGone: (name) => watch.gone.get(name),
     }),
-  );
+  ).finally(() => watch.stop());
   const ready: string[] = [];
   for (const node of running) {
     const outcome = outcomes.get(node.name);
@@ -313,13 +321,73 @@ async function waitForSsh(
       ready.push(node.name);
     } else if (!signal?.aborted || outcome) {
       node.state = 'failed';
-      node.error = `SSH: ${outcome?.reason ?? 'no answer'}`;
+      node.error = watch.gone.get(node.name) ?? `SSH: ${outcome?.reason ?? 'no answer'}`;
       deps.progress.node(node.name, 'failed', node.error);
     }
   }
   await save();
   await deps.writeKnownHosts(state);
   return ready;
+}
+
+/** What {@link watchForDeadNodes} learns while the SSH wait runs. */
+interface DeadNodeWatch {
+  /** Node name -> why it will never answer. */
+  readonly gone: Map<string, string>;
+  /** Nodes that answered SSH (no longer asked about). */
+  readonly answered: Set<string>;
+  /** Ends the watch (and waits for a describe call in flight). */
+  stop(): Promise<void>;
+}
+
+/**
+ * While nodes are probed, asks the provider about those that have not answered yet (one describe
+ * call per round for all of them, every 1 s backing off to 5 s). A node that is gone, stopped with a
+ * reason or in error died while booting: it is failed at once with the provider's reason (a local
+ * node: its console's last lines) instead of being probed until `start_timeout`.
+ */
+function watchForDeadNodes(options: GrowOptions, nodes: readonly NodeRecord[]): DeadNodeWatch {
+  const { state, provider, deps } = options;
+  const gone = new Map<string, string>();
+  const answered = new Set<string>();
+  const stopper = new AbortController();
+  const loop = (async () => {
+    let delay = 1000;
+    for (;;) {
+      await sleep(delay, stopper.signal);
+      if (stopper.signal.aborted) return;
+      delay = Math.min(delay * 2, 5000);
+      const waiting = nodes.filter((n) => n.instanceId && !answered.has(n.name) && !gone.has(n.name));
+      if (waiting.length === 0) return;
+      let statuses: Awaited<ReturnType<Provider['describeNodes']>>;
+      try {
+        statuses = await provider.describeNodes(
+          clusterRef(state),
+          waiting.map((n) => n.instanceId!),
+        );
+      } catch (error) {
+        deps.log.debug(`Checking the booting nodes failed (the SSH wait goes on): ${String(error)}`);
+        continue;
+      }
+      for (const status of statuses) {
+        const node = waiting.find((n) => n.instanceId === status.instanceId);
+        if (!node) continue;
+        const dead =
+          status.state === 'terminated' ||
+          status.state === 'error' ||
+          (status.state === 'stopped' && status.reason !== undefined);
+        if (dead) gone.set(node.name, status.reason ?? `the node is ${status.state} on the cloud`);
+      }
+    }
+  })();
+  return {
+    gone,
+    answered,
+    stop: async () => {
+      stopper.abort();
+      await loop;
+    },
+  };
 }
 
 /** Runs `wait`; an interruption becomes the AbortError that says how to resume or remove the cluster. */

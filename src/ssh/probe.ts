@@ -20,7 +20,9 @@ export type ProbeFailureCode =
   | 'Unreachable'
   | 'NoAddress'
   | 'KeyInvalid'
-  | 'Aborted';
+  | 'Aborted'
+  /** The node itself is gone (its provider says it died): waiting cannot help. */
+  | 'NodeGone';
 
 /** Outcome of probing one node. */
 export type ProbeResult =

@@ -28,6 +28,8 @@ export type SshWaiter = (request: {
   proxyCommand?: string | undefined;
   signal?: AbortSignal | undefined;
   onReady?: ((name: string, ip: string) => void) | undefined;
+  /** Why a node will never answer (it died), or undefined while it may; asked before every attempt. */
+  nodeGone?: ((name: string) => string | undefined) | undefined;
 }) => Promise<Map<string, SshOutcome>>;
 
 /** The real SSH waiter; failed attempts are logged at `-vv`. */
@@ -42,6 +44,7 @@ export function createSshWaiter(log: Logger): SshWaiter {
       probeTimeoutMs: request.probeTimeoutMs,
       proxyCommand: request.proxyCommand,
       signal: request.signal,
+      ...(request.nodeGone ? { nodeGone: request.nodeGone } : {}),
       onProgress: (event) => {
         if (event.result.ok) request.onReady?.(event.node, event.result.ip);
         else log.debug(`${event.node}: SSH attempt ${event.attempt}: ${event.result.reason}`, 2);

@@ -61,6 +61,11 @@ export interface WaitForSshOptions extends Omit<ProbeConnection, 'timeoutMs'> {
   onProgress?: (event: SshProbeEvent) => void;
   /** Backoff bounds in ms (default 500 -> 2000); tests shorten them. */
   backoffMs?: { initial: number; max: number };
+  /**
+   * Why a node will never answer (its container or instance died), or undefined while it may: asked
+   * before every attempt, so a dead node fails at once instead of at the deadline.
+   */
+  nodeGone?: (name: string) => string | undefined;
 }
 
 // A changed host key or an unusable private key will not fix itself by waiting.
@@ -78,6 +83,9 @@ export async function waitForSsh(options: WaitForSshOptions): Promise<SshWaitRes
     let last: Extract<ProbeResult, { ok: false }> | undefined;
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(options.signal);
+      const gone = options.nodeGone?.(node.name);
+      if (gone !== undefined)
+        return { name: node.name, status: 'failed', reason: gone, code: 'NodeGone', attempts: attempt - 1 };
       const remaining = options.deadline - Date.now();
       if (remaining <= 0) {
         const reason = last

@@ -215,6 +215,36 @@ describe('waitForSsh', () => {
     expect(elapsed).toBeGreaterThanOrEqual(1400);
   });
 
+  it('fails a node at once when it is gone, while the live one is still probed', async () => {
+    let asked = 0;
+    const results = await waitForSsh({
+      nodes: [
+        { name: 'up', ips: ['127.0.0.1'] },
+        { name: 'dead', ips: ['127.0.0.2'] },
+      ],
+      port: server.port,
+      user,
+      privateKey: ed25519.privateKey,
+      // Far beyond the test timeout: only the gone check can end the wait for `dead`.
+      deadline: Date.now() + 600_000,
+      probeTimeoutMs: 1000,
+      backoffMs: { initial: 50, max: 100 },
+      nodeGone: (name) => {
+        if (name !== 'dead') return undefined;
+        asked++;
+        return asked > 2 ? 'its container exited; console: Too many open files' : undefined;
+      },
+    });
+    expect(results[0]).toMatchObject({ name: 'up', status: 'ready' });
+    expect(results[1]).toEqual({
+      name: 'dead',
+      status: 'failed',
+      code: 'NodeGone',
+      reason: 'its container exited; console: Too many open files',
+      attempts: 2,
+    });
+  });
+
   it('stops retrying a node whose host key changed', async () => {
     const other = ssh2.utils.parseKey(testKeyPair().public) as ssh2.ParsedKey;
     const results = await waitForSsh({

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ProviderError } from '../../errors.js';
@@ -218,6 +218,42 @@ export function launcherPending(record: Pick<NodeRecordFile, 'pid' | 'pidStartTi
   if (stat === undefined || stat.state === 'Z' || stat.state === 'X') return false;
   if (record.pidStartTime !== undefined && stat.startTime !== record.pidStartTime) return false;
   return readCmdline(record.pid) === undefined;
+}
+
+/**
+ * Why a launched node is not running: its nspawn exited while herd still records it (a clean stop
+ * forgets the PID), with the console's last lines. Undefined while it runs, is being exec'd, or was
+ * stopped on purpose.
+ */
+export async function deathReason(paths: NodePaths, record: NodeRecordFile): Promise<string | undefined> {
+  if (record.pid === undefined || isNodeRunning(record) || launcherPending(record)) return undefined;
+  const last = consoleText(await readTail(paths.console, 4096), 6);
+  return `its container (systemd-nspawn PID ${record.pid}) exited; console: ${last || '(no output)'}`;
+}
+
+/** The last `lines` non-empty lines of console output, without terminal colour codes, on one line. */
+export function consoleText(output: string, lines: number): string {
+  const clean = output
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return clean.slice(-lines).join(' | ');
+}
+
+/** The last `bytes` of a file ('' when it cannot be read). */
+async function readTail(path: string, bytes: number): Promise<string> {
+  const file = await open(path, 'r').catch(() => undefined);
+  if (!file) return '';
+  try {
+    const { size } = await file.stat();
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    await file.read(buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } finally {
+    await file.close();
+  }
 }
 
 /** Waits until the console shows systemd running, or fails when nspawn has exited. */

@@ -9,6 +9,14 @@ import { join } from 'node:path';
 import { ConfigError, HerdError } from '../../errors.js';
 import type { PlannedResource, PreflightCheck, PreflightReport, PreflightRequest } from '../types.js';
 import { findTool, NODE_TOOLS, TOOL_PACKAGES } from './host.js';
+import {
+  countHostNodes,
+  MAX_BRIDGE_NODES,
+  planLimitChanges,
+  readSysctl,
+  SCALED_LIMITS,
+  sysctlCommand,
+} from './host-limits.js';
 import { imageCacheKey } from './image.js';
 import { findHostMirror } from './mirror.js';
 import { type BridgeNetwork, pruneLeases, readLeaseFile } from './network.js';
@@ -22,6 +30,9 @@ export interface LocalHost {
   filesystems: () => Promise<string>;
   exists: (path: string) => boolean;
   kernelRelease: () => Promise<string>;
+  /** A numeric sysctl and the local nodes running on the host; without them limits are not checked. */
+  sysctl?: (key: string) => number | undefined;
+  hostNodes?: () => number;
 }
 
 /** This machine. */
@@ -31,6 +42,8 @@ export const thisHost: LocalHost = {
   filesystems: () => readFile('/proc/filesystems', 'utf8'),
   exists: existsSync,
   kernelRelease: async () => (await readFile('/proc/sys/kernel/osrelease', 'utf8')).trim(),
+  sysctl: (key) => readSysctl(key),
+  hostNodes: countHostNodes,
 };
 
 /** Runs the local preflight for a cloud section's network and image cache. */
@@ -81,7 +94,41 @@ export async function localPreflight(
   if (request.kinds.length > 0 || host.exists(`/sys/class/net/${net.bridge}`)) {
     resources.push(...(await networkPlan(request, net, host, checks)));
   }
+  const limits = request.kinds.length > 0 ? await limitsCheck(request, net, host) : undefined;
+  if (limits) checks.push(limits);
   return { checks, kinds, resources };
+}
+
+/** The kernel limits `start` would raise for the new nodes (host-limits.ts), or why it would refuse. */
+async function limitsCheck(
+  request: PreflightRequest,
+  net: BridgeNetwork,
+  host: LocalHost,
+): Promise<PreflightCheck | undefined> {
+  const { sysctl, hostNodes } = host;
+  if (!sysctl || !hostNodes) return undefined;
+  const adding = request.kinds.reduce((sum, kind) => sum + kind.count, 0);
+  const leases = await readLeaseFile(net.runDir, net.bridge).catch(() => undefined);
+  const onBridge = Object.keys(leases?.leases ?? {}).length + adding;
+  if (onBridge > MAX_BRIDGE_NODES) {
+    return {
+      id: 'host-limits',
+      status: 'fail',
+      message: `bridge ${net.bridge} would get ${onBridge} nodes; a Linux bridge takes at most ${MAX_BRIDGE_NODES}`,
+      hint: 'Put the other nodes in a cluster whose [cloud/...] section names another bridge and subnet.',
+    };
+  }
+  const total = hostNodes() + adding;
+  const current = Object.fromEntries(SCALED_LIMITS.map((limit) => [limit.key, sysctl(limit.key)]));
+  const changes = planLimitChanges(current, total);
+  if (changes.length === 0)
+    return { id: 'host-limits', status: 'ok', message: `kernel limits suffice for ${total} local nodes` };
+  return {
+    id: 'host-limits',
+    status: 'warn',
+    message: `start raises ${changes.map((c) => `${c.key} ${c.from} -> ${c.to}`).join(', ')} for ${total} local nodes (until reboot)`,
+    hint: `To keep them, or where herd may not change them: ${sysctlCommand(changes)}`,
+  };
 }
 
 /** Root, the tools herd runs, overlayfs, and NFS or FUSE for the shared /home. */

@@ -21,6 +21,7 @@ import type {
 } from '../types.js';
 import { bootNewNode } from './boot.js';
 import { NODE_TOOLS, requireRoot, requireTools } from './host.js';
+import { ensureHostLimits } from './host-limits.js';
 import { ensureImage, imageCacheDir } from './image.js';
 import {
   type BridgeNetwork,
@@ -37,8 +38,10 @@ import {
   checkNodeRecord,
   clusterDir,
   clusterDirName,
+  deathReason,
   isIncomplete,
   isNodeRunning,
+  launcherPending,
   launchNode,
   listNodeNames,
   machineNameFor,
@@ -127,6 +130,7 @@ class LocalProvider implements Provider {
     }
     const lowerDir = await this.image(image, request.signal);
     const gateway = await ensureBridge(this.net, this.context.log);
+    await this.raiseHostLimits(request.nodes.length, request.nodes.length);
     const nameserver = await this.nameserver(gateway);
     const outcomes = await Promise.allSettled(
       request.nodes.map((spec) => this.createOne(request, spec.name, image, lowerDir, nameserver)),
@@ -158,7 +162,7 @@ class LocalProvider implements Provider {
             publicIps: [],
             privateIps: [],
           };
-        return this.status(found.record);
+        return this.status(found.record, this.paths(cluster, found.node));
       }),
     );
   }
@@ -210,6 +214,7 @@ class LocalProvider implements Provider {
     this.checkHost();
     const byMachine = await this.records(cluster);
     const gateway = await ensureBridge(this.net, this.context.log);
+    await this.raiseHostLimits(instanceIds.length, 0); // stopped nodes keep their leases
     const nameserver = await this.nameserver(gateway);
     await Promise.all(
       instanceIds.map(async (id) => {
@@ -362,21 +367,25 @@ class LocalProvider implements Provider {
     };
   }
 
-  private async status(record: NodeRecordFile): Promise<NodeStatus> {
+  private async status(record: NodeRecordFile, paths?: NodePaths): Promise<NodeStatus> {
     const leases = await readLeaseFile(this.net.runDir, record.bridge).catch(() => undefined);
     const ip = findLease(leases, record.machine) ?? record.ip;
     const running = isNodeRunning(record);
     // Booting it as it is would give a node without its identity or login key: replaced instead.
     const incomplete = !running && isIncomplete(record);
+    // Stopped, but not by herd: its container died (start fails it at once, with these words).
+    const died = running || incomplete || !paths ? undefined : await deathReason(paths, record);
     return {
       instanceId: record.machine,
       name: record.node,
-      state: running ? 'running' : incomplete ? 'error' : 'stopped',
+      state: running ? 'running' : incomplete ? 'error' : launcherPending(record) ? 'pending' : 'stopped',
       publicIps: [],
       privateIps: [ip],
       ...(incomplete
         ? { reason: 'its creation was cut short before its first-boot files were written' }
-        : {}),
+        : died
+          ? { reason: died }
+          : {}),
     };
   }
 
@@ -428,6 +437,21 @@ class LocalProvider implements Provider {
       );
     }
     return choice.address;
+  }
+
+  /**
+   * Raises the kernel limits `adding` more nodes need (host-limits.ts); `newLeases` of them take
+   * new addresses on the bridge. Kinds are created at once;
+   * ensureHostLimits is synchronous, so each call reads what the one before it raised.
+   */
+  private async raiseHostLimits(adding: number, newLeases: number): Promise<void> {
+    const leases = await readLeaseFile(this.net.runDir, this.net.bridge).catch(() => undefined);
+    ensureHostLimits({
+      adding,
+      onBridge: Object.keys(leases?.leases ?? {}).length + newLeases,
+      bridge: this.net.bridge,
+      log: this.context.log,
+    });
   }
 
   private checkHost(): void {

@@ -73,6 +73,32 @@ describe('local preflight', () => {
     ]);
   });
 
+  it('says which kernel limits start would raise for the nodes on the host, and refuses a full bridge', async () => {
+    const sysctl = (key: string) => (key === 'fs.inotify.max_user_instances' ? 128 : 10_000_000);
+    const limits = async (count: number, running: number) =>
+      (
+        await localPreflight(
+          request([['compute', count, { image_id: 'debian-12' }]]),
+          net(),
+          join(dir, 'cache'),
+          host({ sysctl, hostNodes: () => running }),
+        )
+      ).checks.find((c) => c.id === 'host-limits');
+    expect(await limits(2, 0)).toMatchObject({
+      status: 'ok',
+      message: 'kernel limits suffice for 2 local nodes',
+    });
+    expect(await limits(60, 40)).toMatchObject({
+      status: 'warn',
+      message: 'start raises fs.inotify.max_user_instances 128 -> 1280 for 100 local nodes (until reboot)',
+      hint: expect.stringContaining('sysctl -w fs.inotify.max_user_instances=1280'),
+    });
+    expect(await limits(1024, 0)).toMatchObject({
+      status: 'fail',
+      message: 'bridge htlpf0 would get 1024 nodes; a Linux bridge takes at most 1023',
+    });
+  });
+
   it('uses a cached image and an existing bridge; the hpc image needs the base one built first', async () => {
     const cache = join(dir, 'cache');
     const cached = host({
