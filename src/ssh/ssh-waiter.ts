@@ -3,6 +3,7 @@
  * real one, which reads the cluster's private key and probes with `waitForSsh`.
  */
 import { readFile } from 'node:fs/promises';
+import { StateError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { waitForSsh } from './wait-for-ssh.js';
 
@@ -35,7 +36,7 @@ export type SshWaiter = (request: {
 /** The real SSH waiter; failed attempts are logged at `-vv`. */
 export function createSshWaiter(log: Logger): SshWaiter {
   return async (request) => {
-    const privateKey = await readFile(request.privateKeyPath);
+    const privateKey = await readClusterKey(request.privateKeyPath);
     const results = await waitForSsh({
       nodes: request.nodes,
       user: request.user,
@@ -59,4 +60,24 @@ export function createSshWaiter(log: Logger): SshWaiter {
       ]),
     );
   };
+}
+
+/** The private key herd logs in with; a missing or unreadable one is named with the way out. */
+async function readClusterKey(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'is missing' : `cannot be read (${(error as Error).message})`;
+    throw new StateError(
+      'ClusterKeyMissing',
+      `The private key herd logs in to the nodes with, ${path}, ${why}.`,
+      {
+        hint:
+          'Put the key back (an archive of herd export holds it), or, if the login section names your own key, ' +
+          'check user_key_private. Without it herd cannot reach the nodes; herd stop still terminates them.',
+        cause: error,
+      },
+    );
+  }
 }
