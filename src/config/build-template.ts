@@ -34,6 +34,7 @@ import type {
   InvalidTemplate,
   LoginSection,
   NodeSettings,
+  ProviderName,
   Template,
 } from './types.js';
 
@@ -136,28 +137,7 @@ export function buildTemplate(
   const problems: ConfigProblem[] = [...cluster.problems];
   let entries = canonicalEntries(cluster, ctx);
 
-  const referenced: Partial<Record<(typeof REFERENCES)[number], Section>> = {};
-  for (const type of REFERENCES) {
-    const entry = entries.get(type);
-    if (!entry) continue;
-    const section = resolver.find(type, entry.value);
-    if (section) {
-      referenced[type] = section;
-      continue;
-    }
-    const known = resolver.names(type);
-    problems.push({
-      file: entry.file,
-      line: entry.line,
-      section: cluster.name,
-      key: type,
-      message: `there is no [${type}/${entry.value}] section${didYouMean(entry.value, known)}; ${
-        known.length
-          ? `define it or use one of: ${known.join(', ')}`
-          : `define a [${type}/${entry.value}] section`
-      }`,
-    });
-  }
+  const referenced = findReferences(cluster, entries, resolver, problems);
   const cloud = referenced.cloud ? resolver.cloud(referenced.cloud) : undefined;
   const login = referenced.login ? resolver.login(referenced.login) : undefined;
   const setup = referenced.setup ? resolver.setup(referenced.setup) : undefined;
@@ -167,37 +147,11 @@ export function buildTemplate(
   const provider = typeof providerOrProblem === 'string' ? providerOrProblem : undefined;
 
   entries = renameBareKinds(entries, referenced.setup, cluster, ctx);
-  const setupKinds = referenced.setup
-    ? [...referenced.setup.entries.keys()].filter((k) => k.endsWith('_groups')).map((k) => k.slice(0, -7))
-    : [];
-  const validated = ctx.validator.validate(
-    { ...cluster, entries },
-    provider ? clusterSchema(provider) : anyProviderClusterSchema(),
-    ctx.env,
-    {
-      mode: 'warn',
-      // `pvfs2-nodes=10` (ElastiCluster's own manual has it) means pvfs2_nodes.
-      candidates: [
-        ...setupKinds.map((k) => `${k}_nodes`),
-        ...[...entries.keys()].filter((k) => k.endsWith('-nodes')).map((k) => `${k.slice(0, -6)}_nodes`),
-      ],
-      explain: explainMisplaced,
-      fate: (key) => extraKeyFate(key).note,
-    },
-  );
+  const validated = validateClusterSection(cluster, entries, referenced.setup, provider, ctx);
   problems.push(...validated.problems);
   ctx.warnings.push(...validated.warnings);
   const values = validated.values;
-  const idleAction = entries.get('idle_action');
-  if (values['idle_action'] === 'terminate' && provider && provider !== 'ec2_boto' && idleAction) {
-    problems.push({
-      file: idleAction.file,
-      line: idleAction.line,
-      section: cluster.name,
-      key: 'idle_action',
-      message: `terminate needs a cloud that deletes a node when it powers itself off (ec2_boto); on ${provider} use idle_action=stop (herd resume starts the nodes again, herd stop deletes them)`,
-    });
-  }
+  problems.push(...checkIdleAction(cluster, entries, values, provider));
   const extra: Record<string, string> = {};
   for (const [key, entry] of validated.extras) if (extraKeyFate(key).pass) extra[key] = entry.value;
 
@@ -205,19 +159,7 @@ export function buildTemplate(
   const nodeKeys = provider ? NODE_KEYS[provider] : anyProviderNodeSchema().properties;
   const nodeSettingsOf = (from: Readonly<Record<string, ConfigValue>>): NodeSettings =>
     Object.fromEntries(Object.entries(from).filter(([key]) => Object.hasOwn(nodeKeys, key)));
-  const clusterNodeSettings = nodeSettingsOf(values);
-  const overrides = new Map<string, KindOverride>();
-  for (const section of resolver.nodeSections(cluster.label)) {
-    const result = ctx.validator.validate(
-      section,
-      provider ? nodeSchema(provider) : anyProviderNodeSchema(),
-      ctx.env,
-      { mode: 'warn', explain: explainInNodeSection },
-    );
-    problems.push(...section.problems, ...result.problems);
-    ctx.warnings.push(...result.warnings);
-    overrides.set(section.kind!, { section, values: nodeSettingsOf(result.values), extras: result.extras });
-  }
+  const overrides = validateKindSections(cluster, resolver, provider, nodeSettingsOf, problems);
 
   const facts: ClusterFacts = {
     section: cluster,
@@ -230,7 +172,7 @@ export function buildTemplate(
     setupSection: referenced.setup,
     extras: validated.extras,
   };
-  const checked = checkTemplate(facts, clusterNodeSettings, overrides);
+  const checked = checkTemplate(facts, nodeSettingsOf(values), overrides);
   problems.push(...checked.problems);
   ctx.warnings.push(...checked.warnings);
 
@@ -253,22 +195,136 @@ export function buildTemplate(
       cloud: cloud.value,
       login: login.value,
       setup: { ...setupSection, globalVars: checked.globalVars },
-      cluster: {
-        sshTo: values['ssh_to'] === undefined ? undefined : String(values['ssh_to']),
-        sshProbeTimeout: Number(values['ssh_probe_timeout']),
-        startTimeout: Number(values['start_timeout']),
-        sshProxyCommand:
-          values['ssh_proxy_command'] === undefined ? undefined : String(values['ssh_proxy_command']),
-        sshAddress: values['ssh_address'] as ClusterSettings['sshAddress'],
-        ...(!(Number(values['idle_stop_minutes']) > 0)
-          ? {}
-          : { idleStopMinutes: Number(values['idle_stop_minutes']) }),
-        ...(values['idle_action'] === undefined
-          ? {}
-          : { idleAction: values['idle_action'] as NonNullable<ClusterSettings['idleAction']> }),
-        ...(Object.keys(extra).length ? { extra } : {}),
-      },
+      cluster: clusterSettingsOf(values, extra),
       kinds: checked.kinds,
     },
+  };
+}
+
+type Entries = ReturnType<typeof canonicalEntries>;
+
+/** The `[cloud/..]`, `[login/..]` and `[setup/..]` sections the cluster names; a missing one is a problem. */
+function findReferences(
+  cluster: Section,
+  entries: Entries,
+  resolver: SectionResolver,
+  problems: ConfigProblem[],
+): Partial<Record<(typeof REFERENCES)[number], Section>> {
+  const referenced: Partial<Record<(typeof REFERENCES)[number], Section>> = {};
+  for (const type of REFERENCES) {
+    const entry = entries.get(type);
+    if (!entry) continue;
+    const section = resolver.find(type, entry.value);
+    if (section) {
+      referenced[type] = section;
+      continue;
+    }
+    const known = resolver.names(type);
+    problems.push({
+      file: entry.file,
+      line: entry.line,
+      section: cluster.name,
+      key: type,
+      message: `there is no [${type}/${entry.value}] section${didYouMean(entry.value, known)}; ${
+        known.length
+          ? `define it or use one of: ${known.join(', ')}`
+          : `define a [${type}/${entry.value}] section`
+      }`,
+    });
+  }
+  return referenced;
+}
+
+/** The cluster section against its provider's schema (any provider's when the cloud is unknown). */
+function validateClusterSection(
+  cluster: Section,
+  entries: Entries,
+  setupSection: Section | undefined,
+  provider: ProviderName | undefined,
+  ctx: ResolveContext,
+) {
+  const setupKinds = setupSection
+    ? [...setupSection.entries.keys()].filter((k) => k.endsWith('_groups')).map((k) => k.slice(0, -7))
+    : [];
+  return ctx.validator.validate(
+    { ...cluster, entries },
+    provider ? clusterSchema(provider) : anyProviderClusterSchema(),
+    ctx.env,
+    {
+      mode: 'warn',
+      // `pvfs2-nodes=10` (ElastiCluster's own manual has it) means pvfs2_nodes.
+      candidates: [
+        ...setupKinds.map((k) => `${k}_nodes`),
+        ...[...entries.keys()].filter((k) => k.endsWith('-nodes')).map((k) => `${k.slice(0, -6)}_nodes`),
+      ],
+      explain: explainMisplaced,
+      fate: (key) => extraKeyFate(key).note,
+    },
+  );
+}
+
+/** `idle_action=terminate` needs a cloud that deletes a node when it powers itself off. */
+function checkIdleAction(
+  cluster: Section,
+  entries: Entries,
+  values: Readonly<Record<string, ConfigValue>>,
+  provider: ProviderName | undefined,
+): ConfigProblem[] {
+  const idleAction = entries.get('idle_action');
+  if (values['idle_action'] !== 'terminate' || !provider || provider === 'ec2_boto' || !idleAction) return [];
+  return [
+    {
+      file: idleAction.file,
+      line: idleAction.line,
+      section: cluster.name,
+      key: 'idle_action',
+      message: `terminate needs a cloud that deletes a node when it powers itself off (ec2_boto); on ${provider} use idle_action=stop (herd resume starts the nodes again, herd stop deletes them)`,
+    },
+  ];
+}
+
+/** The `[cluster/NAME/KIND]` sections, each validated against the provider's node schema. */
+function validateKindSections(
+  cluster: Section,
+  resolver: SectionResolver,
+  provider: ProviderName | undefined,
+  nodeSettingsOf: (from: Readonly<Record<string, ConfigValue>>) => NodeSettings,
+  problems: ConfigProblem[],
+): Map<string, KindOverride> {
+  const ctx = resolver.context;
+  const overrides = new Map<string, KindOverride>();
+  for (const section of resolver.nodeSections(cluster.label)) {
+    const result = ctx.validator.validate(
+      section,
+      provider ? nodeSchema(provider) : anyProviderNodeSchema(),
+      ctx.env,
+      { mode: 'warn', explain: explainInNodeSection },
+    );
+    problems.push(...section.problems, ...result.problems);
+    ctx.warnings.push(...result.warnings);
+    overrides.set(section.kind!, { section, values: nodeSettingsOf(result.values), extras: result.extras });
+  }
+  return overrides;
+}
+
+/** The cluster-wide settings of a valid cluster section. */
+function clusterSettingsOf(
+  values: Readonly<Record<string, ConfigValue>>,
+  extra: Record<string, string>,
+): ClusterSettings {
+  return {
+    sshTo: values['ssh_to'] === undefined ? undefined : String(values['ssh_to']),
+    sshProbeTimeout: Number(values['ssh_probe_timeout']),
+    startTimeout: Number(values['start_timeout']),
+    sshProxyCommand:
+      values['ssh_proxy_command'] === undefined ? undefined : String(values['ssh_proxy_command']),
+    sshAddress: values['ssh_address'] as ClusterSettings['sshAddress'],
+    ...(!(Number(values['idle_stop_minutes']) > 0)
+      ? {}
+      : { idleStopMinutes: Number(values['idle_stop_minutes']) }),
+    ...(values['idle_action'] === undefined
+      ? {}
+      : { idleAction: values['idle_action'] as NonNullable<ClusterSettings['idleAction']> }),
+    ...(Object.keys(extra).length ? { extra } : {}),
   };
 }
