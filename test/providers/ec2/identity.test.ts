@@ -10,6 +10,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterRef } from '../../../src/providers/types.js';
+import { STATE_VERSION } from '../../../src/state/index.js';
 import { hasStackTrace, makeTempDir, runHerd } from '../../helpers/cli.js';
 import { ec2SlurmConfig } from '../../helpers/configs.js';
 import { killSpawnedHerds, spawnHerd } from '../../helpers/herd-process.js';
@@ -265,7 +266,8 @@ describe('a cluster from before cluster ids (state format 1)', () => {
     ]);
     expect(list.stderr).toContain(`${foreign} (old-5a5a5a5a-compute001, cluster id 5a5a5a5a)`);
     const saved = JSON.parse(await readFile(join(old.env['HERD_STORAGE']!, 'old.json'), 'utf8'));
-    expect(saved.version).toBe(2);
+    // Migrated to the current format, still without an id: herd never invents one for an old cluster.
+    expect(saved.version).toBe(STATE_VERSION);
     expect(saved).not.toHaveProperty('id');
 
     const stop = await herd(old, ['stop', 'old', '--yes']);
