@@ -72,6 +72,9 @@ describe.skipIf(!canUseNetns)('local bridge safety in a network namespace', () =
     runDir = join(work, 'run');
     await writeFile(driver, DRIVER);
     execFileSync('ip', ['netns', 'add', NS]);
+    // A new namespace inherits the host's IPv4 forwarding (net.core.devconf_inherit_init_net=0 keeps
+    // init_net's conf/all), which another herd cluster on this host may have turned on: start from off.
+    inNs('sysctl', '-qw', 'net.ipv4.ip_forward=0');
     inNs('ip', 'link', 'set', 'lo', 'up');
     // A VPN-like interface with a routed network, and addresses the old code could not parse.
     inNs('ip', 'link', 'add', 'hhd9', 'type', 'veth', 'peer', 'name', 'hhd8');
