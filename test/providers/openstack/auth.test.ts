@@ -4,12 +4,12 @@
  * retries, microversions, and a CA bundle for HTTPS.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, type ProviderError } from '../../../src/errors.js';
 import { OpenStackClient } from '../../../src/providers/openstack/client.js';
 import { readOpenStackCloudSettings } from '../../../src/providers/openstack/settings.js';
@@ -101,6 +101,7 @@ describe('credentials', () => {
   it('reads a clouds.yaml entry (cloud= or OS_CLOUD) with its password from secure.yaml; config keys win', async () => {
     fake = await quickFake();
     const dir = mkdtempSync(join(tmpdir(), 'herd-clouds-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(
       join(dir, 'clouds.yaml'),
       `clouds:\n  lab:\n    auth:\n      auth_url: ${fake.authUrl}\n      username: herd\n      project_name: herd-project\n      user_domain_name: Default\n      project_domain_name: Default\n    region_name: RegionOne\n    interface: internal\n    identity_api_version: 3\n`,
@@ -267,6 +268,7 @@ describe('tokens and retries', () => {
 describe('HTTPS with a CA bundle (cacert)', () => {
   it('verifies the cloud with cacert, and without it says which key to set', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herd-tls-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     execFileSync(
       'openssl',
       [
