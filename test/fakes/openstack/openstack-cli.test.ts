@@ -6,7 +6,7 @@
  * APIs, this client would fail to parse them.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fake.stop();
+  rmSync(home, { recursive: true, force: true });
 });
 
 /** Runs `openstack ARGS` as a user with OS_* variables would; resolves with what it printed. */

@@ -1,6 +1,6 @@
 /** A fake OpenStack cloud and herd's provider pointed at it, with short pauses for tests. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CloudSection } from '../../../src/config/types.js';
@@ -92,6 +92,7 @@ export function publicKey(): string {
     const dir = mkdtempSync(join(tmpdir(), 'herd-os-key-'));
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'herd-test', '-f', join(dir, 'k')]);
     keyCache = readFileSync(join(dir, 'k.pub'), 'utf8').trim();
+    rmSync(dir, { recursive: true, force: true });
   }
   return keyCache;
 }
