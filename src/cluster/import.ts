@@ -7,13 +7,14 @@
  * terminate, its instances. Both installs can then manage those instances; export records itself in
  * the original's state and the copy carries that record, so `stop` on either side says so first.
  */
-import { access, lstat, readFile, rm } from 'node:fs/promises';
+import { lstat, readFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ExitCode, HerdError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { type ClusterState, type StateRepository, validateClusterName } from '../state/index.js';
 import { errnoCode } from '../state/problems.js';
 import { archiveError } from '../state/tar.js';
+import { pathExists } from '../util/path-exists.js';
 import { type ArchivedKey, MAX_ARCHIVE_BYTES, readClusterArchive } from './archive.js';
 import { clusterRef } from './records.js';
 
@@ -125,15 +126,6 @@ export async function importCluster(options: ImportOptions): Promise<ImportResul
     };
   } finally {
     await lock.release();
-  }
-}
-
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -3,11 +3,12 @@
  * read from `user_key_private` / `user_key_public` and checked before any node is created, so a
  * typo in a path fails in a second instead of after every node has booted.
  */
-import { access, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import ssh2 from 'ssh2';
 import { ConfigError, HostRequirementError } from '../errors.js';
+import { pathExists } from '../util/path-exists.js';
 
 /** A usable key pair. */
 export interface KeyPair {
@@ -31,7 +32,7 @@ export interface KeySource {
  */
 export async function generateKeyPair(privatePath: string, cluster: string): Promise<KeyPair> {
   const publicPath = `${privatePath}.pub`;
-  if ((await exists(privatePath)) && (await exists(publicPath))) {
+  if ((await pathExists(privatePath)) && (await pathExists(publicPath))) {
     return { privatePath, publicPath, publicKey: await readPublicKey(publicPath) };
   }
   await mkdir(dirname(privatePath), { recursive: true, mode: 0o700 });
@@ -145,13 +146,4 @@ function keyProblem(source: KeySource, path: string, what: string, cause?: unkno
 
 function sectionOf(section: string | undefined): { section?: string } {
   return section === undefined ? {} : { section };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
