@@ -154,7 +154,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   warnings.push(...(await secretFileWarnings(table.sections.values())));
 
   const context: ResolveContext = {
-    validator: await getValidator(),
+    validator: getValidator(),
     env: options.env,
     home: options.env['HOME'] || homedir(),
     playbooksDir: options.playbooksDir,

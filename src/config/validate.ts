@@ -7,7 +7,7 @@
  */
 import type { Ajv, CodeOptions, ErrorObject, ValidateFunction } from 'ajv';
 import type { ConfigProblem } from '../errors.js';
-import { importPrecompiled, newAjv, schemaKey } from '../util/precompiled.js';
+import { newAjv, type PrecompiledLookup, precompiledLoader, schemaKey } from '../util/precompiled.js';
 import { closest, didYouMean } from '../util/suggest.js';
 import type { IniEntry } from './ini-reader.js';
 import { formats } from './schema/formats.js';
@@ -149,16 +149,18 @@ function decodePointer(path: string): string {
   return path.slice(1).replaceAll('~1', '/').replaceAll('~0', '~');
 }
 
-let shared: Promise<SchemaValidator> | undefined;
+let shared: SchemaValidator | undefined;
 
 /**
  * The process-wide validator, created on first use with the validators `npm run build` precompiled
- * (dist/config/schema/validators.js), so a command never loads ajv's compiler; without them (tests
- * run the sources) each schema is compiled with ajv once however many configs are loaded.
+ * (one file per schema in dist/config/schema/validators/, each read when a section first needs it),
+ * so a command never loads ajv's compiler nor the validators of providers its config does not use;
+ * without them (tests run the sources) each schema is compiled with ajv once however many configs
+ * are loaded.
  */
-export function getValidator(): Promise<SchemaValidator> {
-  shared ??= importPrecompiled(new URL('./schema/validators.js', import.meta.url)).then(
-    createSchemaValidator,
+export function getValidator(): SchemaValidator {
+  shared ??= createSchemaValidator(
+    precompiledLoader(new URL('./schema/validators/', import.meta.url), formats),
   );
   return shared;
 }
@@ -183,16 +185,14 @@ export function createConfigAjv(code?: CodeOptions): Ajv {
 }
 
 /**
- * A validator using the `precompiled` validate function of each schema (keyed by `schemaKey`), and
- * compiling with ajv (loaded then) the schemas it lacks.
+ * A validator using the `precompiled` validate function of each schema (looked up by `schemaKey`),
+ * and compiling with ajv (loaded then) the schemas it lacks.
  */
-export function createSchemaValidator(
-  precompiled: ReadonlyMap<string, ValidateFunction> = new Map(),
-): SchemaValidator {
+export function createSchemaValidator(precompiled: PrecompiledLookup = () => undefined): SchemaValidator {
   const compiled = new Map<SectionSchema, ValidateFunction>();
   let ajv: Ajv | undefined;
   const checkOf = (schema: SectionSchema): ValidateFunction => {
-    let check = compiled.get(schema) ?? precompiled.get(schemaKey(schema));
+    let check = compiled.get(schema) ?? precompiled(schemaKey(schema));
     if (!check) {
       ajv ??= createConfigAjv();
       check = ajv.compile(schema);

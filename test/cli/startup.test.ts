@@ -1,8 +1,9 @@
 /**
  * Start-up cost guard: `herd --help` and `herd list-templates` load only what they use. Each runs the
  * built herd with a module-load trace (test/helpers/trace-modules.mjs); none of the cloud SDKs, SSH,
- * progress display or yargs itself (help comes from the build) may appear. The help text rendered at
- * build time must be exactly what yargs prints.
+ * progress display or yargs itself (help comes from the build) may appear, and list-templates reads
+ * only the precompiled validators of the sections its config has. The help text rendered at build
+ * time must be exactly what yargs prints.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import { type HelpCache, helpLines } from '../../src/cli/help-cache.js';
 import { buildParser } from '../../src/cli/yargs-cli.js';
+import { sectionSchemaCatalog } from '../../src/config/schema/catalog.js';
+import { schemaFileName, schemaKey } from '../../src/util/precompiled.js';
 import { herdBin, makeTempDir, repoRoot } from '../helpers/cli.js';
 
 /** Packages a start-up that does not need them must not load. */
@@ -81,6 +84,20 @@ describe('herd start-up', () => {
         heavy,
       ).toEqual([]);
     }
+  });
+
+  it('herd list-templates reads only the validators of the sections its config has', () => {
+    const { code, modules } = modulesLoadedBy(['list-templates']);
+    expect(code).toBe(0);
+    const catalog = sectionSchemaCatalog();
+    const fileOf = (name: string) =>
+      `dist/config/schema/validators/${schemaFileName(schemaKey(catalog[name]!))}`;
+    // The config has one local cloud, a login, a setup and a cluster on the local cloud.
+    const needed = ['login', 'setup', 'cloud_local', 'cluster_local', 'node_local'].map(fileOf);
+    const read = [...new Set(modules.filter((m) => m.startsWith('dist/config/schema/validators')))];
+    expect(read.length).toBeGreaterThan(0);
+    expect(needed).toEqual(expect.arrayContaining(read));
+    expect(read).toContain(fileOf('cloud_local'));
   });
 
   it('loads yargs when the command line is not plainly valid (its errors stay the same)', () => {

@@ -5,7 +5,7 @@
  * finds ajv's run-time helpers; a second copy without the generated modules is the run-time fallback.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -14,19 +14,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as ConfigModule from '../../src/config/index.js';
 import type { IniEntry } from '../../src/config/ini-reader.js';
 import { sectionSchemaCatalog } from '../../src/config/schema/catalog.js';
+import { formats } from '../../src/config/schema/formats.js';
 import { PROVIDERS, type SectionSchema } from '../../src/config/schema/index.js';
 import { createConfigAjv, createSchemaValidator } from '../../src/config/validate.js';
 import { StateRepository } from '../../src/state/index.js';
 import { clusterStateSchema, createStateAjv } from '../../src/state/schema.js';
-import { type PrecompiledModule, schemaKey } from '../../src/util/precompiled.js';
+import {
+  type PrecompiledLookup,
+  type PrecompiledModule,
+  precompiledLoader,
+  schemaFileName,
+  schemaKey,
+} from '../../src/util/precompiled.js';
 import { sampleState, storedSample } from '../state/fixtures/sample.js';
 import { BASE, CASES, EC2, WARNING_CASES } from './malformed-cases.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const catalog = sectionSchemaCatalog();
 let work: string;
-let sectionChecks: ReadonlyMap<string, ValidateFunction>;
-let stateChecks: ReadonlyMap<string, ValidateFunction>;
+let sectionChecks: PrecompiledLookup;
+let stateChecks: PrecompiledLookup;
 
 /** `<work>/<copy>/<path>`: `built` has the generated validators, `fallback` does not. */
 const inCopy = (copy: 'built' | 'fallback', path: string) => join(work, copy, path);
@@ -40,11 +47,14 @@ beforeAll(async () => {
   cpSync(join(root, 'dist'), join(work, 'built'), { recursive: true });
   execFileSync(process.execPath, [join(root, 'scripts', 'compile-validators.mjs'), join(work, 'built')]);
   cpSync(join(work, 'built'), join(work, 'fallback'), { recursive: true });
-  rmSync(inCopy('fallback', 'config/schema/validators.js'));
+  rmSync(inCopy('fallback', 'config/schema/validators'), { recursive: true });
   rmSync(inCopy('fallback', 'state/validators.js'));
-  sectionChecks = (await importFrom<PrecompiledModule>('built', 'config/schema/validators.js'))
-    .checksBySchema;
-  stateChecks = (await importFrom<PrecompiledModule>('built', 'state/validators.js')).checksBySchema;
+  sectionChecks = precompiledLoader(
+    pathToFileURL(`${inCopy('built', 'config/schema/validators')}/`),
+    formats,
+  );
+  const state = (await importFrom<PrecompiledModule>('built', 'state/validators.js')).checksBySchema;
+  stateChecks = (key) => state.get(key);
 }, 60_000);
 
 afterAll(() => {
@@ -52,8 +62,8 @@ afterAll(() => {
 });
 
 /** The precompiled validator of `schema`; fails the test when the build left it out. */
-function precompiledFor(checks: ReadonlyMap<string, ValidateFunction>, schema: object): ValidateFunction {
-  const check = checks.get(schemaKey(schema));
+function precompiledFor(checks: PrecompiledLookup, schema: object): ValidateFunction {
+  const check = checks(schemaKey(schema));
   if (!check) throw new Error('no precompiled validator for this schema');
   return check;
 }
@@ -66,27 +76,59 @@ function outcome(check: ValidateFunction, data: Record<string, unknown>) {
 }
 
 describe('the generated modules', () => {
-  it('import only the config formats and small ajv run-time helpers', () => {
-    const allowed = ['./formats.js', 'ajv/dist/runtime/ucs2length.js', 'ajv/dist/runtime/equal.js'];
-    for (const path of ['config/schema/validators.js', 'state/validators.js']) {
-      const text = readFileSync(inCopy('built', path), 'utf8');
-      const imports = [...text.matchAll(/^import .+ from '([^']+)';$/gm)].map((m) => m[1]);
-      expect(imports.length, path).toBeGreaterThan(0);
-      for (const specifier of imports) expect(allowed, `${path} imports ${specifier}`).toContain(specifier);
-      expect(text, path).not.toMatch(/\brequire\(/);
+  it('load only small ajv run-time helpers (the config formats are passed in)', () => {
+    const allowed = ['ajv/dist/runtime/ucs2length.js', 'ajv/dist/runtime/equal.js'];
+    const state = readFileSync(inCopy('built', 'state/validators.js'), 'utf8');
+    const imports = [...state.matchAll(/^import .+ from '([^']+)';$/gm)].map((m) => m[1]);
+    expect(imports.length).toBeGreaterThan(0);
+    for (const specifier of imports)
+      expect(allowed, `the state validator imports ${specifier}`).toContain(specifier);
+    expect(state).not.toMatch(/\brequire\(/);
+
+    const dir = inCopy('built', 'config/schema/validators');
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(Object.keys(catalog).length);
+    const texts = files.map((file) => readFileSync(join(dir, file), 'utf8'));
+    for (const [i, text] of texts.entries()) {
+      expect(text, files[i]).not.toMatch(/^import /m);
+      for (const [, specifier] of text.matchAll(/\brequire\('([^']+)'\)/g)) {
+        expect(allowed, `${files[i]} requires ${specifier}`).toContain(specifier);
+      }
     }
-    expect(readFileSync(inCopy('built', 'config/schema/validators.js'), 'utf8')).toContain(
-      "from './formats.js'",
-    );
+    // The cloud schemas with URL and subnet keys check them with herd's own formats.
+    expect(
+      texts.filter((t) => /herdFormats\["(http-url|private-ipv4-cidr|ipv4-cidr)"\]/.test(t)).length,
+    ).toBeGreaterThan(0);
   });
 
   it('hold a validator for every schema of the catalog and for the state schema', () => {
     // login, setup, cluster and node for an unknown provider, then cloud, cluster and node per provider.
     expect(Object.keys(catalog).length).toBe(4 + 3 * PROVIDERS.length);
     for (const [name, schema] of Object.entries(catalog)) {
-      expect(typeof sectionChecks.get(schemaKey(schema)), name).toBe('function');
+      expect(typeof sectionChecks(schemaKey(schema)), name).toBe('function');
     }
     expect(typeof precompiledFor(stateChecks, clusterStateSchema)).toBe('function');
+  });
+});
+
+describe('the loader of the generated validators', () => {
+  it('uses a file only when it was made from the very same schema text, and passes it the formats', () => {
+    const key = schemaKey(catalog['login']!);
+    const lookupIn = (name: string, text?: string) => {
+      const dir = join(work, 'loader', name);
+      mkdirSync(dir, { recursive: true });
+      if (text !== undefined) writeFileSync(join(dir, schemaFileName(key)), text);
+      return precompiledLoader(pathToFileURL(`${dir}/`), formats)(key);
+    };
+    expect(lookupIn('none')).toBeUndefined();
+    expect(
+      lookupIn('stale', 'exports.schemaKey = "{}";\nexports.createValidate = () => () => true;\n'),
+    ).toBeUndefined();
+    const current = lookupIn(
+      'current',
+      `exports.schemaKey = ${JSON.stringify(key)};\nexports.createValidate = (f) => () => typeof f['http-url'].validate === 'function';\n`,
+    );
+    expect(current?.({})).toBe(true);
   });
 });
 
@@ -198,9 +240,11 @@ describe('the config validator with precompiled checks', () => {
     ({ schema: name, entries, env = {}, problems }) => {
       const schema = catalog[name]!;
       const calls: unknown[] = [];
-      const counting = new Map([...sectionChecks].map(([key, check]) => [key, spyOn(check, calls)]));
+      const counting = new Map(
+        Object.values(catalog).map((s) => [schemaKey(s), spyOn(precompiledFor(sectionChecks, s), calls)]),
+      );
       const section = sectionInput(`section/${name}`, entries);
-      const viaBuild = createSchemaValidator(counting).validate(section, schema, env);
+      const viaBuild = createSchemaValidator((key) => counting.get(key)).validate(section, schema, env);
       const viaAjv = createSchemaValidator().validate(section, schema, env);
       expect(calls.length, 'the precompiled validator ran').toBe(1);
       expect(viaBuild).toEqual(viaAjv);
@@ -347,6 +391,12 @@ describe('a built herd', () => {
         built.loaded.some((m) => m.endsWith('/ajv/dist/runtime/ucs2length.js')),
         command,
       ).toBe(true);
+      if (command === 'list-templates') {
+        // Only the validators of the sections the config has, not one for every provider.
+        const validators = built.loaded.filter((m) => m.includes('/config/schema/validators/'));
+        expect(validators.length).toBeGreaterThan(0);
+        expect(validators.length).toBeLessThan(Object.keys(catalog).length);
+      }
       // The same probe sees ajv when the generated modules are missing, so its silence above means something.
       expect(fallback.loaded.filter((m) => compilerModule.test(m)).length, command).toBeGreaterThan(0);
     }
