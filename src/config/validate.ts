@@ -173,7 +173,9 @@ export function createConfigAjv(code?: CodeOptions): Ajv {
   const ajv = newAjv({
     allErrors: true,
     useDefaults: true,
-    verbose: true,
+    // Problems are built from each error's keyword, params and path; the schema and data that
+    // `verbose` copies into every error would only make the generated validators larger.
+    verbose: false,
     strict: true,
     // Named keys (ansible_command) may also match a key family (ansible_*): the named schema applies.
     allowMatchingProperties: true,
