@@ -13,6 +13,15 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const herd = join(root, 'bin', 'herd');
 const args = new Set(process.argv.slice(2));
+// An unknown flag (a typo, or --help) must not fall through to the full run: as root that boots clusters.
+const FLAGS = ['--quick', '--no-cloud', '--no-recipes', '--recipes-only', '--scale'];
+const unknown = [...args].filter((a) => !FLAGS.includes(a) && !a.startsWith('--scale-sizes='));
+if (unknown.length > 0) {
+  console.error(
+    `bench/run.mjs: unknown option ${unknown.join(' ')}; known: ${FLAGS.join(' ')} --scale-sizes=N,M`,
+  );
+  process.exit(2);
+}
 const scaleSizes = process.argv
   .find((a) => a.startsWith('--scale-sizes='))
   ?.slice('--scale-sizes='.length)
