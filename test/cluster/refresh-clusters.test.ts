@@ -32,6 +32,15 @@ function powerOff(name: string): void {
   for (const instance of world.cloud.live()) if (instance.cluster.name === name) instance.state = 'stopped';
 }
 
+/** A new world with clusters `a` and `b` (idle auto-stop), whose nodes all powered themselves off. */
+async function twoStoppedClusters(a: string, b: string): Promise<void> {
+  world = await clusterWorld();
+  for (const name of [a, b]) {
+    await startIdleStopping(name);
+    powerOff(name);
+  }
+}
+
 const refreshAll = async (cloudOf = (s: ClusterState) => s.template.cloud) =>
   refreshClusters({ deps: world.deps, clusters: (await world.deps.repo.list()).clusters, cloudOf });
 
@@ -57,11 +66,7 @@ describe('herd list -u', () => {
   });
 
   it('goes on past a cluster whose cloud fails: the others are refreshed, its state file is unchanged', async () => {
-    world = await clusterWorld();
-    await startIdleStopping('broken');
-    await startIdleStopping('fine');
-    powerOff('broken');
-    powerOff('fine');
+    await twoStoppedClusters('broken', 'fine');
     const before = await readFile(join(world.dir, 'broken.json'), 'utf8');
     // The broken cluster's cloud section carries credentials the cloud refuses.
     const refused = (s: ClusterState) => ({ ...s.template.cloud, settings: { refused: true } });
@@ -96,11 +101,7 @@ describe('herd list -u', () => {
   });
 
   it('lists a cluster another herd holds the lock of as last saved, and refreshes the others', async () => {
-    world = await clusterWorld();
-    await startIdleStopping('held');
-    await startIdleStopping('free');
-    powerOff('held');
-    powerOff('free');
+    await twoStoppedClusters('held', 'free');
     const lock = await world.deps.repo.lock('held');
     try {
       const results = await refreshAll();
