@@ -18,6 +18,7 @@ const INTEGRATION = [
   'test/cli/dry-run.test.ts',
   'test/cli/state-trust.test.ts',
   'test/cli/export-import.test.ts',
+  'test/cli/list-update.test.ts',
   // Two herd installs on one fake cloud (or moto), each its own built herd process.
   'test/providers/ec2/identity.test.ts',
   'test/providers/gce/identity.test.ts',

@@ -1,7 +1,8 @@
 /**
- * Help and version text rendered by yargs at build time (scripts/render-help.mjs writes
- * dist/cli/help.json), printed as it is: `herd --help` and `herd COMMAND --help` then cost no more than
- * reading one file. A terminal of another width or a locale yargs translates gets yargs' own rendering.
+ * Help text rendered by yargs at build time (scripts/render-help.mjs writes dist/cli/help.json),
+ * printed as it is: `herd --help` and `herd COMMAND --help` then cost no more than reading one file. A
+ * terminal of another width or a locale yargs translates gets yargs' own rendering. `herd --version`
+ * reads package.json itself, as yargs would: a version bumped without a rebuild is never shown stale.
  */
 import { readFileSync } from 'node:fs';
 import { COMMANDS, findCommand } from './commands/index.js';
@@ -33,12 +34,22 @@ export function helpWidth(): number {
   return Math.min(110, process.stdout.columns || 100);
 }
 
-/**
- * The command lines whose output is rendered ahead: `--help`, `COMMAND --help` and `--version`, in
- * their normal form (`-h` is `--help`, `-V` is `--version`).
- */
+/** The command lines whose output is rendered ahead: `--help` and `COMMAND --help` (`-h` is `--help`). */
 export function helpLines(commands: readonly string[]): string[][] {
-  return [['--help'], ['--version'], ...commands.map((c) => [c, '--help'])];
+  return [['--help'], ...commands.map((c) => [c, '--help'])];
+}
+
+/** herd's package.json, two levels up from this module in src/ and in dist/. */
+export const PACKAGE_FILE = new URL('../../package.json', import.meta.url);
+
+/** The version in package.json, or undefined when it cannot be read (yargs then says what it finds). */
+export function packageVersion(file: URL = PACKAGE_FILE): string | undefined {
+  try {
+    const { version } = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
+    return typeof version === 'string' ? version : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The normal form of `argv` when it only asks for help or the version, else undefined. */
@@ -59,6 +70,12 @@ export function yargsLocale(env: NodeJS.ProcessEnv): string {
 export function printCachedHelp(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
   const key = helpKey(argv);
   if (key === undefined) return false;
+  if (key === '--version') {
+    const version = packageVersion();
+    if (version === undefined) return false;
+    process.stdout.write(`${version}\n`);
+    return true;
+  }
   let cache: HelpCache;
   try {
     cache = JSON.parse(readFileSync(HELP_CACHE_FILE, 'utf8')) as HelpCache;

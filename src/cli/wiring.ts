@@ -44,8 +44,31 @@ export async function loadConfigFor(ctx: CliContext, options: { quiet: boolean }
 }
 
 /**
- * The cloud section and setup secrets of an existing cluster, from the current configuration: the
- * config's cloud section (it carries the credentials the state file never stores), else the
+ * Reads the configuration once and returns what each existing cluster takes from it: the config's
+ * cloud section (it carries the credentials the state file never stores) and the secrets of its setup.
+ * With no usable configuration every cluster gets a note and nothing (its snapshot in state is used).
+ */
+export async function liveSettingsReader(ctx: CliContext): Promise<(state: ClusterState) => LiveSettings> {
+  try {
+    const { config } = await loadConfigFor(ctx, { quiet: true });
+    const { liveSettingsFrom } = await import('../state/live-settings.js');
+    return (state) => liveSettingsFrom(config, state);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return (state) => ({
+      cloud: undefined,
+      secrets: {},
+      warnings: [],
+      notes: [
+        `No usable configuration (${why}); using the settings saved with cluster "${state.name}", which hold no credentials or secrets.`,
+      ],
+      secretWarnings: [],
+    });
+  }
+}
+
+/**
+ * The cloud section and setup secrets of an existing cluster (see liveSettingsReader), else the
  * redacted snapshot from state. `forSetup` also reports what it means for the Ansible secrets.
  */
 export async function liveSettings(
@@ -53,16 +76,7 @@ export async function liveSettings(
   state: ClusterState,
   options: { forSetup: boolean },
 ): Promise<{ cloud: CloudSection; secrets: SecretSource }> {
-  let live: LiveSettings;
-  try {
-    const { config } = await loadConfigFor(ctx, { quiet: true });
-    const { liveSettingsFrom } = await import('../state/live-settings.js');
-    live = liveSettingsFrom(config, state);
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    const message = `No usable configuration (${why}); using the settings saved with cluster "${state.name}", which hold no credentials or secrets.`;
-    live = { cloud: undefined, secrets: {}, warnings: [], notes: [message], secretWarnings: [] };
-  }
+  const live = (await liveSettingsReader(ctx))(state);
   for (const warning of [...live.warnings, ...(options.forSetup ? live.secretWarnings : [])]) {
     ctx.log.warn(warning);
   }

@@ -19,13 +19,22 @@ export function tempPathFor(path: string): string {
 export const ABANDONED_TEMP_AGE_MS = 60 * 60 * 1000;
 
 /**
- * Removes the abandoned temp files of `path` (see `tempPathFor`, also those of `<path>.gone`): the ones
- * a killed process left beside it, older than ABANDONED_TEMP_AGE_MS. Returns the names removed.
- * Best effort: a file that vanishes or cannot be removed is skipped.
+ * Removes the abandoned temp files of `paths` (see `tempPathFor`, also those of `<path>.gone`): the
+ * ones a killed process left beside them, older than ABANDONED_TEMP_AGE_MS. The paths share one
+ * directory, which is read once. Returns the names removed. Best effort: a file that vanishes or
+ * cannot be removed is skipped.
  */
-export async function removeAbandonedTemps(path: string, now = Date.now()): Promise<string[]> {
-  const dir = dirname(path);
-  const temp = new RegExp(`^${escapeRegExp(basename(path))}(?:\\.gone)?\\.tmp-\\d+-[0-9a-f]+$`);
+export async function removeAbandonedTemps(
+  paths: string | readonly string[],
+  now = Date.now(),
+): Promise<string[]> {
+  const all = typeof paths === 'string' ? [paths] : paths;
+  if (all.length === 0) return [];
+  const dir = dirname(all[0]!);
+  if (all.some((p) => dirname(p) !== dir))
+    throw new Error(`removeAbandonedTemps: ${all.join(', ')} are not in one directory`);
+  const bases = all.map((p) => escapeRegExp(basename(p))).join('|');
+  const temp = new RegExp(`^(?:${bases})(?:\\.gone)?\\.tmp-\\d+-[0-9a-f]+$`);
   let names: string[];
   try {
     names = await readdir(dir);

@@ -52,19 +52,31 @@ const TAKEOVER_WAIT_MS = 10;
 
 /**
  * Takes the lock at `lockPath` for `cluster`. Fails at once with StateLockError naming the holder's
- * PID when a live process holds it; takes over a lock left by a dead process.
+ * PID when a live process holds it; takes over a lock left by a dead process. Once held, the
+ * abandoned temp files of the lock and of `guarded` (files beside it that the lock protects) are
+ * removed, in one pass over the directory.
  */
-export async function acquireLock(lockPath: string, cluster: string): Promise<ClusterLock> {
+export async function acquireLock(
+  lockPath: string,
+  cluster: string,
+  guarded: readonly string[] = [],
+): Promise<ClusterLock> {
+  const holdLinked = async (mine: string): Promise<ClusterLock> => {
+    const lock = hold(lockPath, (await stat(mine)).ino);
+    // Holding the lock, nobody else writes these files: clear what killed writers and acquirers left.
+    await removeAbandonedTemps([lockPath, ...guarded]);
+    return lock;
+  };
   const mine = tempPathFor(lockPath);
   await writeOwnerFile(mine);
   try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (await tryLink(mine, lockPath)) return await holdLinked(lockPath, mine);
+      if (await tryLink(mine, lockPath)) return await holdLinked(mine);
       const holder = await readLockFile(lockPath);
       if (holder === undefined) continue;
       if (await isAlive(holder.owner)) throw lockedError(cluster, lockPath, holder.owner);
       if (await takeOver(lockPath, holder, mine, cluster, attempt === MAX_ATTEMPTS - 1))
-        return await holdLinked(lockPath, mine);
+        return await holdLinked(mine);
     }
     throw new StateError(
       'StateLockContended',
@@ -76,13 +88,6 @@ export async function acquireLock(lockPath: string, cluster: string): Promise<Cl
   } finally {
     await rm(mine, { force: true });
   }
-}
-
-/** The lock just linked from `mine`, once the temp files of killed acquirers are cleared. */
-async function holdLinked(lockPath: string, mine: string): Promise<ClusterLock> {
-  const lock = hold(lockPath, (await stat(mine)).ino);
-  await removeAbandonedTemps(lockPath);
-  return lock;
 }
 
 /** Replaces the stale lock `holder` with `mine`; true when this process now holds the lock. */

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import type { LoginSection, Template } from '../config/types.js';
 import { StateError } from '../errors.js';
 import { didYouMean } from '../util/suggest.js';
-import { type BeforeRename, removeAbandonedTemps, syncDirectory, writeFileAtomic } from './atomic-file.js';
+import { type BeforeRename, syncDirectory, writeFileAtomic } from './atomic-file.js';
 import { acquireLock, type ClusterLock } from './lock.js';
 import { migrate } from './migrate.js';
 import { validateClusterName } from './names.js';
@@ -212,10 +212,8 @@ export class StateRepository {
    */
   async lock(name: string): Promise<ClusterLock> {
     validateClusterName(name);
-    const lock = await acquireLock(join(this.dir, `${name}.lock`), name);
-    // Holding the lock, nobody else writes this cluster's state: clear what killed writers left.
-    await removeAbandonedTemps(this.#stateFile(name));
-    return lock;
+    // The lock guards the state file: taking it clears what killed writers of either left.
+    return acquireLock(join(this.dir, `${name}.lock`), name, [this.#stateFile(name)]);
   }
 
   #stateFile(name: string): string {

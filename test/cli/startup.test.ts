@@ -1,9 +1,9 @@
 /**
- * Start-up cost guard: `herd --help` and `herd list-templates` load only what they use. Each runs the
- * built herd with a module-load trace (test/helpers/trace-modules.mjs); none of the cloud SDKs, SSH,
- * progress display or yargs itself (help comes from the build) may appear, and list-templates reads
- * only the precompiled validators of the sections its config has. The help text rendered at build
- * time must be exactly what yargs prints.
+ * Start-up cost guard: `herd --help`, `herd --version` and `herd list-templates` load only what they
+ * use. Each runs the built herd with a module-load trace (test/helpers/trace-modules.mjs); none of the
+ * cloud SDKs, SSH, progress display or yargs itself (help comes from the build) may appear, and
+ * list-templates reads only the precompiled validators of the sections its config has. The help text
+ * rendered at build time must be exactly what yargs prints.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -72,6 +72,7 @@ describe('herd start-up', () => {
   it.each([
     [['--help'], /herd <command> \[options\]/],
     [['list-templates'], /name: +slurm/],
+    [['--version'], /^\d+\.\d+\.\d+/],
   ])('herd %j loads no cloud SDK, SSH library, progress display or yargs', (args, output) => {
     const { code, stdout, modules } = modulesLoadedBy(args);
     expect(code).toBe(0);
@@ -131,6 +132,15 @@ describe('help rendered at build time', () => {
     helpLines(COMMANDS.map((c) => c.name)).flatMap((argv) => [100, 110].map((w) => [argv, w] as const)),
   )('is what yargs prints for %j at width %i', async (argv, width) => {
     expect(cache.texts[width]?.[argv.join(' ')]).toBe(await yargsPrints([...argv], width));
+  });
+
+  it('leaves out --version, which herd reads from package.json as yargs does, printing the same', async () => {
+    expect(Object.keys(cache.texts[100]!)).not.toContain('--version');
+    const r = spawnSync(process.execPath, [herdBin, '-V'], {
+      encoding: 'utf8',
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    expect(r.stdout).toBe(await yargsPrints(['--version'], 100));
   });
 
   it('is printed for -h (not on a terminal: width 100), and yargs renders it in a translated locale', () => {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { herdBin } from '../helpers/cli.js';
-import { createHerdHome, type HerdHome, localConfig } from '../helpers/cluster.js';
+import { createHerdHome, type HerdHome, localConfig, NOTHING_LEFT } from '../helpers/cluster.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
 const BRIDGE = 'hsc0';
@@ -31,8 +31,6 @@ start_timeout=600
 [cluster/dying/compute]
 image_userdata=[ "$(hostname)" = compute002 ] && sleep 900 || true
 `;
-
-const NOTHING_LEFT = { pids: [], mounts: [], nodeDirs: [], bridge: false, nat: false };
 
 describe.skipIf(!canRunLocalNodes)('a node that dies during boot', () => {
   let home: HerdHome;

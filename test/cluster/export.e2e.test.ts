@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHerdHome, type HerdHome } from '../helpers/cluster.js';
+import { createHerdHome, type HerdHome, NOTHING_LEFT } from '../helpers/cluster.js';
 import { slurmConfig } from '../helpers/configs.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
@@ -67,8 +67,8 @@ describe.skipIf(!canRunLocalNodes)(
       expect(stop.code, stop.stdout + stop.stderr).toBe(0);
       expect(stop.stderr).toContain('Cluster "moved" was imported (exported as "slurm"');
       expect(stop.stdout).toContain('2 node(s) terminated');
-      expect(await a.leftovers()).toEqual({ pids: [], mounts: [], nodeDirs: [], bridge: false, nat: false });
-      expect(await b.leftovers()).toEqual({ pids: [], mounts: [], nodeDirs: [], bridge: false, nat: false });
+      expect(await a.leftovers()).toEqual(NOTHING_LEFT);
+      expect(await b.leftovers()).toEqual(NOTHING_LEFT);
       // The exporting install still lists the cluster; asking the cloud shows its nodes are gone.
       const listed = await a.herd(['list-nodes', 'slurm', '-u', '--json']);
       expect(listed.code, listed.stderr).toBe(0);

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { herdBin } from '../helpers/cli.js';
-import { createHerdHome, type HerdHome, localConfig } from '../helpers/cluster.js';
+import { createHerdHome, type HerdHome, localConfig, NOTHING_LEFT } from '../helpers/cluster.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
 const BRIDGE = 'herde2e1';
@@ -35,8 +35,6 @@ const EXTRA = [
   `[cluster/nosshmin/compute]\n${NO_SSH_ON_COMPUTE002}\n`,
   template('small', 1),
 ].join('');
-
-const NOTHING_LEFT = { pids: [], mounts: [], nodeDirs: [], bridge: false, nat: false };
 
 describe.skipIf(!canRunLocalNodes)('failures on real nodes', () => {
   let home: HerdHome;

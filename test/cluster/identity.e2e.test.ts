@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHerdHome, type HerdHome } from '../helpers/cluster.js';
+import { createHerdHome, type HerdHome, NOTHING_LEFT } from '../helpers/cluster.js';
 import { localSlurmConfig } from '../helpers/configs.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
@@ -74,6 +74,6 @@ describe.skipIf(!canRunLocalNodes)('two storage dirs, one host, one cluster name
 
     const stopB = await b.herd(['stop', 'slurm', '--yes']);
     expect(stopB.code, stopB.stderr).toBe(0);
-    expect(await b.leftovers()).toEqual({ pids: [], mounts: [], nodeDirs: [], bridge: false, nat: false });
+    expect(await b.leftovers()).toEqual(NOTHING_LEFT);
   });
 });

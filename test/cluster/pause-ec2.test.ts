@@ -1,11 +1,11 @@
 /**
  * Pause and resume through the EC2 provider against moto_server (a real EC2 API), counting the calls
  * that reach it: one StopInstances and one StartInstances for the whole cluster, the instances really
- * stopped and running again, and a spot kind named before anything is stopped. SSH is the double of
- * deps-fixture (no machine answers behind moto's instances; the local e2e test covers SSH).
+ * stopped and running again, and a spot kind named before anything is stopped. SSH is the world's
+ * readyAtFirstIp double (no machine answers behind moto's instances; the local e2e test covers SSH).
  */
 import { execFileSync } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ClusterDeps } from '../../src/cluster/deps.js';
@@ -14,23 +14,26 @@ import { resumeCluster } from '../../src/cluster/resume.js';
 import type { HerdError } from '../../src/errors.js';
 import type { Provider } from '../../src/providers/types.js';
 import type { ClusterState } from '../../src/state/types.js';
+import { type ClusterWorld, clusterWorld, readyAtFirstIp } from '../fakes/cluster-world.js';
 import { runHerd } from '../helpers/cli.js';
 import { ec2Cloud, slurmConfig } from '../helpers/configs.js';
 import { AMI, type Ec2TestEnv, LAB, nodeSpecs, startEc2Env } from '../providers/ec2/fixture.js';
 import { clusterState, kind, node, template } from '../ssh/fixtures.js';
-import { testDeps } from './deps-fixture.js';
 
 let env: Ec2TestEnv;
+let world: ClusterWorld | undefined;
 let dir: string | undefined;
 beforeAll(async () => {
   env = await startEc2Env();
 });
 afterAll(async () => {
+  await world?.dispose();
   await env?.stop();
 });
 beforeEach(async () => {
   await env.reset();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await world?.dispose();
+  world = undefined;
   dir = undefined;
 });
 
@@ -73,12 +76,14 @@ async function cluster(
       nodes.push(node(c.name, c.privateIps[0]!, { instanceId: c.instanceId, hostKey: 'ssh-ed25519 AAAA' }));
     }
   }
-  const made = await testDeps({ createProvider: async () => provider });
-  dir = made.dir;
+  world = await clusterWorld({
+    overrides: { createProvider: async () => provider, waitForSsh: readyAtFirstIp() },
+  });
+  dir = world.dir;
   const state = { ...clusterState(nodes, ec2Template(computeSettings)), name: LAB.name, id: LAB.id };
-  await made.deps.repo.save(state);
+  await world.deps.repo.save(state);
   env.proxy.resetCounts();
-  return { deps: made.deps, provider, state };
+  return { deps: world.deps, provider, state };
 }
 
 const instanceStates = async () =>

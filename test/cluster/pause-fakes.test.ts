@@ -1,9 +1,8 @@
 /**
  * Pause and resume through the GCE and OpenStack providers against their fakes (test/fakes, shaped
  * after the published APIs: instances.stop/start with TERMINATED as the stopped state, Nova's
- * os-stop/os-start with SHUTOFF and 409 while a server powers off). SSH is deps-fixture's double.
+ * os-stop/os-start with SHUTOFF and 409 while a server powers off). SSH is the world's readyAtFirstIp double.
  */
-import { rm } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pauseCluster } from '../../src/cluster/pause.js';
 import { resumeCluster } from '../../src/cluster/resume.js';
@@ -11,18 +10,18 @@ import type { CloudSection } from '../../src/config/types.js';
 import { createGceProvider } from '../../src/providers/gce/index.js';
 import type { ClusterRef, CreateNodesRequest, Provider } from '../../src/providers/types.js';
 import type { NodeRecord } from '../../src/state/types.js';
+import { type ClusterWorld, clusterWorld, readyAtFirstIp } from '../fakes/cluster-world.js';
 import { type FakeGce, startFakeGce } from '../fakes/gce/index.js';
 import type { FakeOpenStack } from '../fakes/openstack/index.js';
 import * as gce from '../providers/gce/helpers.js';
 import * as os from '../providers/openstack/helpers.js';
 import { clusterState, kind, node, template } from '../ssh/fixtures.js';
-import { testDeps } from './deps-fixture.js';
 
 const REF: ClusterRef = { name: 'life', id: '0a1b2c3d' };
-let dir: string | undefined;
+let world: ClusterWorld | undefined;
 afterEach(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
+  await world?.dispose();
+  world = undefined;
 });
 
 /** Creates 1 frontend + 2 compute nodes, records them, pauses and resumes; returns what the cloud said. */
@@ -42,8 +41,10 @@ async function pauseAndResume(
     for (const c of created)
       nodes.push(node(c.name, c.privateIps[0] ?? '192.0.2.1', { instanceId: c.instanceId }));
   }
-  const made = await testDeps({ createProvider: async () => provider });
-  dir = made.dir;
+  world = await clusterWorld({
+    overrides: { createProvider: async () => provider, waitForSsh: readyAtFirstIp() },
+  });
+  const made = world;
   const tpl = template({
     cloud,
     kinds: [kind('frontend', ['slurm_master']), kind('compute', ['slurm_worker'])],

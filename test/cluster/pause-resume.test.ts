@@ -1,120 +1,107 @@
 /**
- * The pause/resume state machine against a cloud double that keeps instance states: the intent is
- * saved before every cloud call, a pause or resume cut short is finished by running it again, nodes
- * that cannot be stopped are named before anything is stopped, a changed host key fails the resume,
- * changed addresses re-run the setup, and every command that needs running nodes refuses a paused cluster.
+ * The pause/resume state machine against the in-memory cloud (test/fakes): the intent is saved before
+ * every cloud call, a pause or resume cut short is finished by running it again, nodes that cannot be
+ * stopped are named before anything is stopped, a changed host key fails the resume, changed
+ * addresses re-run the setup, and every command that needs running nodes refuses a paused cluster.
  */
-import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClusterDeps } from '../../src/cluster/deps.js';
 import { pauseCluster } from '../../src/cluster/pause.js';
 import { assertNotPaused } from '../../src/cluster/paused.js';
 import { execOnCluster } from '../../src/cluster/remote.js';
 import { resumeCluster } from '../../src/cluster/resume.js';
 import { stopCluster } from '../../src/cluster/stop.js';
 import { ExitCode, type HerdError } from '../../src/errors.js';
-import type { NodeStatus, Provider } from '../../src/providers/types.js';
-import type { ClusterState, NodeLifecycle } from '../../src/state/types.js';
+import type { Provider } from '../../src/providers/types.js';
+import type { ClusterState } from '../../src/state/types.js';
+import { type ClusterWorld, clusterWorld } from '../fakes/cluster-world.js';
+import type { MemoryCloud, MemoryCloudOptions } from '../fakes/memory-provider.js';
 import { clusterState, node, template } from '../ssh/fixtures.js';
-import { stubProvider, testDeps } from './deps-fixture.js';
 
-let dir: string | undefined;
+let world: ClusterWorld | undefined;
 afterEach(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-  dir = undefined;
+  await world?.dispose();
+  world = undefined;
 });
 
-/** A cloud that keeps each instance's state and address; `on` may fail a call once. */
-class Cloud {
-  readonly calls: string[] = [];
-  readonly states = new Map<string, NodeLifecycle>();
-  readonly ips = new Map<string, string>();
-  /** Thrown by the next stop or start call (then cleared). */
-  failNext: { call: 'stop' | 'start'; error: Error } | undefined;
-  /** Saved state files seen at each cloud call: proves the intent was written first. */
-  readonly seen: (string | undefined)[] = [];
+/** The instances of the cluster: instance id -> node name and private address. */
+const INSTANCES = { 'i-f1': 'frontend001', 'i-c1': 'compute001', 'i-c2': 'compute002' } as const;
+const IPS: Record<keyof typeof INSTANCES, string> = {
+  'i-f1': '192.0.2.10',
+  'i-c1': '192.0.2.11',
+  'i-c2': '192.0.2.12',
+};
 
-  constructor(
-    ids: Record<string, string>,
-    private readonly deps: () => ClusterDeps,
-  ) {
-    for (const [id, ip] of Object.entries(ids)) {
-      this.states.set(id, 'running');
-      this.ips.set(id, ip);
-    }
-  }
-
-  provider(overrides: Partial<Provider> = {}): Provider {
-    const status = (id: string): NodeStatus => ({
-      instanceId: id,
-      name: undefined,
-      state: this.states.get(id) ?? 'terminated',
-      publicIps: [],
-      privateIps: this.ips.has(id) ? [this.ips.get(id)!] : [],
-    });
-    return stubProvider({
-      describeNodes: async (_ref, ids) => ids.map(status),
-      findNodes: async () =>
-        [...this.states.keys()].filter((id) => this.states.get(id) !== 'terminated').map(status),
-      stopNodes: async (_ref, ids) => this.act('stop', ids, 'stopped'),
-      startNodes: async (_ref, ids) => this.act('start', ids, 'running'),
-      terminateNodes: async (_ref, ids) => {
-        this.calls.push(`terminate ${ids.join(',')}`);
-        for (const id of ids) this.states.delete(id);
-      },
-      ...overrides,
-    });
-  }
-
-  private async act(call: 'stop' | 'start', ids: readonly string[], to: NodeLifecycle): Promise<void> {
-    this.calls.push(`${call} ${ids.join(',')}`);
-    this.seen.push((await this.deps().repo.load('mycluster')).pause?.phase);
-    if (this.failNext?.call === call) {
-      const { error } = this.failNext;
-      this.failNext = undefined;
-      throw error;
-    }
-    for (const id of ids) this.states.set(id, to);
-  }
-}
+/** The host key the world's SSH double answers with for an instance (pinned at creation). */
+const hostKey = (id: string) => `ssh-ed25519 HOSTKEY-${id}`;
 
 interface Fixture {
-  deps: ClusterDeps;
-  cloud: Cloud;
+  deps: ClusterWorld['deps'];
+  world: ClusterWorld;
+  cloud: MemoryCloud;
   state: ClusterState;
-  probed: string[][];
-  setups: number;
+  /** The calls that change instances: `stop i-f1,...`, `start ...`, `terminate ...`. */
+  readonly calls: string[];
+  /** The saved pause phase at each stop and start call: proves the intent was written first. */
+  readonly seen: (string | undefined)[];
+  /** Setup runs so far. */
+  readonly setups: number;
 }
 
+/** Cluster `mycluster` of three running instances, recorded in state with their pinned host keys. */
 async function fixture(
-  overrides: Partial<Provider> = {},
-  depOverrides: Partial<ClusterDeps> = {},
+  options: { cloud?: MemoryCloudOptions; provider?: Partial<Provider> } = {},
 ): Promise<Fixture> {
-  let deps: ClusterDeps | undefined;
-  const cloud = new Cloud({ 'i-f1': '192.0.2.10', 'i-c1': '192.0.2.11', 'i-c2': '192.0.2.12' }, () => deps!);
-  const provider = cloud.provider(overrides);
-  const probed: string[][] = [];
-  const f = { setups: 0 } as Fixture;
-  const made = await testDeps(
-    {
-      createProvider: async () => provider,
-      runSetup: async () => {
-        f.setups++;
-      },
-      ...depOverrides,
-    },
-    probed,
+  const w = await clusterWorld({ cloud: options.cloud ?? {} });
+  world = w;
+  Object.assign(w.cloud.provider, options.provider);
+  for (const [id, name] of Object.entries(INSTANCES)) {
+    w.cloud.seed({
+      instanceId: id,
+      name,
+      cluster: { name: 'mycluster', id: undefined },
+      privateIps: [IPS[id as keyof typeof INSTANCES]],
+    });
+  }
+  const seen: (string | undefined)[] = [];
+  for (const method of ['stopNodes', 'startNodes'] as const) {
+    w.cloud.on(method, async (phase) => {
+      if (phase === 'before') seen.push((await w.deps.repo.load('mycluster')).pause?.phase);
+    });
+  }
+  const state = clusterState(
+    Object.entries(INSTANCES).map(([id, name]) =>
+      node(name, IPS[id as keyof typeof INSTANCES], { instanceId: id, hostKey: hostKey(id) }),
+    ),
   );
-  deps = made.deps;
-  dir = made.dir;
-  const state = clusterState([
-    node('frontend001', '192.0.2.10', { instanceId: 'i-f1', hostKey: 'ssh-ed25519 AAAA' }),
-    node('compute001', '192.0.2.11', { instanceId: 'i-c1', hostKey: 'ssh-ed25519 AAAA' }),
-    node('compute002', '192.0.2.12', { instanceId: 'i-c2', hostKey: 'ssh-ed25519 AAAA' }),
-  ]);
   state.setupCompletedAt = '2025-01-01T00:00:00.000Z';
-  await made.deps.repo.save(state);
-  return Object.assign(f, { deps: made.deps, cloud, state, probed });
+  await w.deps.repo.save(state);
+  const verbs: Record<string, string> = {
+    stopNodes: 'stop',
+    startNodes: 'start',
+    terminateNodes: 'terminate',
+  };
+  return {
+    deps: w.deps,
+    world: w,
+    cloud: w.cloud,
+    state,
+    seen,
+    get calls() {
+      return w.cloud.calls.flatMap((c) => {
+        const [method, args] = c.split(' ');
+        const verb = verbs[method ?? ''];
+        return verb ? [`${verb} ${args}`] : [];
+      });
+    },
+    get setups() {
+      return w.setupRuns.length;
+    },
+  };
+}
+
+/** Sets what the cloud says about instance `id`. */
+function setInstance(f: Fixture, id: string, change: { state?: 'stopped'; privateIps?: string[] }): void {
+  Object.assign(f.cloud.instances.get(id)!, change);
 }
 
 const pause = (f: Fixture, terminateUnstoppable = false) =>
@@ -127,20 +114,20 @@ describe('pause', () => {
   it('records the intent, stops every node in one call and records the cluster paused', async () => {
     const f = await fixture();
     const result = await pause(f);
-    expect(f.cloud.calls).toEqual(['stop i-f1,i-c1,i-c2']);
-    expect(f.cloud.seen).toEqual(['pausing']);
+    expect(f.calls).toEqual(['stop i-f1,i-c1,i-c2']);
+    expect(f.seen).toEqual(['pausing']);
     expect(result.stopped).toEqual(['frontend001', 'compute001', 'compute002']);
     const saved = await f.deps.repo.load('mycluster');
     expect(saved.pause).toMatchObject({ phase: 'paused', by: 'user' });
     expect(saved.nodes.map((n) => n.state)).toEqual(['stopped', 'stopped', 'stopped']);
     // Host keys stay pinned across the pause.
-    expect(saved.nodes.every((n) => n.hostKey === 'ssh-ed25519 AAAA')).toBe(true);
+    expect(saved.nodes.map((n) => n.hostKey)).toEqual(['i-f1', 'i-c1', 'i-c2'].map(hostKey));
   });
 
   it('a pause cut short is finished by running it again', async () => {
     const f = await fixture();
-    f.cloud.failNext = { call: 'stop', error: new Error('connection reset') };
-    await expect(pause(f)).rejects.toThrow('connection reset');
+    f.cloud.fail('stopNodes', { kind: 'transient' });
+    await expect(pause(f)).rejects.toThrow('RequestLimitExceeded');
     const cut = await f.deps.repo.load('mycluster');
     expect(cut.pause?.phase).toBe('pausing');
     expect(cut.nodes.map((n) => n.state)).toEqual(['stopping', 'stopping', 'stopping']);
@@ -154,32 +141,36 @@ describe('pause', () => {
     await pause(f);
     const again = await pause(f);
     expect(again.alreadyPaused).toBe(true);
-    expect(f.cloud.calls).toEqual(['stop i-f1,i-c1,i-c2']);
+    expect(f.calls).toEqual(['stop i-f1,i-c1,i-c2']);
   });
 
   it('names the nodes that cannot be stopped before stopping anything', async () => {
     const f = await fixture({
-      unstoppableKinds: (kinds) =>
-        kinds
-          .filter((k) => k.kind === 'compute')
-          .map((k) => ({ kind: k.kind, reason: 'a one-time spot instance' })),
+      provider: {
+        unstoppableKinds: (kinds) =>
+          kinds
+            .filter((k) => k.kind === 'compute')
+            .map((k) => ({ kind: k.kind, reason: 'a one-time spot instance' })),
+      },
     });
     const error = (await pause(f).catch((e: unknown) => e)) as HerdError;
     expect(error.code).toBe('NodesUnstoppable');
     expect(error.message).toContain('compute001 (a one-time spot instance), compute002');
     expect(error.hint).toContain('--terminate-unstoppable');
-    expect(f.cloud.calls).toEqual([]);
+    expect(f.calls).toEqual([]);
     expect((await f.deps.repo.load('mycluster')).pause).toBeUndefined();
   });
 
   it('--terminate-unstoppable terminates them, stops the rest, and resume brings back the rest', async () => {
     const f = await fixture({
-      unstoppableKinds: (kinds) =>
-        kinds.filter((k) => k.kind === 'compute').map((k) => ({ kind: k.kind, reason: 'spot' })),
+      provider: {
+        unstoppableKinds: (kinds) =>
+          kinds.filter((k) => k.kind === 'compute').map((k) => ({ kind: k.kind, reason: 'spot' })),
+      },
     });
     const result = await pause(f, true);
     expect(result.terminated).toEqual(['compute001', 'compute002']);
-    expect(f.cloud.calls).toEqual(['terminate i-c1,i-c2', 'stop i-f1']);
+    expect(f.calls).toEqual(['terminate i-c1,i-c2', 'stop i-f1']);
     const saved = await f.deps.repo.load('mycluster');
     expect(saved.nodes.map((n) => n.name)).toEqual(['frontend001']);
     await resume(f);
@@ -194,11 +185,11 @@ describe('pause', () => {
     const error = (await pause(f).catch((e: unknown) => e)) as HerdError;
     expect(error.code).toBe('ClusterNotPausable');
     expect(error.message).toContain('compute002 is failed (SSH: no answer)');
-    expect(f.cloud.calls).toEqual([]);
+    expect(f.calls).toEqual([]);
   });
 
   it('fails clearly on a provider that cannot stop nodes', async () => {
-    const f = await fixture({ stopNodes: undefined, startNodes: undefined });
+    const f = await fixture({ cloud: { stoppable: false } });
     const error = (await pause(f).catch((e: unknown) => e)) as HerdError;
     expect(error.code).toBe('PauseNotSupported');
   });
@@ -250,8 +241,8 @@ describe('resume', () => {
     const f = await fixture();
     await pause(f);
     const result = await resume(f);
-    expect(f.cloud.calls).toEqual(['stop i-f1,i-c1,i-c2', 'start i-f1,i-c1,i-c2']);
-    expect(f.cloud.seen).toEqual(['pausing', 'resuming']);
+    expect(f.calls).toEqual(['stop i-f1,i-c1,i-c2', 'start i-f1,i-c1,i-c2']);
+    expect(f.seen).toEqual(['pausing', 'resuming']);
     expect(result.started).toEqual(['frontend001', 'compute001', 'compute002']);
     expect(result.addressesChanged).toEqual([]);
     expect(result.setupRan).toBe(false);
@@ -262,39 +253,33 @@ describe('resume', () => {
   });
 
   it('passes the pinned host keys to the SSH wait and fails when a node answers with another key', async () => {
+    const f = await fixture();
+    // compute002's instance answers with its own key, not the one pinned for compute002.
+    const other = 'ssh-ed25519 OTHERKEY';
+    f.state.nodes[2]!.hostKey = other;
+    await f.deps.repo.save(f.state);
     const pinned: (string | undefined)[] = [];
-    const f = await fixture(
-      {},
-      {
-        waitForSsh: async (request) => {
-          pinned.push(...request.nodes.map((n) => n.pinnedHostKey));
-          return new Map(
-            request.nodes.map((n) => [
-              n.name,
-              n.name === 'compute002'
-                ? { ok: false as const, reason: 'host key changed' }
-                : { ok: true as const, ip: n.ips[0]!, hostKey: 'ssh-ed25519 AAAA' },
-            ]),
-          );
-        },
-      },
-    );
+    const answer = f.deps.waitForSsh;
+    f.deps.waitForSsh = (request) => {
+      pinned.push(...request.nodes.map((n) => n.pinnedHostKey));
+      return answer(request);
+    };
     await pause(f);
     const error = (await resume(f).catch((e: unknown) => e)) as HerdError;
-    expect(pinned).toEqual(['ssh-ed25519 AAAA', 'ssh-ed25519 AAAA', 'ssh-ed25519 AAAA']);
+    expect(pinned).toEqual([hostKey('i-f1'), hostKey('i-c1'), other]);
     expect(error.code).toBe('ResumeFailed');
-    expect(error.message).toContain('compute002: SSH: host key changed');
+    expect(error.message).toContain('compute002: SSH: host key of 192.0.2.12 changed');
     const saved = await f.deps.repo.load('mycluster');
     // Still resuming: the commands that need every node keep refusing until a resume succeeds.
     expect(saved.pause?.phase).toBe('resuming');
-    expect(saved.nodes.find((n) => n.name === 'compute002')?.hostKey).toBe('ssh-ed25519 AAAA');
+    expect(saved.nodes.find((n) => n.name === 'compute002')?.hostKey).toBe(other);
   });
 
   it('a resume cut short is finished by running it again, which re-runs the setup', async () => {
     const f = await fixture();
     await pause(f);
-    f.cloud.failNext = { call: 'start', error: new Error('throttled') };
-    await expect(resume(f)).rejects.toThrow('throttled');
+    f.cloud.fail('startNodes', { kind: 'transient' });
+    await expect(resume(f)).rejects.toThrow('RequestLimitExceeded');
     expect((await f.deps.repo.load('mycluster')).pause?.phase).toBe('resuming');
     const result = await resume(f);
     expect(await states(f)).toEqual(['ready', 'ready', 'ready']);
@@ -304,7 +289,7 @@ describe('resume', () => {
   it('re-runs the setup when an address changed, and only then', async () => {
     const f = await fixture();
     await pause(f);
-    f.cloud.ips.set('i-c1', '192.0.2.51');
+    setInstance(f, 'i-c1', { privateIps: ['192.0.2.51'] });
     const result = await resume(f);
     expect(result.addressesChanged).toEqual(['compute001']);
     expect(result.setupRan).toBe(true);
@@ -316,7 +301,7 @@ describe('resume', () => {
   it('--no-setup leaves the setup to the user when an address changed', async () => {
     const f = await fixture();
     await pause(f);
-    f.cloud.ips.set('i-c1', '192.0.2.51');
+    setInstance(f, 'i-c1', { privateIps: ['192.0.2.51'] });
     const result = await resume(f, false);
     expect(result.setupRan).toBe(false);
     expect(f.setups).toBe(0);
@@ -324,7 +309,7 @@ describe('resume', () => {
 
   it('resumes a cluster whose nodes stopped themselves (no pause record)', async () => {
     const f = await fixture();
-    for (const id of ['i-f1', 'i-c1', 'i-c2']) f.cloud.states.set(id, 'stopped');
+    for (const id of ['i-f1', 'i-c1', 'i-c2']) setInstance(f, id, { state: 'stopped' });
     const result = await resume(f);
     expect(result.started).toEqual(['frontend001', 'compute001', 'compute002']);
     expect(await states(f)).toEqual(['ready', 'ready', 'ready']);
@@ -334,6 +319,6 @@ describe('resume', () => {
     const f = await fixture();
     const result = await resume(f);
     expect(result.alreadyRunning).toBe(true);
-    expect(f.cloud.calls).toEqual([]);
+    expect(f.calls).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import {
   createHerdHome,
   type HerdHome,
   localConfig,
+  NOTHING_LEFT,
   nspawnPidsUnder,
   parseSinfo,
 } from '../helpers/cluster.js';
@@ -141,7 +142,7 @@ describe.skipIf(!canRunLocalNodes)('herd start slurm: a working Slurm cluster of
 
     const stop = await home.herd(['stop', 'slurm', '--yes']);
     expect(stop.code, stop.stdout + stop.stderr).toBe(0);
-    expect(await home.leftovers()).toEqual({ pids: [], mounts: [], nodeDirs: [], bridge: false, nat: false });
+    expect(await home.leftovers()).toEqual(NOTHING_LEFT);
     // The PIDs seen before are no systemd-nspawn of this cluster any more (a PID may be an exiting zombie
     // for a moment, or reused by an unrelated process, so look at what it runs, not whether it exists).
     for (const pid of before.pids) expect(nspawnPidsUnder(home.storage)).not.toContain(pid);

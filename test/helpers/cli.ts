@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export const herdBin = join(repoRoot, 'bin', 'herd');
@@ -56,8 +57,9 @@ export function hasStackTrace(text: string): boolean {
 
 /**
  * Runs `herd ...args` and SIGKILLs it (by PID) when `arm` calls the kill function it is given, or
- * after `timeoutMs`; resolves with the signal that ended it. `arm` hooks a test double, e.g. a fake
- * cloud's request hook, so that the crash lands at a chosen request.
+ * after `timeoutMs`; resolves with the signal that ended it (null when herd exited by itself, with
+ * its exit code) and what it wrote to stderr, so that a test whose kill never landed shows why.
+ * `arm` hooks a test double, e.g. a fake cloud's request hook, so that the crash lands at a chosen request.
  */
 export async function runHerdUntilKilled(
   args: readonly string[],
@@ -66,13 +68,18 @@ export async function runHerdUntilKilled(
     arm: (kill: () => void) => void;
     timeoutMs?: number;
   },
-): Promise<NodeJS.Signals | null> {
+): Promise<{ signal: NodeJS.Signals | null; code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [herdBin, ...args], {
     env: { ...process.env, ...options.env },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-    child.on('exit', (_code, signal) => resolve(signal)),
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const ended = new Promise((resolve) => child.stderr.on('close', resolve));
+  const exited = new Promise<{ signal: NodeJS.Signals | null; code: number | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ signal, code })),
   );
   const kill = () => {
     if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGKILL');
@@ -85,7 +92,12 @@ export async function runHerdUntilKilled(
   });
   const timer = setTimeout(kill, options.timeoutMs ?? 60_000);
   try {
-    return await exited;
+    const result = await exited;
+    // The last of stderr, unless a process herd started (and did not end) still holds the pipe.
+    const wait = new AbortController();
+    await Promise.race([ended, delay(1000, undefined, { signal: wait.signal }).catch(() => undefined)]);
+    wait.abort();
+    return { ...result, stderr };
   } finally {
     clearTimeout(timer);
   }

@@ -12,6 +12,24 @@ import {
   teardownLocalNodes,
 } from './local-nodes.js';
 
+/** What a herd home's local nodes left on the machine (see HerdHome.leftovers). */
+export interface Leftovers {
+  pids: number[];
+  mounts: string[];
+  nodeDirs: string[];
+  bridge: boolean;
+  nat: boolean;
+}
+
+/** What `leftovers()` returns once everything is cleaned up. */
+export const NOTHING_LEFT: Readonly<Leftovers> = Object.freeze({
+  pids: [],
+  mounts: [],
+  nodeDirs: [],
+  bridge: false,
+  nat: false,
+});
+
 /** A herd home (config + storage) with its own bridge and subnet. */
 export interface HerdHome {
   dir: string;
@@ -22,13 +40,7 @@ export interface HerdHome {
   env: Record<string, string>;
   herd(args: readonly string[], options?: { timeoutMs?: number }): Promise<CliResult>;
   /** Everything herd might have left, for assertions: nspawn PIDs, mounts, node dirs, bridge, nft table. */
-  leftovers(): Promise<{
-    pids: number[];
-    mounts: string[];
-    nodeDirs: string[];
-    bridge: boolean;
-    nat: boolean;
-  }>;
+  leftovers(): Promise<Leftovers>;
   /** Safety net for afterAll: stop through herd, then tear down by recorded PID whatever is left. */
   destroy(): Promise<void>;
   /** The local node directory name of cluster `name` (`<name>-<id>`, from its state file). */

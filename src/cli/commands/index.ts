@@ -194,9 +194,23 @@ export const COMMANDS: readonly CommandDecl[] = [
   },
   {
     name: 'list',
-    describe: 'List the clusters herd knows (from local state)',
+    describe: 'List the clusters herd knows (from local state; -u asks their clouds first)',
     positionals: [],
-    options: { json: json('Print JSON') },
+    options: {
+      update: {
+        alias: 'u',
+        type: 'boolean',
+        describe:
+          "Ask each cluster's cloud for its node states first (records clusters that stopped themselves as paused (idle))",
+      },
+      json: json('Print JSON'),
+    },
+    examples: [
+      ['$0 list', 'from local state, no cloud call'],
+      ['$0 list -u', 'ask the clouds first: shows clusters that stopped themselves when idle'],
+    ],
+    epilog:
+      'With -u, a cluster whose cloud cannot be asked is listed as last saved, with a warning, and the exit status is 1; a cluster another herd is working on (locked) is listed as last saved, with a note.',
     load: async () => (await import('./list.js')).handler,
   },
   {

@@ -42,7 +42,9 @@ afterAll(async () => {
 });
 
 /** Starts `herd start gslurm`, SIGKILLs it at the first request `at` matches; resolves when it is gone. */
-function startAndKillAt(at: (method: string, r: RequestRecord) => boolean): Promise<NodeJS.Signals | null> {
+function startAndKillAt(
+  at: (method: string, r: RequestRecord) => boolean,
+): ReturnType<typeof runHerdUntilKilled> {
   return runHerdUntilKilled(['start', 'gslurm'], {
     env,
     arm: (kill) => fake.onRequest((m, r) => at(m, r) && kill()),
@@ -59,7 +61,8 @@ describe('herd start killed, then list-nodes -u and stop', () => {
     ],
   ])('killed at %s: stop removes every instance', async (_label, at) => {
     fake.resetCalls();
-    expect(await startAndKillAt(at)).toBe('SIGKILL');
+    const killed = await startAndKillAt(at);
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
     // The killed process may have sent the other kind's bulkInsert too; wait for the fake to settle.
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.instances().length).toBeGreaterThan(0);

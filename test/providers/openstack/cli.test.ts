@@ -101,7 +101,7 @@ function expectNothingLeft(): void {
 }
 
 /** Starts `herd start oslurm`, SIGKILLs it at the first request `at` matches; resolves when it is gone. */
-function startAndKillAt(at: (r: RequestRecord) => boolean): Promise<NodeJS.Signals | null> {
+function startAndKillAt(at: (r: RequestRecord) => boolean): ReturnType<typeof runHerdUntilKilled> {
   return runHerdUntilKilled(['start', 'oslurm'], {
     env,
     arm: (kill) => fake.onRequest((r) => at(r) && kill()),
@@ -116,7 +116,8 @@ describe('herd start killed, then list-nodes -u and stop', () => {
       (r) => r.name === 'compute.servers.list_detail' && (fake.calls['compute.servers.create'] ?? 0) >= 4,
     ],
   ])('killed at %s: stop removes every server, volume, group and key', async (_label, at) => {
-    expect(await startAndKillAt(at)).toBe('SIGKILL');
+    const killed = await startAndKillAt(at);
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
     // The killed process may have created more servers in flight; wait for the fake to place them.
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.servers().length).toBeGreaterThan(0);
