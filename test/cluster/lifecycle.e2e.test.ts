@@ -188,6 +188,33 @@ describe.skipIf(!canRunLocalNodes)('pause, resume and idle auto-stop of a Slurm 
     );
   });
 
+  it('setup --tags addresses, what resume runs when an address changed, rewrites /etc/hosts; Slurm works', async () => {
+    const tamper = await home.herd([
+      'ssh',
+      'slurm',
+      '-n',
+      'compute002',
+      '--',
+      "sed -i '/frontend001/d' /etc/hosts && grep -c frontend001 /etc/hosts",
+    ]);
+    expect(tamper.stdout.trim()).toBe('0');
+    const setup = await home.herd(['setup', 'slurm', '--', '--tags', 'addresses']);
+    expect(setup.code, setup.stdout + setup.stderr).toBe(0);
+    const hosts = await home.herd([
+      'ssh',
+      'slurm',
+      '-n',
+      'compute002',
+      '--',
+      'grep',
+      '-c',
+      'frontend001',
+      '/etc/hosts',
+    ]);
+    expect(Number(hosts.stdout.trim())).toBeGreaterThan(0);
+    expect(await srunHostnames(home, 2)).toEqual(['compute001', 'compute002']);
+  });
+
   it('a running job keeps the cluster up past its idle time', async () => {
     const submit = await home.herd(['ssh', 'slurm', '--', 'sbatch', '--parsable', '--wrap', "'sleep 3600'"]);
     expect(submit.code, submit.stderr).toBe(0);

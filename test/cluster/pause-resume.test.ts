@@ -84,6 +84,8 @@ interface Fixture {
   state: ClusterState;
   probed: string[][];
   setups: number;
+  /** The extra ansible-playbook arguments of each setup run. */
+  setupArgs: (readonly string[] | undefined)[];
 }
 
 async function fixture(
@@ -94,12 +96,14 @@ async function fixture(
   const cloud = new Cloud({ 'i-f1': '192.0.2.10', 'i-c1': '192.0.2.11', 'i-c2': '192.0.2.12' }, () => deps!);
   const provider = cloud.provider(overrides);
   const probed: string[][] = [];
-  const f = { setups: 0 } as Fixture;
+  const f = { setups: 0, setupArgs: [] } as unknown as Fixture;
   const made = await testDeps(
     {
       createProvider: async () => provider,
-      runSetup: async () => {
+      playbooksDir: '/opt/herd/playbooks', // where template() finds site.yml
+      runSetup: async (request) => {
         f.setups++;
+        f.setupArgs.push(request.extraArgs);
       },
       ...depOverrides,
     },
@@ -309,8 +313,25 @@ describe('resume', () => {
     expect(result.addressesChanged).toEqual(['compute001']);
     expect(result.setupRan).toBe(true);
     expect(f.setups).toBe(1);
+    // Of the bundled playbooks, only the roles that read addresses.
+    expect(f.setupArgs).toEqual([['--tags', 'addresses']]);
     const saved = await f.deps.repo.load('mycluster');
     expect(saved.nodes.find((n) => n.name === 'compute001')?.preferredIp).toBe('192.0.2.51');
+  });
+
+  it("runs a playbook of the user's own in full when an address changed", async () => {
+    const f = await fixture();
+    await pause(f);
+    f.cloud.ips.set('i-c1', '192.0.2.51');
+    const own = template();
+    const result = await resumeCluster({
+      deps: f.deps,
+      name: 'mycluster',
+      template: { ...own, setup: { ...own.setup, playbookPath: '/srv/site/my-playbook.yml' } },
+      setup: true,
+    });
+    expect(result.setupRan).toBe(true);
+    expect(f.setupArgs).toEqual([undefined]);
   });
 
   it('--no-setup leaves the setup to the user when an address changed', async () => {
