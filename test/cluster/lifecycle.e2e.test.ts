@@ -160,7 +160,7 @@ describe.skipIf(!canRunLocalNodes)('pause, resume and idle auto-stop of a Slurm 
       'set -e',
       'fe=$(sed -n "s/^What=root@\\([^:]*\\):.*/\\1/p" /etc/systemd/system/home.mount)',
       ...unmount,
-      'ip rule add to "$fe" ipproto tcp dport 22 prohibit priority 100',
+      'ip rule add to "$fe" ipproto 6 dport 22 prohibit priority 100',
       'systemd-run --quiet --on-active=10 ip rule del priority 100',
       'if timeout 3 bash -c ": </dev/tcp/$fe/22" 2>/dev/null; then echo "port 22 not blocked" >&2; exit 9; fi',
       'systemctl start home.mount',
