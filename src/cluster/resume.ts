@@ -1,9 +1,11 @@
 /**
  * `herd resume`: start a paused cluster's nodes in one call, wait for SSH with the pinned host keys,
- * take the addresses the cloud gives them now, and run the setup again only when an address changed
- * (`/etc/hosts` and Slurm's node addresses come from them). The intent (`pause.phase = resuming`) is
- * saved before the start call, so a resume cut short is finished by running it again.
+ * take the addresses the cloud gives them now, and run the setup again only when an address changed (of the
+ * bundled playbooks only what reads addresses: `/etc/hosts`, Slurm's node lines, the `/home` mount). The
+ * intent (`pause.phase = resuming`) is saved before the start call, so a resume cut short is finished by
+ * running it again.
  */
+import { usesBundledPlaybooks } from '../config/resolve-sections.js';
 import type { Template } from '../config/types.js';
 import { ProviderError } from '../errors.js';
 import type { ClusterState, NodeRecord } from '../state/types.js';
@@ -92,7 +94,7 @@ export async function resumeCluster(options: ResumeOptions): Promise<ResumeResul
     if (addressesChanged.length > 0) {
       deps.log.info(`Addresses changed on ${addressesChanged.join(', ')}.`);
       if (options.setup && state.setupCompletedAt) {
-        await configureCluster({ deps, state, template, signal });
+        await configureCluster({ deps, state, template, extraArgs: addressesOnly(deps, template), signal });
         setupRan = true;
       } else if (state.setupCompletedAt) {
         deps.log.warn(`Run "herd setup ${name}" so that /etc/hosts and Slurm learn the new addresses.`);
@@ -168,6 +170,16 @@ async function reachNodes(
       },
     );
   }
+}
+
+/**
+ * The bundled playbooks tag what reads node addresses (`/etc/hosts`, Slurm's node lines, the `/home`
+ * mount, ...): a resume runs only that. Another playbook is run in full: herd cannot know its tags.
+ */
+function addressesOnly(deps: ClusterDeps, template: Template): string[] | undefined {
+  return usesBundledPlaybooks(template.setup.playbookPath, deps.playbooksDir)
+    ? ['--tags', 'addresses']
+    : undefined;
 }
 
 /** A node's addresses as one comparable string. */

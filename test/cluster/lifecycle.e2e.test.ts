@@ -12,7 +12,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { herdBin } from '../helpers/cli.js';
-import { createHerdHome, type HerdHome, localConfig, slurmNodes, srunHostnames } from '../helpers/cluster.js';
+import {
+  createHerdHome,
+  type HerdHome,
+  localConfig,
+  NOTHING_LEFT,
+  slurmNodes,
+  srunHostnames,
+} from '../helpers/cluster.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
 const BRIDGE = 'hlc0';
@@ -147,6 +154,74 @@ describe.skipIf(!canRunLocalNodes)('pause, resume and idle auto-stop of a Slurm 
     );
   });
 
+  it('a worker whose /home server is not up yet keeps trying to mount it; the health check mounts it too', async () => {
+    // compute001 as if it had booted before the frontend: /home unmounted and the frontend's SSH port refused
+    // for 10 s. The mount unit must wait (ssh's ConnectionAttempts) instead of failing at once.
+    // `umount -l` detaches at once; systemd sees the mount unit go inactive a moment later.
+    const unmount = [
+      'umount -l /home',
+      'for i in $(seq 100); do systemctl --quiet is-active home.mount || break; sleep 0.1; done',
+      'if systemctl --quiet is-active home.mount; then echo "home.mount still active" >&2; exit 9; fi',
+    ];
+    const lateServer = [
+      'set -e',
+      'fe=$(sed -n "s/^What=root@\\([^:]*\\):.*/\\1/p" /etc/systemd/system/home.mount)',
+      ...unmount,
+      'ip rule add to "$fe" ipproto 6 dport 22 prohibit priority 100',
+      'systemd-run --quiet --on-active=10 ip rule del priority 100',
+      'if timeout 3 bash -c ": </dev/tcp/$fe/22" 2>/dev/null; then echo "port 22 not blocked" >&2; exit 9; fi',
+      'systemctl start home.mount',
+      'findmnt -n -o FSTYPE /home',
+    ].join('\n');
+    const late = await home.herd(['ssh', 'slurm', '-n', 'compute001', '--', lateServer]);
+    expect(late.code, late.stdout + late.stderr).toBe(0);
+    expect(late.stdout.trim()).toBe('fuse.sshfs');
+    // Unmounted with the server up (a mount that gave up earlier): the health check mounts it, no drain.
+    const healthCheck = [
+      'set -e',
+      ...unmount,
+      '/usr/local/sbin/herd-node-health',
+      'systemctl is-active home.mount',
+      'cat /home/lifecycle.txt',
+    ].join('\n');
+    const health = await home.herd(['ssh', 'slurm', '-n', 'compute002', '--', healthCheck]);
+    expect(health.code, health.stdout + health.stderr).toBe(0);
+    expect(health.stdout.trim().split('\n')).toEqual(['active', 'kept-across-pause']);
+    expect(await slurmNodes(home)).toEqual(
+      new Map([
+        ['compute001', 'idle'],
+        ['compute002', 'idle'],
+      ]),
+    );
+  });
+
+  it('setup --tags addresses, what resume runs when an address changed, rewrites /etc/hosts; Slurm works', async () => {
+    const tamper = await home.herd([
+      'ssh',
+      'slurm',
+      '-n',
+      'compute002',
+      '--',
+      "sed -i '/frontend001/d' /etc/hosts && grep -c frontend001 /etc/hosts",
+    ]);
+    expect(tamper.stdout.trim()).toBe('0');
+    const setup = await home.herd(['setup', 'slurm', '--', '--tags', 'addresses']);
+    expect(setup.code, setup.stdout + setup.stderr).toBe(0);
+    const hosts = await home.herd([
+      'ssh',
+      'slurm',
+      '-n',
+      'compute002',
+      '--',
+      'grep',
+      '-c',
+      'frontend001',
+      '/etc/hosts',
+    ]);
+    expect(Number(hosts.stdout.trim())).toBeGreaterThan(0);
+    expect(await srunHostnames(home, 2)).toEqual(['compute001', 'compute002']);
+  });
+
   it('a running job keeps the cluster up past its idle time', async () => {
     const submit = await home.herd(['ssh', 'slurm', '--', 'sbatch', '--parsable', '--wrap', "'sleep 3600'"]);
     expect(submit.code, submit.stderr).toBe(0);
@@ -188,6 +263,6 @@ describe.skipIf(!canRunLocalNodes)('pause, resume and idle auto-stop of a Slurm 
   it('stop removes the cluster and everything it used', async () => {
     const stop = await home.herd(['stop', 'slurm', '--yes']);
     expect(stop.code, stop.stdout + stop.stderr).toBe(0);
-    expect(await home.leftovers()).toEqual({ pids: [], mounts: [], nodeDirs: [], bridge: false, nat: false });
+    expect(await home.leftovers()).toEqual(NOTHING_LEFT);
   });
 });

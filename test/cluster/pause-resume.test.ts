@@ -4,6 +4,7 @@
  * stopped are named before anything is stopped, a changed host key fails the resume, changed
  * addresses re-run the setup, and every command that needs running nodes refuses a paused cluster.
  */
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pauseCluster } from '../../src/cluster/pause.js';
 import { assertNotPaused } from '../../src/cluster/paused.js';
@@ -106,8 +107,16 @@ function setInstance(f: Fixture, id: string, change: { state?: 'stopped'; privat
 
 const pause = (f: Fixture, terminateUnstoppable = false) =>
   pauseCluster({ deps: f.deps, name: 'mycluster', cloud: f.state.template.cloud, terminateUnstoppable });
-const resume = (f: Fixture, setup = true) =>
-  resumeCluster({ deps: f.deps, name: 'mycluster', template: template(), setup });
+/** Resumes with the template of the bundled playbooks (or `playbookPath`, a playbook of the user's own). */
+const resume = (f: Fixture, setup = true, playbookPath = join(f.deps.playbooksDir, 'site.yml')) => {
+  const t = template();
+  return resumeCluster({
+    deps: f.deps,
+    name: 'mycluster',
+    template: { ...t, setup: { ...t.setup, playbookPath } },
+    setup,
+  });
+};
 const states = async (f: Fixture) => (await f.deps.repo.load('mycluster')).nodes.map((n) => n.state);
 
 describe('pause', () => {
@@ -294,8 +303,19 @@ describe('resume', () => {
     expect(result.addressesChanged).toEqual(['compute001']);
     expect(result.setupRan).toBe(true);
     expect(f.setups).toBe(1);
+    // Of the bundled playbooks, only the roles that read addresses.
+    expect(f.world.setupRuns.map((r) => r.extraArgs)).toEqual([['--tags', 'addresses']]);
     const saved = await f.deps.repo.load('mycluster');
     expect(saved.nodes.find((n) => n.name === 'compute001')?.preferredIp).toBe('192.0.2.51');
+  });
+
+  it("runs a playbook of the user's own in full when an address changed", async () => {
+    const f = await fixture();
+    await pause(f);
+    setInstance(f, 'i-c1', { privateIps: ['192.0.2.51'] });
+    const result = await resume(f, true, '/srv/site/my-playbook.yml');
+    expect(result.setupRan).toBe(true);
+    expect(f.world.setupRuns.map((r) => r.extraArgs)).toEqual([undefined]);
   });
 
   it('--no-setup leaves the setup to the user when an address changed', async () => {

@@ -20,6 +20,8 @@ export interface SetupRun {
   /** The bundled playbook file name (`slurm-drain.yml`), or `site` for the template's own. */
   playbook: string;
   extraVars: Readonly<Record<string, unknown>> | undefined;
+  /** The extra ansible-playbook arguments (`--tags addresses`, ...). */
+  extraArgs: readonly string[] | undefined;
   /** The nodes in state when it ran, with their states. */
   nodes: string[];
 }
@@ -85,6 +87,7 @@ export async function clusterWorld(
     const run: SetupRun = {
       playbook: request.playbook ? (request.playbook.split('/').pop() ?? '') : 'site',
       extraVars: request.extraVars,
+      extraArgs: request.extraArgs,
       nodes: request.state.nodes.map((n) => `${n.name}:${n.state}`),
     };
     world.setupRuns.push(run);

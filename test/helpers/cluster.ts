@@ -164,7 +164,13 @@ export async function slurmNodes(home: HerdHome, cluster = 'slurm'): Promise<Map
 
 /** Host names that answer a Slurm job over `nodes` nodes (`srun -N<nodes> hostname`), sorted. */
 export async function srunHostnames(home: HerdHome, nodes: number, cluster = 'slurm'): Promise<string[]> {
-  const r = await home.herd(['ssh', cluster, '--', 'srun', `-N${nodes}`, 'hostname']);
-  if (r.code !== 0) throw new Error(`srun -N${nodes} hostname exited ${r.code}: ${r.stderr}`);
+  // A job that cannot start (nodes down or drained) would wait for ever: give up, saying why the nodes are out.
+  const r = await home.herd([
+    'ssh',
+    cluster,
+    '--',
+    `timeout 240 srun -N${nodes} hostname || { rc=$?; sinfo -N -o '%N %T %E'; exit $rc; }`,
+  ]);
+  if (r.code !== 0) throw new Error(`srun -N${nodes} hostname exited ${r.code}: ${r.stdout}${r.stderr}`);
   return r.stdout.trim().split('\n').sort();
 }

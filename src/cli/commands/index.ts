@@ -253,7 +253,7 @@ export const COMMANDS: readonly CommandDecl[] = [
     options: { json: json('Print the cluster as JSON when done') },
     examples: [
       ['$0 setup slurm', 're-run the playbooks'],
-      ['$0 setup slurm -- --tags slurm --check', 'pass options to ansible-playbook'],
+      ['$0 setup slurm -- --tags addresses --check', 'pass options to ansible-playbook'],
     ],
     load: async () => (await import('./setup.js')).handler,
   },
