@@ -236,13 +236,20 @@ describe.skipIf(!canRunLocalNodes)('pause, resume and idle auto-stop of a Slurm 
     expect(cancel.code, cancel.stderr).toBe(0);
   });
 
-  it('once idle, the cluster powers itself off; list shows it; resume gives a working srun', async () => {
-    let listed = await listNodes();
+  it('once idle, the cluster powers itself off; list -u shows it; resume gives a working srun', async () => {
+    // `herd list` alone does not ask the cloud: it says how to find out.
+    const offline = await home.herd(['list']);
+    expect(offline.stdout).toContain('herd list -u shows whether it stopped itself');
+    // `herd list -u` asks every cluster's cloud, and records a cluster whose nodes all stopped as paused.
+    const pausedByIdle = async () => {
+      const r = await home.herd(['list', '-u', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const { clusters } = JSON.parse(r.stdout) as { clusters: { paused: { by: string } | null }[] };
+      return clusters[0]?.paused?.by === 'idle';
+    };
     const deadline = Date.now() + 420_000;
-    while (listed.nodes.some((n) => n.state !== 'stopped') && Date.now() < deadline) {
-      await sleep(10_000);
-      listed = await listNodes();
-    }
+    while (!(await pausedByIdle()) && Date.now() < deadline) await sleep(10_000);
+    const listed = await listNodes();
     // What the watcher said, should it not have powered the cluster off.
     const journal = listed.nodes.some((n) => n.state !== 'stopped')
       ? (await home.herd(['ssh', 'slurm', '--', 'journalctl', '-u', 'herd-idle', '--no-pager', '-n', '30']))
@@ -255,6 +262,7 @@ describe.skipIf(!canRunLocalNodes)('pause, resume and idle auto-stop of a Slurm 
     expect(listed.paused).toMatchObject({ phase: 'paused', by: 'idle' });
     const list = await home.herd(['list']);
     expect(list.stdout).toContain('paused (idle)');
+    expect(list.stdout).not.toContain('herd list -u shows');
     const resume = await home.herd(['resume', 'slurm']);
     expect(resume.code, resume.stdout + resume.stderr).toBe(0);
     expect(await srunHostnames(home, 2)).toEqual(['compute001', 'compute002']);
