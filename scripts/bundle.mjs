@@ -51,7 +51,7 @@ rmSync(out, { recursive: true, force: true });
 const result = await build({
   input: { herd: join(dist, 'cli', 'herd.js') },
   platform: 'node',
-  // The entry's exports are not used (it runs herd), so no facade chunks are made to keep them.
+  // The entry exports nothing anyone uses (it runs herd): no chunk has to keep its signature.
   preserveEntrySignatures: false,
   external: (id) => isPackage(id) && !inlined(id),
   plugins: [
@@ -71,10 +71,12 @@ const result = await build({
         const cli = staticClosure(this, [entry]);
         // The entry itself stays out: its top-level await must not hold up the chunks that import `cli`.
         for (const id of cli) if (id !== entry) chunkOf.set(id, 'cli');
-        for (const id of staticClosure(
-          this,
-          STARTUP_ROOTS.map((p) => join(dist, p)),
-        )) {
+        const roots = STARTUP_ROOTS.map((p) => join(dist, p));
+        const missing = roots.filter((id) => !this.getModuleInfo(id));
+        if (missing.length > 0) {
+          throw new Error(`STARTUP_ROOTS names modules the CLI does not import: ${missing.join(', ')}`);
+        }
+        for (const id of staticClosure(this, roots)) {
           if (!cli.has(id)) chunkOf.set(id, 'startup');
         }
       },
@@ -97,4 +99,6 @@ const result = await build({
   },
 });
 const files = result.output.filter((o) => o.type === 'chunk');
-console.log(`bundle: wrote dist/bundle/ (${files.length} chunks from ${chunkOf.size} start-up modules)`);
+console.log(
+  `bundle: wrote dist/bundle/ (${files.length} chunks; cli and startup hold ${chunkOf.size} modules)`,
+);
