@@ -7,10 +7,11 @@
 //
 // - Packages stay outside the bundle and are loaded as before (the cloud SDKs, ssh2, listr2, ajv and
 //   yargs only when a command uses them), except the small ones in INLINED.
-// - Chunks: `cli` holds what every run loads (the entry, main.ts and what it imports: help text,
-//   command declarations, errors); `startup` what a command that reads the config loads with it (the
-//   command-line parser, config loading and validation, list-templates); everything else is split
-//   along herd's dynamic imports as before, so a command loads only the code it uses.
+// - Chunks: `cli` holds what every run loads (main.ts and what it imports: help text, command
+//   declarations, errors) and the shell completion (`herd __complete` stays quick); `startup` what a
+//   command that reads the config loads with it (the command-line parser, config loading and
+//   validation, list-templates); everything else is split along herd's dynamic imports as before, so
+//   a command loads only the code it uses.
 // - The bundle is made from the compiled modules of dist/, so it runs exactly the code the tests
 //   import. Each module's `import.meta.url` keeps meaning its own file in dist/ (its validators,
 //   help.json and package.json are found next to it as before). Source maps (dist/bundle/*.map) point
@@ -68,7 +69,7 @@ const result = await build({
       buildEnd(error) {
         if (error) return;
         const entry = join(dist, 'cli', 'herd.js');
-        const cli = staticClosure(this, [entry]);
+        const cli = staticClosure(this, [entry, join(dist, 'cli', 'completion', 'complete.js')]);
         // The entry itself stays out: its top-level await must not hold up the chunks that import `cli`.
         for (const id of cli) if (id !== entry) chunkOf.set(id, 'cli');
         const roots = STARTUP_ROOTS.map((p) => join(dist, p));

@@ -117,6 +117,16 @@ describe('herd start-up', () => {
     expect(read).toContain(fileOf('cloud_local'));
   });
 
+  it('herd __complete (every Tab) loads neither yargs nor the config loader', () => {
+    const { code, stdout, modules } = modulesLoadedBy(['__complete', 'list-t']);
+    expect(code).toBe(0);
+    expect(stdout).toBe('list-templates\n');
+    expect(modules).toContain('dist/cli/completion/complete.js');
+    expect(modules.filter((m) => m.includes('node_modules/yargs') || m.startsWith('dist/config/'))).toEqual(
+      [],
+    );
+  });
+
   it('loads yargs when the command line is not plainly valid (its errors stay the same)', () => {
     const { code, modules } = modulesLoadedBy(['list', '--jsn']);
     expect(code).toBe(2);
