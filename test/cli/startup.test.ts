@@ -1,14 +1,16 @@
 /**
  * Start-up cost guard: `herd --help`, `herd --version` and `herd list-templates` load only what they
- * use. Each runs the built herd with a module-load trace (test/helpers/trace-modules.mjs); none of the
- * cloud SDKs, SSH, progress display or yargs itself (help comes from the build) may appear, and
+ * use. Each runs the built herd with a module-load trace (test/helpers/trace-modules.mjs), each bundle
+ * chunk counted as the modules its source map names; none of the cloud SDKs, SSH, progress display or
+ * yargs itself (help comes from the build) may appear, loaded or bundled into a loaded chunk, and
  * list-templates reads only the precompiled validators of the sections its config has. The help text
  * rendered at build time must be exactly what yargs prints.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import { type HelpCache, helpLines } from '../../src/cli/help-cache.js';
@@ -44,7 +46,19 @@ beforeAll(async () => {
 });
 afterAll(() => home.cleanup());
 
-/** The modules `herd ...args` loads (file URLs relative to the repository). */
+/**
+ * The modules in the bundle chunk `url` (dist/bundle/*.js): the sources its map names, as file URLs
+ * (dist/ modules and the packages inlined with them), after the chunk's own URL; any other URL as it is.
+ */
+function modulesIn(url: string): string[] {
+  const path = url.startsWith('file://') ? fileURLToPath(url) : '';
+  // A chunk without a map has no code of its own (it re-exports another chunk's).
+  if (!path.startsWith(join(repoRoot, 'dist', 'bundle')) || !existsSync(`${path}.map`)) return [url];
+  const map = JSON.parse(readFileSync(`${path}.map`, 'utf8')) as { sources: string[] };
+  return [url, ...map.sources.map((source) => pathToFileURL(resolve(dirname(path), source)).href)];
+}
+
+/** The modules `herd ...args` loads (file URLs relative to the repository), bundled ones included. */
 function modulesLoadedBy(args: string[]): { code: number | null; stdout: string; modules: string[] } {
   const trace = join(home.dir, `trace-${args.join('-')}`);
   const r = spawnSync(
@@ -64,6 +78,7 @@ function modulesLoadedBy(args: string[]): { code: number | null; stdout: string;
   const modules = readFileSync(trace, 'utf8')
     .split('\n')
     .filter((u) => u.startsWith('file://'))
+    .flatMap(modulesIn)
     .map((u) => u.replace(`file://${repoRoot}/`, ''));
   return { code: r.status, stdout: r.stdout, modules };
 }
@@ -77,8 +92,9 @@ describe('herd start-up', () => {
     const { code, stdout, modules } = modulesLoadedBy(args);
     expect(code).toBe(0);
     expect(stdout).toMatch(output);
-    // The trace works: herd's own entry point is in it.
+    // The trace works: herd's own entry point is in it, and bin/herd runs the bundle.
     expect(modules).toContain('dist/cli/main.js');
+    expect(modules).toContain('dist/bundle/herd.js');
     for (const heavy of HEAVY) {
       expect(
         modules.filter((m) => m.includes(`node_modules/${heavy}`)),
@@ -99,6 +115,16 @@ describe('herd start-up', () => {
     expect(read.length).toBeGreaterThan(0);
     expect(needed).toEqual(expect.arrayContaining(read));
     expect(read).toContain(fileOf('cloud_local'));
+  });
+
+  it('herd __complete (every Tab) loads neither yargs nor the config loader', () => {
+    const { code, stdout, modules } = modulesLoadedBy(['__complete', 'list-t']);
+    expect(code).toBe(0);
+    expect(stdout).toBe('list-templates\n');
+    expect(modules).toContain('dist/cli/completion/complete.js');
+    expect(modules.filter((m) => m.includes('node_modules/yargs') || m.startsWith('dist/config/'))).toEqual(
+      [],
+    );
   });
 
   it('loads yargs when the command line is not plainly valid (its errors stay the same)', () => {
