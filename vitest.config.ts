@@ -71,6 +71,9 @@ export default defineConfig({
           globalSetup: ['test/global-setup.ts'],
           include: INTEGRATION,
           testTimeout: 30_000,
+          // Hooks start and reset moto_server and the fakes: on a loaded machine that took more than
+          // vitest's default 10 s (test/providers/ec2/identity.test.ts, load average 11).
+          hookTimeout: 60_000,
         },
       },
       {

@@ -27,97 +27,132 @@ export function checkTemplate(
   clusterNodeSettings: NodeSettings,
   overrides: ReadonlyMap<string, KindOverride>,
 ): CheckedTemplate {
-  const { section: cluster, entries, values, setup, setupSection } = facts;
+  const { section: cluster, entries, setup } = facts;
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
-  const at = (where: IniEntry | Section, key: string | undefined, message: string, section = cluster.name) =>
+  const at: Report = (where, key, message, section = cluster.name) =>
     problems.push({ file: where.file, line: where.line, section, key, message });
+  const keys = readClusterKeys(facts, at, warnings);
+  const { counts } = keys;
+  const kindNames = [...counts.keys()];
+  checkKindReferences(cluster, entries, overrides, counts, kindNames, at);
+
+  const globalVars = { ...setup?.globalVars, ...keys.globalVars };
+  const kinds: KindSpec[] = [];
+  for (const [kind, { count, entry }] of counts) {
+    const min = checkMinimum(facts, kind, count, at);
+    checkGroupsKey(facts, kind, entry, at);
+    const override = overrides.get(kind);
+    const settings: NodeSettings = { ...clusterNodeSettings, ...override?.values };
+    checkRequiredNodeKeys(facts, kind, settings, override, at);
+    kinds.push({
+      name: kind,
+      count,
+      min,
+      groups: setup?.groups.get(kind)?.groups ?? [],
+      vars: { ...globalVars, ...setup?.kindVars.get(kind), ...keys.kindVars.get(kind) },
+      settings,
+    });
+  }
+
+  const missingNetwork = kinds.filter((k) => k.settings.network_ids === undefined).map((k) => k.name);
+  checkVpcNetworks(facts, missingNetwork, at);
+  checkSshTo(entries, counts, kindNames, at);
+  return { kinds, globalVars, problems, warnings };
+}
+
+/** What the cluster section's own keys say: node counts and variables. */
+interface ClusterKeys {
+  /** `<kind>_nodes` of each valid kind name, with the line that set it. */
+  counts: Map<string, { count: number; entry: IniEntry }>;
+  /** `global_var_<name>`. */
+  globalVars: Record<string, string>;
+  /** `<kind>_var_<name>` by kind. */
+  kindVars: Map<string, Record<string, string>>;
+}
+
+/** Reads the node counts and the variables of the cluster section, checking kind and variable names. */
+function readClusterKeys(facts: ClusterFacts, at: Report, warnings: ConfigProblem[]): ClusterKeys {
+  const { section: cluster, entries, values } = facts;
+  const keys: ClusterKeys = { counts: new Map(), globalVars: {}, kindVars: new Map() };
   const checkVariable = (entry: IniEntry, name: string) => {
     const checked = checkAnsibleVariable(name, entry.value);
     const where = { file: entry.file, line: entry.line, section: cluster.name, key: entry.key };
     if (checked.warning) warnings.push({ ...where, message: checked.warning });
     if (checked.error) at(entry, entry.key, checked.error);
   };
-
-  const counts = new Map<string, { count: number; entry: IniEntry }>();
-  const clusterGlobals: Record<string, string> = {};
-  const clusterKindVars = new Map<string, Record<string, string>>();
   for (const [key, entry] of entries) {
     if (key.endsWith('_nodes')) {
       const kind = key.slice(0, -'_nodes'.length);
       const bad = kindNameProblem(kind);
       if (bad) at(entry, key, bad);
-      else if (typeof values[key] === 'number') counts.set(kind, { count: values[key], entry });
+      else if (typeof values[key] === 'number') keys.counts.set(kind, { count: values[key], entry });
     } else if (key.startsWith('global_var_')) {
-      clusterGlobals[key.slice('global_var_'.length)] = entry.value;
+      keys.globalVars[key.slice('global_var_'.length)] = entry.value;
       checkVariable(entry, key.slice('global_var_'.length));
     } else if (key.includes('_var_')) {
       const split = key.indexOf('_var_');
-      const vars = clusterKindVars.get(key.slice(0, split)) ?? {};
+      const vars = keys.kindVars.get(key.slice(0, split)) ?? {};
       vars[key.slice(split + '_var_'.length)] = entry.value;
-      clusterKindVars.set(key.slice(0, split), vars);
+      keys.kindVars.set(key.slice(0, split), vars);
       checkVariable(entry, key.slice(split + '_var_'.length));
     }
   }
-  const kindNames = [...counts.keys()];
-  checkKindReferences(cluster, entries, overrides, counts, kindNames, at);
-
-  const globalVars = { ...setup?.globalVars, ...clusterGlobals };
-  const kinds: KindSpec[] = [];
-  const missingNetwork: string[] = [];
-  for (const [kind, { count, entry }] of counts) {
-    const minKey = `${kind}_nodes_min`;
-    const min = typeof values[minKey] === 'number' ? values[minKey] : count;
-    if (min > count) {
-      at(
-        entries.get(minKey)!,
-        minKey,
-        `is ${min}, more than ${kind}_nodes=${count}; lower it to ${count} or less`,
-      );
-    }
-    if (setupSection && !setupSection.entries.has(`${kind}_groups`)) {
-      const groupsKey = `${kind}_groups`;
-      const known = [...setupSection.entries.keys()].filter((k) => k.endsWith('_groups'));
-      const typo = misspeltAs(groupsKey, setupSection, (k) => !keySchemaOf(SETUP_SCHEMA, k));
-      at(
-        entry,
-        entry.key,
-        `kind "${kind}" has no ${groupsKey} in [${setupSection.name}] (${setupSection.file}:${setupSection.line})${typo ? '' : didYouMean(groupsKey, known)}; add ${groupsKey}=GROUP[,GROUP...] there${typo}`,
-      );
-    }
-    const override = overrides.get(kind);
-    const settings: NodeSettings = { ...clusterNodeSettings, ...override?.values };
-    if (facts.provider) {
-      for (const key of cloudRow(facts.provider).requiredNodeKeys) {
-        if (settings[key] === undefined) {
-          const typo =
-            (override && misspeltAs(key, { entries: override.extras }, () => true)) ||
-            misspeltAs(key, { entries: facts.extras }, () => true);
-          at(
-            cluster,
-            key,
-            `kind "${kind}" has no ${key}; set ${key} in [${cluster.name}] or [${cluster.name}/${kind}]${typo}`,
-          );
-        }
-      }
-    }
-    if (settings.network_ids === undefined) missingNetwork.push(kind);
-    kinds.push({
-      name: kind,
-      count,
-      min,
-      groups: setup?.groups.get(kind)?.groups ?? [],
-      vars: { ...globalVars, ...setup?.kindVars.get(kind), ...clusterKindVars.get(kind) },
-      settings,
-    });
-  }
-
-  checkVpcNetworks(facts, missingNetwork, at);
-  checkSshTo(entries, counts, kindNames, at);
-  return { kinds, globalVars, problems, warnings };
+  return keys;
 }
 
-/** Adds a problem at an entry or section (of the cluster section unless `section` says otherwise). */
+/** `<kind>_nodes_min` (default: the count), which must not exceed the count. */
+function checkMinimum(facts: ClusterFacts, kind: string, count: number, at: Report): number {
+  const minKey = `${kind}_nodes_min`;
+  const value = facts.values[minKey];
+  const min = typeof value === 'number' ? value : count;
+  if (min > count) {
+    at(
+      facts.entries.get(minKey)!,
+      minKey,
+      `is ${min}, more than ${kind}_nodes=${count}; lower it to ${count} or less`,
+    );
+  }
+  return min;
+}
+
+/** The setup section must give every kind its groups (`<kind>_groups`). */
+function checkGroupsKey(facts: ClusterFacts, kind: string, entry: IniEntry, at: Report): void {
+  const { setupSection } = facts;
+  const groupsKey = `${kind}_groups`;
+  if (!setupSection || setupSection.entries.has(groupsKey)) return;
+  const known = [...setupSection.entries.keys()].filter((k) => k.endsWith('_groups'));
+  const typo = misspeltAs(groupsKey, setupSection, (k) => !keySchemaOf(SETUP_SCHEMA, k));
+  at(
+    entry,
+    entry.key,
+    `kind "${kind}" has no ${groupsKey} in [${setupSection.name}] (${setupSection.file}:${setupSection.line})${typo ? '' : didYouMean(groupsKey, known)}; add ${groupsKey}=GROUP[,GROUP...] there${typo}`,
+  );
+}
+
+/** The node keys the cloud needs for every kind (image_id, flavor, ...), with a likely misspelling named. */
+function checkRequiredNodeKeys(
+  facts: ClusterFacts,
+  kind: string,
+  settings: NodeSettings,
+  override: KindOverride | undefined,
+  at: Report,
+): void {
+  if (!facts.provider) return;
+  const cluster = facts.section;
+  for (const key of cloudRow(facts.provider).requiredNodeKeys) {
+    if (settings[key] !== undefined) continue;
+    const typo =
+      (override && misspeltAs(key, { entries: override.extras }, () => true)) ||
+      misspeltAs(key, { entries: facts.extras }, () => true);
+    at(
+      cluster,
+      key,
+      `kind "${kind}" has no ${key}; set ${key} in [${cluster.name}] or [${cluster.name}/${kind}]${typo}`,
+    );
+  }
+}
+
 type Report = (where: IniEntry | Section, key: string | undefined, message: string, section?: string) => void;
 
 /** Every `<kind>_nodes_min` and `[cluster/NAME/KIND]` names a kind the cluster defines, and it defines one. */

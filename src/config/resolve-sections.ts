@@ -222,9 +222,7 @@ export function resolveSetup(section: Section, context: ResolveContext): Resolve
     },
   );
   context.warnings.push(...warnings);
-  const all = [...section.problems, ...problems];
-  const problem = (entry: IniEntry, message: string) =>
-    all.push({ file: entry.file, line: entry.line, section: section.name, key: entry.key, message });
+  const findings: SetupFindings = { context, section, problems: [...section.problems, ...problems] };
 
   const playbook = entries.get('playbook_path');
   const playbookPath = playbook
@@ -233,110 +231,155 @@ export function resolveSetup(section: Section, context: ResolveContext): Resolve
   const bundled = usesBundledPlaybooks(playbookPath, context.playbooksDir)
     ? context.bundledGroups
     : undefined;
+  const sorted = sortSetupKeys(entries, findings, bundled);
 
-  const groups = new Map<string, { groups: string[]; entry: IniEntry }>();
-  const kindVars = new Map<string, Record<string, string>>();
-  const globalVars: Record<string, string> = {};
-  const ansibleSettings: Record<string, ConfigValue> = {};
-  let ansibleExtraArgs: string[] = [];
-  const checkArgs = (entry: IniEntry, words: readonly string[]) => {
-    const checked = checkAnsibleArgs(words);
-    for (const message of checked.warnings) warn(context, section, entry, message);
-    for (const message of checked.errors) problem(entry, message);
-  };
-  const checkVariable = (entry: IniEntry, name: string) => {
-    const checked = checkAnsibleVariable(name, entry.value);
-    if (checked.warning) warn(context, section, entry, checked.warning);
-    if (checked.error) problem(entry, checked.error);
-  };
-  for (const [key, entry] of entries) {
-    if (!keySchemaOf(SETUP_SCHEMA, key)) continue;
-    if (key === 'ansible_extra_args') {
-      const words = splitShellWords(entry.value);
-      if (typeof words === 'string') problem(entry, words);
-      else {
-        ansibleExtraArgs = words;
-        checkArgs(entry, words);
-      }
-    } else if (key.startsWith('global_var_')) {
-      globalVars[key.slice('global_var_'.length)] = entry.value;
-      checkVariable(entry, key.slice('global_var_'.length));
-    } else if (key.startsWith('ansible_')) {
-      if (key !== 'ansible_command') {
-        ansibleSettings[key] = entry.value;
-        checkVariable(entry, key);
-      } else {
-        // Checked here, so that a bad ansible_command is reported with the file and line at load time.
-        const words = splitShellWords(entry.value);
-        if (typeof words === 'string') problem(entry, words);
-        else if (!words[0]) {
-          problem(entry, 'names no program; write e.g. ansible_command=ansible-playbook');
-        } else checkArgs(entry, words.slice(1));
-      }
-    } else if (key.includes('_var_')) {
-      const at = key.indexOf('_var_');
-      const kind = key.slice(0, at);
-      const vars = kindVars.get(kind) ?? {};
-      vars[key.slice(at + '_var_'.length)] = entry.value;
-      kindVars.set(kind, vars);
-      checkVariable(entry, key.slice(at + '_var_'.length));
-    } else if (key.endsWith('_groups')) {
-      groups.set(key.slice(0, -'_groups'.length), { groups: parseGroups(entry), entry });
-    }
-  }
-
-  function parseGroups(entry: IniEntry): string[] {
-    const names: string[] = [];
-    for (const written of entry.value.split(',').map((g) => g.trim())) {
-      if (written === '') continue;
-      if (!GROUP_NAME.test(written)) {
-        problem(entry, `"${written}" is not a valid Ansible group name; use letters, digits and "_"`);
-        continue;
-      }
-      let name = RENAMED_GROUPS[written] ?? written;
-      if (name !== written) {
-        warn(context, section, entry, `group "${written}" is now called "${name}"; write ${name} instead`);
-      }
-      const alias = bundled?.aliases.get(name);
-      if (alias !== undefined && alias !== name) {
-        warn(
-          context,
-          section,
-          entry,
-          `group "${name}" is called "${alias}" in herd's bundled playbooks; write ${alias} instead`,
-        );
-        name = alias;
-      } else if (bundled && !bundled.groups.has(name)) {
-        warn(
-          context,
-          section,
-          entry,
-          unknownGroupMessage(name, entry.key.slice(0, -'_groups'.length), bundled),
-        );
-      }
-      if (!names.includes(name)) names.push(name);
-    }
-    if (names.length === 0 && !/[^,\s]/.test(entry.value)) {
-      problem(entry, `lists no Ansible group; write e.g. ${entry.key}=slurm_worker`);
-    }
-    return names;
-  }
-
-  if (all.length) return { value: undefined, problems: all };
+  if (findings.problems.length) return { value: undefined, problems: findings.problems };
   return {
     value: {
       name: section.label,
       provider: 'ansible',
       playbookPath,
       ansibleCommand: entries.get('ansible_command')?.value,
-      ansibleExtraArgs,
-      ansibleSettings,
-      globalVars,
-      groups,
-      kindVars,
+      ...sorted,
     },
     problems: [],
   };
+}
+
+/** Where what a setup section's keys are found to be wrong with goes: problems here, warnings on the context. */
+interface SetupFindings {
+  context: ResolveContext;
+  section: Section;
+  problems: ConfigProblem[];
+}
+
+function problemAt(f: SetupFindings, entry: IniEntry, message: string): void {
+  f.problems.push({ file: entry.file, line: entry.line, section: f.section.name, key: entry.key, message });
+}
+
+/** A setup section's keys, sorted by what they set. */
+interface SetupKeys {
+  ansibleExtraArgs: string[];
+  ansibleSettings: Record<string, ConfigValue>;
+  globalVars: Record<string, string>;
+  groups: Map<string, { groups: string[]; entry: IniEntry }>;
+  kindVars: Map<string, Record<string, string>>;
+}
+
+/** Sorts the schema's keys of a setup section into groups, variables and ansible settings, checking each. */
+function sortSetupKeys(
+  entries: ReadonlyMap<string, IniEntry>,
+  f: SetupFindings,
+  bundled: BundledGroups | undefined,
+): SetupKeys {
+  const sorted: SetupKeys = {
+    ansibleExtraArgs: [],
+    ansibleSettings: {},
+    globalVars: {},
+    groups: new Map(),
+    kindVars: new Map(),
+  };
+  for (const [key, entry] of entries) {
+    if (!keySchemaOf(SETUP_SCHEMA, key)) continue;
+    if (key === 'ansible_extra_args') {
+      sorted.ansibleExtraArgs = readExtraArgs(f, entry) ?? sorted.ansibleExtraArgs;
+    } else if (key.startsWith('global_var_')) {
+      sorted.globalVars[key.slice('global_var_'.length)] = entry.value;
+      checkVariable(f, entry, key.slice('global_var_'.length));
+    } else if (key === 'ansible_command') {
+      checkAnsibleCommand(f, entry);
+    } else if (key.startsWith('ansible_')) {
+      sorted.ansibleSettings[key] = entry.value;
+      checkVariable(f, entry, key);
+    } else if (key.includes('_var_')) {
+      const at = key.indexOf('_var_');
+      const kind = key.slice(0, at);
+      const vars = sorted.kindVars.get(kind) ?? {};
+      vars[key.slice(at + '_var_'.length)] = entry.value;
+      sorted.kindVars.set(kind, vars);
+      checkVariable(f, entry, key.slice(at + '_var_'.length));
+    } else if (key.endsWith('_groups')) {
+      sorted.groups.set(key.slice(0, -'_groups'.length), { groups: parseGroups(f, entry, bundled), entry });
+    }
+  }
+  return sorted;
+}
+
+function checkArgs(f: SetupFindings, entry: IniEntry, words: readonly string[]): void {
+  const checked = checkAnsibleArgs(words);
+  for (const message of checked.warnings) warn(f.context, f.section, entry, message);
+  for (const message of checked.errors) problemAt(f, entry, message);
+}
+
+function checkVariable(f: SetupFindings, entry: IniEntry, name: string): void {
+  const checked = checkAnsibleVariable(name, entry.value);
+  if (checked.warning) warn(f.context, f.section, entry, checked.warning);
+  if (checked.error) problemAt(f, entry, checked.error);
+}
+
+/** The words of ansible_extra_args, checked; undefined when they cannot be split. */
+function readExtraArgs(f: SetupFindings, entry: IniEntry): string[] | undefined {
+  const words = splitShellWords(entry.value);
+  if (typeof words === 'string') {
+    problemAt(f, entry, words);
+    return undefined;
+  }
+  checkArgs(f, entry, words);
+  return words;
+}
+
+/** Checked here, so that a bad ansible_command is reported with the file and line at load time. */
+function checkAnsibleCommand(f: SetupFindings, entry: IniEntry): void {
+  const words = splitShellWords(entry.value);
+  if (typeof words === 'string') problemAt(f, entry, words);
+  else if (!words[0]) problemAt(f, entry, 'names no program; write e.g. ansible_command=ansible-playbook');
+  else checkArgs(f, entry, words.slice(1));
+}
+
+/** The groups of a `<kind>_groups` key: valid names, old and bundled aliases renamed, each once. */
+function parseGroups(f: SetupFindings, entry: IniEntry, bundled: BundledGroups | undefined): string[] {
+  const names: string[] = [];
+  for (const written of entry.value.split(',').map((g) => g.trim())) {
+    if (written === '') continue;
+    if (!GROUP_NAME.test(written)) {
+      problemAt(f, entry, `"${written}" is not a valid Ansible group name; use letters, digits and "_"`);
+      continue;
+    }
+    const name = canonicalGroup(f, entry, written, bundled);
+    if (!names.includes(name)) names.push(name);
+  }
+  if (names.length === 0 && !/[^,\s]/.test(entry.value)) {
+    problemAt(f, entry, `lists no Ansible group; write e.g. ${entry.key}=slurm_worker`);
+  }
+  return names;
+}
+
+/** A group's current name, warning about an old name, a bundled alias or a group the bundled playbooks lack. */
+function canonicalGroup(
+  f: SetupFindings,
+  entry: IniEntry,
+  written: string,
+  bundled: BundledGroups | undefined,
+): string {
+  const { context, section } = f;
+  const name = RENAMED_GROUPS[written] ?? written;
+  if (name !== written) {
+    warn(context, section, entry, `group "${written}" is now called "${name}"; write ${name} instead`);
+  }
+  const alias = bundled?.aliases.get(name);
+  if (alias !== undefined && alias !== name) {
+    warn(
+      context,
+      section,
+      entry,
+      `group "${name}" is called "${alias}" in herd's bundled playbooks; write ${alias} instead`,
+    );
+    return alias;
+  }
+  if (bundled && !bundled.groups.has(name)) {
+    warn(context, section, entry, unknownGroupMessage(name, entry.key.slice(0, -'_groups'.length), bundled));
+  }
+  return name;
 }
 
 /** True when the setup runs herd's own playbook (`site.yml`, or `main.yml`, ElastiCluster's name for it). */

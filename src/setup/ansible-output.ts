@@ -79,39 +79,12 @@ export function createAnsibleOutputParser(): AnsibleOutputParser {
       }
       const recapLine = inRecap ? RECAP.exec(line) : null;
       if (recapLine) {
-        const [, host, ok, changed, unreachable, failed] = recapLine;
-        recap.push({
-          host: host!,
-          ok: Number(ok),
-          changed: Number(changed),
-          unreachable: Number(unreachable),
-          failed: Number(failed),
-        });
+        recap.push(recapEntryOf(recapLine));
         return;
       }
-      const fatal = FATAL.exec(line);
-      if (fatal) {
-        const [, host, kind, json] = fatal;
-        pending.push({
-          host: hostOf(host!),
-          task,
-          unreachable: kind === 'UNREACHABLE',
-          message: messageOf(json!),
-          taskIndex,
-        });
-        return;
-      }
-      const itemFailed = ITEM_FAILED.exec(line);
-      if (itemFailed) {
-        const [, host, item, json] = itemFailed;
-        pending.push({
-          host: hostOf(host!),
-          task,
-          item: item!,
-          unreachable: false,
-          message: messageOf(json!),
-          taskIndex,
-        });
+      const failure = failureOf(line, task);
+      if (failure) {
+        pending.push({ ...failure, taskIndex });
         return;
       }
       if (line === '...ignoring') {
@@ -134,6 +107,32 @@ export function createAnsibleOutputParser(): AnsibleOutputParser {
       return { failures, recap: [...recap], errors: [...errors], tail: [...tail] };
     },
   };
+}
+
+function recapEntryOf(match: RegExpExecArray): RecapEntry {
+  const [, host, ok, changed, unreachable, failed] = match;
+  return {
+    host: host!,
+    ok: Number(ok),
+    changed: Number(changed),
+    unreachable: Number(unreachable),
+    failed: Number(failed),
+  };
+}
+
+/** A `fatal:` line (failed or unreachable) or a `failed:` line of a loop item, as a failure of `task`. */
+function failureOf(line: string, task: string): TaskFailure | undefined {
+  const fatal = FATAL.exec(line);
+  if (fatal) {
+    const [, host, kind, json] = fatal;
+    return { host: hostOf(host!), task, unreachable: kind === 'UNREACHABLE', message: messageOf(json!) };
+  }
+  const itemFailed = ITEM_FAILED.exec(line);
+  if (itemFailed) {
+    const [, host, item, json] = itemFailed;
+    return { host: hostOf(host!), task, item: item!, unreachable: false, message: messageOf(json!) };
+  }
+  return undefined;
 }
 
 /** Hosts with failed or unreachable tasks: from the recap when there is one, else from the failures. */

@@ -116,19 +116,9 @@ export function buildAnsibleInvocation(options: BuildAnsibleOptions): AnsibleInv
   const { state } = options;
   const template = options.template ?? state.template;
   const setup = template.setup;
-  const userEnv = options.env ?? process.env;
   const [command, ...commandArgs] = ansibleCommandWords(setup.ansibleCommand);
   const verbosity = Math.min(options.verbosity ?? 0, 6);
-  const warnings: string[] = [];
-
-  const userArgs = [...commandArgs, ...setup.ansibleExtraArgs, ...(options.extraArgs ?? [])];
-  const checked = checkAnsibleArgs(userArgs);
-  if (checked.errors.length > 0) {
-    throw new UsageError(`Refusing to run ansible-playbook: ${checked.errors.join('; ')}.`, {
-      hint: 'Remove these arguments from ansible_extra_args / ansible_command in the setup section, or from after `--`.',
-    });
-  }
-  warnings.push(...checked.warnings);
+  const warnings = checkUserArgs([...commandArgs, ...setup.ansibleExtraArgs, ...(options.extraArgs ?? [])]);
   const args = [
     ...commandArgs,
     `--private-key=${state.paths.privateKey}`,
@@ -143,11 +133,45 @@ export function buildAnsibleInvocation(options: BuildAnsibleOptions): AnsibleInv
   const moved =
     options.runDir === undefined ? { args, files: [] } : moveExtraVarsToFiles(args, options.runDir);
 
-  const nodeCount = state.nodes.filter((n) => n.state === 'ready').length;
-  const rolesPath = [join(dirname(setup.playbookPath), 'roles'), options.bundledRolesDir]
+  const fromSetup: Record<string, string> = {};
+  for (const [key, value] of Object.entries(setup.ansibleSettings)) {
+    fromSetup[key.toUpperCase()] = String(value);
+  }
+  const passed = allowlistedEnv(options.env ?? process.env);
+  const env: Record<string, string> = {
+    ...passed,
+    ...ansibleDefaults(options, template),
+    ...fromSetup,
+    ...userAnsibleEnv(passed, warnings),
+  };
+  mergeSshArgs(env, state.paths.knownHosts, template.cluster.sshProxyCommand);
+  return {
+    command: command ?? 'ansible-playbook',
+    args: moved.args,
+    env: { ...env, ...secretEnvFor(template).env },
+    files: moved.files,
+    warnings,
+  };
+}
+
+/** Refuses arguments that would undo what herd relies on; returns the warnings about the others. */
+function checkUserArgs(userArgs: readonly string[]): string[] {
+  const checked = checkAnsibleArgs(userArgs);
+  if (checked.errors.length > 0) {
+    throw new UsageError(`Refusing to run ansible-playbook: ${checked.errors.join('; ')}.`, {
+      hint: 'Remove these arguments from ansible_extra_args / ansible_command in the setup section, or from after `--`.',
+    });
+  }
+  return [...checked.warnings];
+}
+
+/** herd's ANSIBLE_* settings: forks by node count, pinned host keys, both roles folders, parseable results. */
+function ansibleDefaults(options: BuildAnsibleOptions, template: Template): Record<string, string> {
+  const nodeCount = options.state.nodes.filter((n) => n.state === 'ready').length;
+  const rolesPath = [join(dirname(template.setup.playbookPath), 'roles'), options.bundledRolesDir]
     .filter((p, i, all): p is string => p !== undefined && all.indexOf(p) === i)
     .join(':');
-  const defaults: Record<string, string> = {
+  return {
     ANSIBLE_FORKS: String(Math.min(50, Math.max(5, nodeCount))),
     // Host keys are pinned in herd's known_hosts; ssh refuses any other key.
     ANSIBLE_HOST_KEY_CHECKING: 'True',
@@ -161,11 +185,13 @@ export function buildAnsibleInvocation(options: BuildAnsibleOptions): AnsibleInv
     ANSIBLE_CALLBACK_RESULT_FORMAT: 'json',
     ANSIBLE_PYTHON_INTERPRETER: 'auto_silent',
   };
-  const fromSetup: Record<string, string> = {};
-  for (const [key, value] of Object.entries(setup.ansibleSettings)) {
-    fromSetup[key.toUpperCase()] = String(value);
-  }
-  const passed = allowlistedEnv(userEnv);
+}
+
+/** The user's own ANSIBLE_* variables, checked like the setup section's; warnings are appended. */
+function userAnsibleEnv(
+  passed: Readonly<Record<string, string>>,
+  warnings: string[],
+): Record<string, string> {
   const fromUser: Record<string, string> = {};
   for (const [key, value] of Object.entries(passed)) {
     if (!key.startsWith('ANSIBLE_')) continue;
@@ -177,15 +203,17 @@ export function buildAnsibleInvocation(options: BuildAnsibleOptions): AnsibleInv
     }
     if (check.warning) warnings.push(`environment variable ${key}: ${check.warning}`);
   }
-  const env: Record<string, string> = { ...passed, ...defaults, ...fromSetup, ...fromUser };
+  return fromUser;
+}
+
+/** herd's ssh arguments (known_hosts, proxy) first in ANSIBLE_SSH_ARGS, the user's sanitized after them. */
+function mergeSshArgs(
+  env: Record<string, string>,
+  knownHostsPath: string,
+  proxyCommand: string | undefined,
+): void {
   for (const key of Object.keys(SSH_ARG_ENV)) {
-    const herd =
-      key === 'ANSIBLE_SSH_ARGS'
-        ? ansibleSshArgs({
-            knownHostsPath: state.paths.knownHosts,
-            proxyCommand: template.cluster.sshProxyCommand,
-          })
-        : [];
+    const herd = key === 'ANSIBLE_SSH_ARGS' ? ansibleSshArgs({ knownHostsPath, proxyCommand }) : [];
     const user = env[key];
     const sanitized = user === undefined ? { text: '' } : sanitizeSshArgsText(user);
     if ('error' in sanitized) throw new UsageError(`${key}: ${sanitized.error}.`);
@@ -193,13 +221,6 @@ export function buildAnsibleInvocation(options: BuildAnsibleOptions): AnsibleInv
     if (value === '') delete env[key];
     else env[key] = value;
   }
-  return {
-    command: command ?? 'ansible-playbook',
-    args: moved.args,
-    env: { ...env, ...secretEnvFor(template).env },
-    files: moved.files,
-    warnings,
-  };
 }
 
 const SSH_ARGS_FLAGS = new Set([

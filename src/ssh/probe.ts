@@ -150,28 +150,10 @@ function probeAddress(ip: string, options: ProbeNodeOptions): Promise<ProbeResul
       options.timeoutMs,
     );
 
-    client.on('ready', () =>
-      runTrue(client, (outcome) => {
-        if ('error' in outcome)
-          return finish(fail('CommandFailed', `could not run a command: ${outcome.error}`));
-        if (outcome.code === 0 && hostKey) return finish({ ok: true, ip, hostKey });
-        finish(
-          fail(
-            'CommandFailed',
-            `\`true\` exited with ${outcome.code ?? 'no status'} (is the login shell usable?)`,
-          ),
-        );
-      }),
-    );
+    client.on('ready', () => runTrue(client, (outcome) => finish(loginResult(outcome, ip, hostKey))));
     client.on('error', (err: Error & { level?: string; code?: string }) => {
-      if (changedKey && options.pinnedHostKey) {
-        return finish(
-          fail(
-            'HostKeyChanged',
-            `host key changed: pinned ${abbrev(options.pinnedHostKey)}, got ${abbrev(changedKey)}`,
-          ),
-        );
-      }
+      if (changedKey && options.pinnedHostKey)
+        return finish(hostKeyChanged(options.pinnedHostKey, changedKey));
       failVia(classifyError(err, options, port));
     });
     client.on('close', () => failVia(fail('Unreachable', 'connection closed before login completed')));
@@ -189,14 +171,8 @@ function probeAddress(ip: string, options: ProbeNodeOptions): Promise<ProbeResul
         proxy.exited.then((why) => finish(fail('Unreachable', why)));
       }
       client.connect({
+        ...connectConfig(ip, port, options),
         ...(proxy ? { sock: proxy.stream } : {}),
-        host: ip,
-        port,
-        username: options.user,
-        privateKey: options.privateKey,
-        readyTimeout: options.timeoutMs,
-        tryKeyboard: false,
-        algorithms: pinnedAlgorithms(options.pinnedHostKey),
         hostVerifier: verifyHostKey(options.pinnedHostKey, (seen, accepted) => {
           if (accepted) hostKey = seen;
           else changedKey = seen;
@@ -206,6 +182,37 @@ function probeAddress(ip: string, options: ProbeNodeOptions): Promise<ProbeResul
       finish(fail('KeyInvalid', `cannot use the private key: ${(err as Error).message}`));
     }
   });
+}
+
+/** What a login that ran `true` says: ready with its host key, or why the node cannot be used. */
+function loginResult(
+  outcome: { code: number | null } | { error: string },
+  ip: string,
+  hostKey: string | undefined,
+): ProbeResult {
+  if ('error' in outcome) return fail('CommandFailed', `could not run a command: ${outcome.error}`);
+  if (outcome.code === 0 && hostKey) return { ok: true, ip, hostKey };
+  return fail(
+    'CommandFailed',
+    `\`true\` exited with ${outcome.code ?? 'no status'} (is the login shell usable?)`,
+  );
+}
+
+function hostKeyChanged(pinned: string, seen: string): ProbeResult {
+  return fail('HostKeyChanged', `host key changed: pinned ${abbrev(pinned)}, got ${abbrev(seen)}`);
+}
+
+/** ssh2's connection settings for one address: key login only, the pinned key's algorithms first. */
+function connectConfig(ip: string, port: number, options: ProbeNodeOptions): ssh2.ConnectConfig {
+  return {
+    host: ip,
+    port,
+    username: options.user,
+    privateKey: options.privateKey,
+    readyTimeout: options.timeoutMs,
+    tryKeyboard: false,
+    algorithms: pinnedAlgorithms(options.pinnedHostKey),
+  };
 }
 
 /**

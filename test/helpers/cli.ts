@@ -1,6 +1,6 @@
 /** Runs the built herd CLI (bin/herd -> dist/) as a user would, in a temp HOME. */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -49,6 +49,58 @@ export async function makeTempDir(prefix: string): Promise<{ dir: string; cleanu
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/** One herd install in a test: a HOME with a config file (0600) and a storage directory (0700). */
+export interface HerdInstall {
+  dir: string;
+  configFile: string;
+  storage: string;
+  /** HOME, HERD_CONFIG and HERD_STORAGE, plus what the test added (cloud credentials, ...). */
+  env: Record<string, string | undefined>;
+  /** Runs `herd ...args` in this install (killed after `timeoutMs`, default 2 minutes). */
+  herd(args: readonly string[], options?: { timeoutMs?: number }): Promise<CliResult>;
+  /** The state file of cluster `name`. */
+  stateFile(name: string): string;
+  /** The id saved in cluster `name`'s state file. */
+  savedId(name: string): Promise<string>;
+}
+
+/**
+ * Makes `dir` a herd install with `configText` as its config. `env` adds to (or, with undefined, removes
+ * from) the environment herd runs in, e.g. a cloud's test credentials (EC2_TEST_ENV, GCE_TEST_ENV).
+ */
+export async function herdInstall(
+  dir: string,
+  configText: string,
+  env: Record<string, string | undefined> = {},
+): Promise<HerdInstall> {
+  const configFile = join(dir, 'config');
+  const storage = join(dir, 'storage');
+  await mkdir(storage, { recursive: true, mode: 0o700 });
+  await writeFile(configFile, configText, { mode: 0o600 });
+  const installEnv = { HOME: dir, HERD_CONFIG: configFile, HERD_STORAGE: storage, ...env };
+  const stateFile = (name: string) => join(storage, `${name}.json`);
+  return {
+    dir,
+    configFile,
+    storage,
+    env: installEnv,
+    herd: (args, options = {}) => runHerd(args, { env: installEnv, timeoutMs: options.timeoutMs ?? 120_000 }),
+    stateFile,
+    savedId: async (name) => (JSON.parse(await readFile(stateFile(name), 'utf8')) as { id: string }).id,
+  };
+}
+
+/** Never ask an instance metadata service for AWS credentials from a test (moto takes any key). */
+export const EC2_TEST_ENV: Readonly<Record<string, string>> = { AWS_EC2_METADATA_DISABLED: 'true' };
+
+/** The fake GCE's token, and none of the machine's own Google credentials or metadata server. */
+export const GCE_TEST_ENV: Readonly<Record<string, string | undefined>> = {
+  GOOGLE_OAUTH_ACCESS_TOKEN: 'test-token',
+  GOOGLE_APPLICATION_CREDENTIALS: undefined,
+  CLOUDSDK_CONFIG: undefined,
+  METADATA_SERVER_DETECTION: 'none',
+};
 
 /** True when text contains a JavaScript stack trace. */
 export function hasStackTrace(text: string): boolean {

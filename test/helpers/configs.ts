@@ -80,11 +80,26 @@ export interface ConfigOptions {
   computeNodes?: number;
   /** Cluster settings after `ssh_to` (start_timeout, ssh_proxy_command, ...). */
   after?: Settings;
+  /**
+   * For a cloud whose addresses lead nowhere (moto, the fakes): SSH probes run `false` as their proxy
+   * and fail, so herd never sends a packet to them whatever goes wrong, and start gives up after 30 s.
+   */
+  neverProbe?: boolean;
+  /** Text appended as is (more sections). */
+  extra?: string;
+}
+
+/** The settings `neverProbe` adds after `ssh_to`. */
+const NEVER_PROBE: Settings = { ssh_proxy_command: 'false', start_timeout: 30 };
+
+/** `o.after`, after what `o.neverProbe` sets. */
+function afterOf(o: ConfigOptions): Settings | undefined {
+  return o.neverProbe ? { ...NEVER_PROBE, ...o.after } : o.after;
 }
 
 /** Local nodes (systemd-nspawn) on `bridge` in `subnet`, logged in as root. */
 export function localSlurmConfig(
-  o: ConfigOptions & { bridge: string; subnet: string; image?: string; extra?: string },
+  o: ConfigOptions & { bridge: string; subnet: string; image?: string },
 ): string {
   return slurmConfig({
     ...o,
@@ -104,6 +119,7 @@ export function ec2SlurmConfig(
 ): string {
   return slurmConfig({
     ...o,
+    after: afterOf(o),
     cloud: ec2Cloud(url),
     login: { name: 'debian', settings: { image_user: 'admin', image_sudo: 'yes', ...o.login } },
     cluster: { image_id: EC2_TEST_AMI, flavor: 't3.micro', network_ids: o.subnetId, ...o.cluster },
@@ -151,6 +167,7 @@ export function openstackCloud(authUrl: string, more: Settings = {}): { name: st
 export function gceSlurmConfig(url: string, o: ConfigOptions & { project?: string } = {}): string {
   return slurmConfig({
     ...o,
+    after: afterOf(o),
     cloud: gceCloud(url, o.project),
     login: { name: 'gce', settings: { image_user: 'herd' } },
     cluster: { image_id: 'debian-12', flavor: 'e2-small', external_ip: 'false' },
@@ -164,6 +181,7 @@ export function openstackSlurmConfig(
 ): string {
   return slurmConfig({
     ...o,
+    after: afterOf(o),
     cloud: openstackCloud(authUrl, o.cloud),
     login: { name: 'debian', settings: { image_user: 'debian', ...o.login } },
     cluster: { image_id: 'debian-12', flavor: 'm1.small', network_ids: 'private', ...o.cluster },

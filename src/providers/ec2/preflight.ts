@@ -23,24 +23,72 @@ import { keyNameOf } from './resources.js';
 import { findGroup } from './security-group.js';
 import { type Ec2CloudSettings, type Ec2KindSettings, readEc2KindSettings } from './settings.js';
 
+/** What the steps of one preflight share: the API, the settings, and the report being filled. */
+interface Run {
+  api: Ec2Api;
+  cloud: Ec2CloudSettings;
+  request: PreflightRequest;
+  /** The template's name, for messages. */
+  section: string;
+  checks: PreflightCheck[];
+  resources: PlannedResource[];
+  kinds: KindPlacement[];
+  fail: Fail;
+  /** Lookups shared by kinds that name the same AMI or instance type. */
+  images: Map<string, Promise<Image | undefined>>;
+  types: Map<string, Promise<InstanceTypeInfo | undefined>>;
+  /** vCPUs the kinds would add. */
+  vcpus: number;
+}
+
 /** Runs the preflight; never creates, changes or deletes anything. */
 export async function ec2Preflight(
   api: Ec2Api,
   cloud: Ec2CloudSettings,
   request: PreflightRequest,
 ): Promise<PreflightReport> {
-  const { signal } = request;
   const section = request.template ?? request.cluster.name;
   const checks: PreflightCheck[] = [];
-  const resources: PlannedResource[] = [];
-  const kinds: KindPlacement[] = [];
-  const fail = (id: string, error: unknown, ctx: Partial<ErrorContext> = {}, kind?: string) => {
-    const mapped = toProviderError(error, { cloud, action: id, cluster: section, ...ctx });
-    checks.push(failedCheck(id, mapped, kind));
+  const run: Run = {
+    api,
+    cloud,
+    request,
+    section,
+    checks,
+    resources: [],
+    kinds: [],
+    fail: (id, error, ctx = {}, kind) => {
+      const mapped = toProviderError(error, { cloud, action: id, cluster: section, ...ctx });
+      checks.push(failedCheck(id, mapped, kind));
+      return undefined;
+    },
+    images: new Map(),
+    types: new Map(),
+    vcpus: 0,
   };
+  // Nothing else can be checked without working credentials.
+  if (!(await checkAccess(run))) return { checks, kinds: run.kinds, resources: run.resources };
 
+  // Without kinds (herd check of a cloud no template uses) there is no cluster to name a key pair after.
+  if (request.kinds.length > 0 || request.login.keyName)
+    await checkKeyPair(api, request, checks, run.resources, run.fail);
+  for (const kind of request.kinds) await checkKind(run, kind);
+  if (request.kinds.length > 0) {
+    // EC2's own API no longer reports limits (max-instances is retired); vCPU quotas live in Service Quotas.
+    const count = request.kinds.reduce((n, k) => n + k.count, 0);
+    checks.push({
+      id: 'quota',
+      status: 'ok',
+      message: `${count} instance(s), ${run.vcpus} vCPU requested; not checked: EC2 reports vCPU quotas only through Service Quotas (aws service-quotas list-service-quotas --service-code ec2)`,
+    });
+  }
+  return { checks, kinds: run.kinds, resources: dedupe(run.resources) };
+}
+
+/** Credentials and region: one DescribeAvailabilityZones. False when it failed. */
+async function checkAccess({ api, cloud, request, checks, fail }: Run): Promise<boolean> {
   try {
-    const out = await api.describeAvailabilityZones({}, signal);
+    const out = await api.describeAvailabilityZones({}, request.signal);
     const zones = (out.AvailabilityZones ?? []).filter((z) => z.State === 'available').map((z) => z.ZoneName);
     checks.push({
       id: 'credentials',
@@ -57,101 +105,105 @@ export async function ec2Preflight(
             hint: `Set ec2_region in [${cloud.section}] to a region your account may use.`,
           },
     );
+    return true;
   } catch (error) {
-    // Nothing else can be checked without working credentials.
     fail('credentials', error, { action: 'DescribeAvailabilityZones' });
-    return { checks, kinds, resources };
+    return false;
   }
-
-  // Without kinds (herd check of a cloud no template uses) there is no cluster to name a key pair after.
-  if (request.kinds.length > 0 || request.login.keyName)
-    await checkKeyPair(api, request, checks, resources, fail);
-
-  const images = new Map<string, Promise<Image | undefined>>();
-  const types = new Map<string, Promise<InstanceTypeInfo | undefined>>();
-  let vcpus = 0;
-  for (const kind of request.kinds) {
-    let settings: Ec2KindSettings;
-    try {
-      settings = readEc2KindSettings(kind.settings, cloud, { cluster: section, kind: kind.kind });
-    } catch (error) {
-      fail('settings', error, {}, kind.kind);
-      continue;
-    }
-    const ctx = { settings, kind: kind.kind };
-    const image = await memo(images, settings.imageId, () =>
-      api.describeImages({ ImageIds: [settings.imageId] }, signal).then((o) => o.Images?.[0]),
-    ).catch((error: unknown) => fail('image', error, { ...ctx, action: 'DescribeImages' }, kind.kind));
-    const type = await memo(types, settings.flavor, () =>
-      api
-        .describeInstanceTypes({ InstanceTypes: [settings.flavor as _InstanceType] }, signal)
-        .then((o) => o.InstanceTypes?.[0]),
-    ).catch((error: unknown) =>
-      fail('flavor', error, { ...ctx, action: 'DescribeInstanceTypes' }, kind.kind),
-    );
-    if (image) {
-      checks.push({
-        id: 'image',
-        status: 'ok',
-        kind: kind.kind,
-        message: `image_id=${settings.imageId}: ${image.Name ?? '(no name)'}, ${image.Architecture ?? '?'}`,
-      });
-    } else if (image === undefined && !checks.some((c) => c.id === 'image' && c.kind === kind.kind)) {
-      fail(
-        'image',
-        notFound('InvalidAMIID.NotFound', `The image id '${settings.imageId}' does not exist`),
-        ctx,
-        kind.kind,
-      );
-    }
-    if (type) {
-      const cpus = type.VCpuInfo?.DefaultVCpus ?? 0;
-      vcpus += cpus * kind.count;
-      checks.push({
-        id: 'flavor',
-        status: 'ok',
-        kind: kind.kind,
-        message: `flavor=${settings.flavor}: ${cpus} vCPU, ${((type.MemoryInfo?.SizeInMiB ?? 0) / 1024).toFixed(1)} GiB`,
-      });
-      const arches = type.ProcessorInfo?.SupportedArchitectures ?? [];
-      if (image?.Architecture && arches.length > 0 && !arches.includes(image.Architecture as never)) {
-        checks.push({
-          id: 'flavor',
-          status: 'fail',
-          kind: kind.kind,
-          message: `flavor=${settings.flavor} runs ${arches.join('/')}, but image_id=${settings.imageId} is ${image.Architecture}`,
-          hint: `Choose an instance type for ${image.Architecture}, or an AMI for ${arches.join('/')}.`,
-        });
-      }
-    }
-    const network = await placement(api, cloud, settings, section, signal).catch((error: unknown) => {
-      fail('network', error, { ...ctx, action: 'DescribeSubnets' }, kind.kind);
-      return undefined;
-    });
-    const group = network
-      ? await securityGroup(api, request, settings, network, section, checks, resources, fail, kind)
-      : undefined;
-    kinds.push({
-      kind: kind.kind,
-      image: `${settings.imageId}${image?.Name ? ` (${image.Name})` : ''}`,
-      flavor: settings.flavor,
-      ...(network ? { placement: describePlacement(network) } : {}),
-      securityGroups: group ? [group] : [],
-    });
-  }
-  if (request.kinds.length > 0) {
-    // EC2's own API no longer reports limits (max-instances is retired); vCPU quotas live in Service Quotas.
-    const count = request.kinds.reduce((n, k) => n + k.count, 0);
-    checks.push({
-      id: 'quota',
-      status: 'ok',
-      message: `${count} instance(s), ${vcpus} vCPU requested; not checked: EC2 reports vCPU quotas only through Service Quotas (aws service-quotas list-service-quotas --service-code ec2)`,
-    });
-  }
-  return { checks, kinds, resources: dedupe(resources) };
 }
 
-type Fail = (id: string, error: unknown, ctx?: Partial<ErrorContext>, kind?: string) => void;
+/** One kind's AMI, instance type (and that they fit), network and security group. */
+async function checkKind(run: Run, kind: PreflightKind): Promise<void> {
+  const { api, cloud, request, section, fail } = run;
+  let settings: Ec2KindSettings;
+  try {
+    settings = readEc2KindSettings(kind.settings, cloud, { cluster: section, kind: kind.kind });
+  } catch (error) {
+    fail('settings', error, {}, kind.kind);
+    return;
+  }
+  const ctx = { settings, kind: kind.kind };
+  const signal = request.signal;
+  // Both lookups first: their failures are reported before what they found.
+  const image = await memo(run.images, settings.imageId, () =>
+    api.describeImages({ ImageIds: [settings.imageId] }, signal).then((o) => o.Images?.[0]),
+  ).catch((error: unknown) => fail('image', error, { ...ctx, action: 'DescribeImages' }, kind.kind));
+  const type = await memo(run.types, settings.flavor, () =>
+    api
+      .describeInstanceTypes({ InstanceTypes: [settings.flavor as _InstanceType] }, signal)
+      .then((o) => o.InstanceTypes?.[0]),
+  ).catch((error: unknown) => fail('flavor', error, { ...ctx, action: 'DescribeInstanceTypes' }, kind.kind));
+  reportImage(run, image, settings, kind);
+  if (type) reportInstanceType(run, type, image, settings, kind);
+  const network = await placement(api, cloud, settings, section, signal).catch((error: unknown) => {
+    fail('network', error, { ...ctx, action: 'DescribeSubnets' }, kind.kind);
+    return undefined;
+  });
+  const group = network
+    ? await securityGroup(api, request, settings, network, section, run.checks, run.resources, fail, kind)
+    : undefined;
+  run.kinds.push({
+    kind: kind.kind,
+    image: `${settings.imageId}${image?.Name ? ` (${image.Name})` : ''}`,
+    flavor: settings.flavor,
+    ...(network ? { placement: describePlacement(network) } : {}),
+    securityGroups: group ? [group] : [],
+  });
+}
+
+/** The AMI found, or a failure when DescribeImages answered without it and did not fail itself. */
+function reportImage(
+  run: Run,
+  image: Image | undefined,
+  settings: Ec2KindSettings,
+  kind: PreflightKind,
+): void {
+  if (image) {
+    run.checks.push({
+      id: 'image',
+      status: 'ok',
+      kind: kind.kind,
+      message: `image_id=${settings.imageId}: ${image.Name ?? '(no name)'}, ${image.Architecture ?? '?'}`,
+    });
+  } else if (!run.checks.some((c) => c.id === 'image' && c.kind === kind.kind)) {
+    run.fail(
+      'image',
+      notFound('InvalidAMIID.NotFound', `The image id '${settings.imageId}' does not exist`),
+      { settings, kind: kind.kind },
+      kind.kind,
+    );
+  }
+}
+
+/** The instance type found (its vCPUs counted), and a failure when it cannot run the AMI's architecture. */
+function reportInstanceType(
+  run: Run,
+  type: InstanceTypeInfo,
+  image: Image | undefined,
+  settings: Ec2KindSettings,
+  kind: PreflightKind,
+): void {
+  const cpus = type.VCpuInfo?.DefaultVCpus ?? 0;
+  run.vcpus += cpus * kind.count;
+  run.checks.push({
+    id: 'flavor',
+    status: 'ok',
+    kind: kind.kind,
+    message: `flavor=${settings.flavor}: ${cpus} vCPU, ${((type.MemoryInfo?.SizeInMiB ?? 0) / 1024).toFixed(1)} GiB`,
+  });
+  const arches = type.ProcessorInfo?.SupportedArchitectures ?? [];
+  if (image?.Architecture && arches.length > 0 && !arches.includes(image.Architecture as never)) {
+    run.checks.push({
+      id: 'flavor',
+      status: 'fail',
+      kind: kind.kind,
+      message: `flavor=${settings.flavor} runs ${arches.join('/')}, but image_id=${settings.imageId} is ${image.Architecture}`,
+      hint: `Choose an instance type for ${image.Architecture}, or an AMI for ${arches.join('/')}.`,
+    });
+  }
+}
+
+type Fail = (id: string, error: unknown, ctx?: Partial<ErrorContext>, kind?: string) => undefined;
 
 /** user_key_name must exist (and hold herd's key when it is known); herd's own pair is imported when missing. */
 async function checkKeyPair(

@@ -18,6 +18,26 @@ import { describeApiError, toProviderError } from './errors.js';
 import { resolveImage } from './image.js';
 import { type GceCloudSettings, regionOf } from './settings.js';
 
+type Fail = (id: string, error: unknown, action: string, kind?: PreflightKind) => undefined;
+
+/** What the steps of one preflight share: the client, the settings, and the report being filled. */
+interface Run {
+  client: GceApi;
+  settings: GceCloudSettings;
+  template: string;
+  checks: PreflightCheck[];
+  kinds: KindPlacement[];
+  fail: Fail;
+  /** The zones that answered, in the order of zone=. */
+  zones: string[];
+  /** Lookups shared by kinds that name the same image or machine type. */
+  images: Map<string, Promise<GceImage>>;
+  types: Map<string, Promise<GceMachineType>>;
+  /** What the kinds would add, for the region's quotas. */
+  cpus: number;
+  instances: number;
+}
+
 /** Runs the preflight; `api` resolves credentials (and rejects without any). */
 export async function gcePreflight(
   api: () => Promise<GceApi>,
@@ -25,10 +45,33 @@ export async function gcePreflight(
   request: PreflightRequest,
 ): Promise<PreflightReport> {
   const checks: PreflightCheck[] = [];
-  const kinds: KindPlacement[] = [];
-  const section = settings.section;
   const template = request.template ?? request.cluster.name;
-  const fail = (id: string, error: unknown, action: string, kind?: PreflightKind) => {
+  const fail = failInto(checks, settings, template);
+  const client = await connect(api, settings, checks, fail);
+  if (!client) return { checks, kinds: [], resources: [] };
+  const run: Run = {
+    client,
+    settings,
+    template,
+    checks,
+    kinds: [],
+    fail,
+    zones: [],
+    images: new Map(),
+    types: new Map(),
+    cpus: 0,
+    instances: 0,
+  };
+  await checkZones(run);
+  for (const kind of request.kinds) await checkKind(run, kind);
+  if (request.kinds.length > 0 && run.zones.length > 0)
+    await checkQuota(client, run.zones[0]!, run.cpus, run.instances, checks, fail);
+  return { checks, kinds: run.kinds, resources: [] };
+}
+
+/** Records a failed check, the error mapped to a ProviderError naming the section (and kind) at fault. */
+function failInto(checks: PreflightCheck[], settings: GceCloudSettings, template: string): Fail {
+  return (id, error, action, kind) => {
     const mapped =
       error instanceof HerdError
         ? error
@@ -36,7 +79,7 @@ export async function gcePreflight(
             describeApiError(error),
             {
               action,
-              section,
+              section: settings.section,
               project: settings.project,
               template,
               ...(kind ? { kind: kind.kind, settings: kind.settings } : {}),
@@ -44,13 +87,34 @@ export async function gcePreflight(
             error,
           );
     checks.push(failedCheck(id, mapped, kind?.kind));
+    return undefined;
   };
+}
 
-  let client: GceApi;
+function credentialsOk(): PreflightCheck {
+  return { id: 'credentials', status: 'ok', message: 'Compute Engine accepts the credentials' };
+}
+
+/**
+ * Credentials and project: the first zone answers for both. Undefined, with the failed check said
+ * (credentials, project or zone), when the rest cannot be checked.
+ */
+async function connect(
+  api: () => Promise<GceApi>,
+  settings: GceCloudSettings,
+  checks: PreflightCheck[],
+  fail: Fail,
+): Promise<GceApi | undefined> {
+  const first = settings.zones[0]!;
   try {
-    client = await api();
-    // The first zone answers for the credentials and the project as well.
-    await client.getZone(settings.zones[0]!);
+    const client = await api();
+    await client.getZone(first);
+    checks.push(credentialsOk(), {
+      id: 'project',
+      status: 'ok',
+      message: `gce_project_id=${settings.project} exists`,
+    });
+    return client;
   } catch (error) {
     const failure = describeApiError(error);
     const id =
@@ -58,99 +122,97 @@ export async function gcePreflight(
         ? 'credentials'
         : 'project';
     if (id === 'project' && /zones\//.test(failure.message)) {
-      checks.push(...credentialsOk(), {
+      checks.push(credentialsOk(), {
         id: 'project',
         status: 'ok',
         message: `gce_project_id=${settings.project}`,
       });
-      fail('zone', error, `look up zone ${settings.zones[0]}`);
+      fail('zone', error, `look up zone ${first}`);
     } else {
-      if (id === 'project') checks.push(...credentialsOk());
-      fail(id, error, `look up zone ${settings.zones[0]}`);
+      if (id === 'project') checks.push(credentialsOk());
+      fail(id, error, `look up zone ${first}`);
     }
-    return { checks, kinds, resources: [] };
+    return undefined;
   }
-  checks.push(...credentialsOk(), {
-    id: 'project',
-    status: 'ok',
-    message: `gce_project_id=${settings.project} exists`,
-  });
-  const zones: string[] = [];
-  for (const zone of settings.zones) {
+}
+
+/** Each zone of zone= exists; a zone that is not UP is a warning. */
+async function checkZones(run: Run): Promise<void> {
+  for (const zone of run.settings.zones) {
     try {
-      const found = await client.getZone(zone);
+      const found = await run.client.getZone(zone);
       if (found.status && found.status !== 'UP') {
-        checks.push({
+        run.checks.push({
           id: 'zone',
           status: 'warn',
           message: `zone ${zone} is ${found.status}`,
-          hint: `Put a zone that is UP first in zone= of [${section}].`,
+          hint: `Put a zone that is UP first in zone= of [${run.settings.section}].`,
         });
       }
-      zones.push(zone);
+      run.zones.push(zone);
     } catch (error) {
-      fail('zone', error, `look up zone ${zone}`);
+      run.fail('zone', error, `look up zone ${zone}`);
     }
   }
-  if (zones.length > 0) checks.push({ id: 'zone', status: 'ok', message: `zone=${zones.join(',')}` });
+  if (run.zones.length > 0)
+    run.checks.push({ id: 'zone', status: 'ok', message: `zone=${run.zones.join(',')}` });
+}
 
-  const images = new Map<string, Promise<GceImage>>();
-  const types = new Map<string, Promise<GceMachineType>>();
-  let cpus = 0;
-  let instances = 0;
-  for (const kind of request.kinds) {
-    const imageId = String(kind.settings['image_id'] ?? '');
-    const flavor = String(kind.settings['flavor'] ?? '');
-    const source = imageId === '' ? undefined : resolveImage(imageId, settings.project);
-    let imageText = imageId;
-    if (source) {
-      const image = await memo(images, source, () => fetchImage(client, source, settings.project)).catch(
-        (error: unknown) => fail('image', error, `look up image ${source}`, kind),
-      );
-      if (image) {
-        imageText = `${source} (${image.name})`;
-        checks.push({
-          id: 'image',
-          status: 'ok',
-          kind: kind.kind,
-          message: `image_id=${imageId}: ${image.name}${image.architecture ? `, ${image.architecture}` : ''}`,
-        });
-      }
-    } else {
-      checks.push(missing('image', 'image_id', template, kind));
-    }
-    if (flavor !== '') {
-      const type = await memo(types, flavor, () =>
-        client.getMachineType(zones[0] ?? settings.zones[0]!, flavor),
-      ).catch((error: unknown) => fail('flavor', error, `look up machine type ${flavor}`, kind));
-      if (type) {
-        cpus += (type.guestCpus ?? 0) * kind.count;
-        checks.push({
-          id: 'flavor',
-          status: 'ok',
-          kind: kind.kind,
-          message: `flavor=${flavor}: ${type.guestCpus ?? '?'} vCPU, ${((type.memoryMb ?? 0) / 1024).toFixed(1)} GiB`,
-        });
-      }
-    } else {
-      checks.push(missing('flavor', 'flavor', template, kind));
-    }
-    instances += kind.count;
-    kinds.push({
-      kind: kind.kind,
-      image: imageText,
-      flavor,
-      placement: settings.zones.join(', then '),
-      securityGroups: [],
-    });
-  }
-  if (request.kinds.length > 0 && zones.length > 0)
-    await checkQuota(client, zones[0]!, cpus, instances, checks, fail);
-  return { checks, kinds, resources: [] };
+/** One kind's image and machine type. */
+async function checkKind(run: Run, kind: PreflightKind): Promise<void> {
+  const imageId = String(kind.settings['image_id'] ?? '');
+  const flavor = String(kind.settings['flavor'] ?? '');
+  const imageText = await checkImage(run, imageId, kind);
+  await checkMachineType(run, flavor, kind);
+  run.instances += kind.count;
+  run.kinds.push({
+    kind: kind.kind,
+    image: imageText,
+    flavor,
+    placement: run.settings.zones.join(', then '),
+    securityGroups: [],
+  });
+}
 
-  function credentialsOk(): PreflightCheck[] {
-    return [{ id: 'credentials', status: 'ok', message: 'Compute Engine accepts the credentials' }];
+/** The image of image_id; returns how the plan names it. */
+async function checkImage(run: Run, imageId: string, kind: PreflightKind): Promise<string> {
+  const { client, settings } = run;
+  const source = imageId === '' ? undefined : resolveImage(imageId, settings.project);
+  if (!source) {
+    run.checks.push(missing('image', 'image_id', run.template, kind));
+    return imageId;
   }
+  const image = await memo(run.images, source, () => fetchImage(client, source, settings.project)).catch(
+    (error: unknown) => run.fail('image', error, `look up image ${source}`, kind),
+  );
+  if (!image) return imageId;
+  run.checks.push({
+    id: 'image',
+    status: 'ok',
+    kind: kind.kind,
+    message: `image_id=${imageId}: ${image.name}${image.architecture ? `, ${image.architecture}` : ''}`,
+  });
+  return `${source} (${image.name})`;
+}
+
+/** The machine type of flavor in the first zone that answered; adds its CPUs to the run's total. */
+async function checkMachineType(run: Run, flavor: string, kind: PreflightKind): Promise<void> {
+  if (flavor === '') {
+    run.checks.push(missing('flavor', 'flavor', run.template, kind));
+    return;
+  }
+  const zone = run.zones[0] ?? run.settings.zones[0]!;
+  const type = await memo(run.types, flavor, () => run.client.getMachineType(zone, flavor)).catch(
+    (error: unknown) => run.fail('flavor', error, `look up machine type ${flavor}`, kind),
+  );
+  if (!type) return;
+  run.cpus += (type.guestCpus ?? 0) * kind.count;
+  run.checks.push({
+    id: 'flavor',
+    status: 'ok',
+    kind: kind.kind,
+    message: `flavor=${flavor}: ${type.guestCpus ?? '?'} vCPU, ${((type.memoryMb ?? 0) / 1024).toFixed(1)} GiB`,
+  });
 }
 
 /** The image at a resolveImage path, by name or family. */

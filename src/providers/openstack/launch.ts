@@ -190,6 +190,47 @@ async function launchRound(
   group: string | undefined,
 ): Promise<Round> {
   const round: Round = { created: [], failed: [], noRoom: [] };
+  const posted = await postServers(plan, deps, nodes, placement, group, round);
+  if (deps.signal?.aborted) throw new AbortError(`Not creating ${plan.kind} nodes: interrupted.`);
+  const view = await deps.watch.until(
+    posted.map((p) => p.id),
+    isScheduled,
+    Date.now() + deps.buildTimeoutMs,
+    deps.signal,
+  );
+  const doomed: string[] = [];
+  for (const { node, id } of posted) {
+    const server = view.get(id);
+    if (server && server.status !== 'ERROR' && isScheduled(server)) {
+      round.created.push({ node, server });
+      continue;
+    }
+    if (server) doomed.push(id);
+    const fault = server?.status === 'ERROR' ? (server.fault?.message ?? 'no fault reported') : undefined;
+    if (fault !== undefined && isCapacityMessage(fault)) round.noRoom.push({ node, fault });
+    else round.failed.push({ node, error: unplacedError(node, id, server, deps) });
+  }
+  // Servers that will never run are deleted now; a node that fails over gets a new server.
+  await eachLimited(doomed, deps.concurrency, async (id) => {
+    try {
+      await deps.nova.call('DELETE', `/servers/${id}`);
+    } catch (error) {
+      if (!(error instanceof OpenStackApiError && error.status === 404))
+        deps.log.warn(`Could not delete failed server ${id}: ${String(error)}; "herd stop" removes it.`);
+    }
+  });
+  return round;
+}
+
+/** POSTs one server per node; a refusal for lack of room goes to `round.noRoom`, any other to `round.failed`. */
+async function postServers(
+  plan: LaunchPlan,
+  deps: LaunchDeps,
+  nodes: readonly NodeSpec[],
+  placement: Placement,
+  group: string | undefined,
+  round: Round,
+): Promise<{ node: NodeSpec; id: string }[]> {
   const posted: { node: NodeSpec; id: string }[] = [];
   await eachLimited(nodes, deps.concurrency, async (node) => {
     if (deps.signal?.aborted) return;
@@ -208,67 +249,36 @@ async function launchRound(
       round.failed.push({ node, error: asError(error, deps.errorContext) });
     }
   });
-  if (deps.signal?.aborted) throw new AbortError(`Not creating ${plan.kind} nodes: interrupted.`);
-  const view = await deps.watch.until(
-    posted.map((p) => p.id),
-    isScheduled,
-    Date.now() + deps.buildTimeoutMs,
-    deps.signal,
-  );
-  const doomed: string[] = [];
-  for (const { node, id } of posted) {
-    const server = view.get(id);
-    if (!server) {
-      round.failed.push({
-        node,
-        error: new ProviderError(
-          'OpenStackServerMissing',
-          `Nova accepted server ${node.cloudName} (${id}) but no longer lists it.`,
-        ),
-      });
-    } else if (server.status === 'ERROR') {
-      const fault = server.fault?.message ?? 'no fault reported';
-      doomed.push(id);
-      if (isCapacityMessage(fault)) round.noRoom.push({ node, fault });
-      else {
-        round.failed.push({
-          node,
-          error: toProviderError(
-            new OpenStackApiError(
-              server.fault?.code ?? 500,
-              `server ${node.cloudName} (${id})`,
-              'fault',
-              fault,
-              undefined,
-            ),
-            deps.errorContext,
-          ),
-        });
-      }
-    } else if (!isScheduled(server)) {
-      doomed.push(id);
-      round.failed.push({
-        node,
-        error: new ProviderError(
-          'OpenStackBuildTimeout',
-          `Nova did not place server ${node.cloudName} (${id}) on a host within build_timeout (${Math.round(deps.buildTimeoutMs / 1000)} s).`,
-          {
-            hint: `Raise build_timeout in [${deps.errorContext.section}], or ask the cloud operators why scheduling is slow.`,
-          },
-        ),
-      });
-    } else round.created.push({ node, server });
+  return posted;
+}
+
+/** Why a posted server was not placed: gone from Nova's list, in ERROR (not for lack of room), or still waiting at build_timeout. */
+function unplacedError(node: NodeSpec, id: string, server: NovaServer | undefined, deps: LaunchDeps): Error {
+  if (!server) {
+    return new ProviderError(
+      'OpenStackServerMissing',
+      `Nova accepted server ${node.cloudName} (${id}) but no longer lists it.`,
+    );
   }
-  // Servers that will never run are deleted now; a node that fails over gets a new server.
-  await eachLimited(doomed, deps.concurrency, async (id) => {
-    try {
-      await deps.nova.call('DELETE', `/servers/${id}`);
-    } catch (error) {
-      if (!(error instanceof OpenStackApiError && error.status === 404))
-        deps.log.warn(`Could not delete failed server ${id}: ${String(error)}; "herd stop" removes it.`);
-    }
-  });
-  return round;
+  if (server.status === 'ERROR') {
+    return toProviderError(
+      new OpenStackApiError(
+        server.fault?.code ?? 500,
+        `server ${node.cloudName} (${id})`,
+        'fault',
+        server.fault?.message ?? 'no fault reported',
+        undefined,
+      ),
+      deps.errorContext,
+    );
+  }
+  return new ProviderError(
+    'OpenStackBuildTimeout',
+    `Nova did not place server ${node.cloudName} (${id}) on a host within build_timeout (${Math.round(deps.buildTimeoutMs / 1000)} s).`,
+    {
+      hint: `Raise build_timeout in [${deps.errorContext.section}], or ask the cloud operators why scheduling is slow.`,
+    },
+  );
 }
 
 function asError(error: unknown, ctx: ErrorContext): Error {

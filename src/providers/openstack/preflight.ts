@@ -9,7 +9,6 @@ import { memo } from '../memo.js';
 import { failedCheck } from '../preflight-check.js';
 import type {
   ClusterRef,
-  KindPlacement,
   PlannedResource,
   PreflightCheck,
   PreflightReport,
@@ -29,13 +28,35 @@ import {
 } from './lookup.js';
 import type { Nova, NovaFlavor, NovaKeyPair } from './nova.js';
 import type { NeutronSecurityGroup } from './security-group.js';
-import { type OpenStackCloudSettings, readOpenStackKindSettings } from './settings.js';
+import {
+  type OpenStackCloudSettings,
+  type OpenStackKindSettings,
+  readOpenStackKindSettings,
+} from './settings.js';
 
 interface Limits {
   maxTotalInstances?: number;
   totalInstancesUsed?: number;
   maxTotalCores?: number;
   totalCoresUsed?: number;
+}
+
+/** What the steps of one preflight share: the clients, what is checked, and the report being filled. */
+interface Run extends PreflightReport {
+  client: OpenStackClient;
+  nova: Nova;
+  cloud: OpenStackCloudSettings;
+  request: PreflightRequest;
+  template: string;
+  fail: (id: string, error: unknown, action: string, kind?: string, settings?: object) => undefined;
+  /** Lookups shared by kinds that name the same image or flavor. */
+  images: Map<string, Promise<unknown>>;
+  flavors: Map<string, Promise<NovaFlavor | undefined>>;
+  /** Security groups already listed in `resources`. */
+  seenGroups: Set<string>;
+  /** What the kinds would add, for the project's limits. */
+  instances: number;
+  cores: number;
 }
 
 /** Runs the preflight; never creates, changes or deletes anything. */
@@ -45,15 +66,33 @@ export async function openStackPreflight(
   cloud: OpenStackCloudSettings,
   request: PreflightRequest,
 ): Promise<PreflightReport> {
-  const { signal } = request;
+  const run = newRun(client, nova, cloud, request);
+  const report = (): PreflightReport => ({ checks: run.checks, kinds: run.kinds, resources: run.resources });
+  if (!(await checkAccess(run))) return report();
+  await checkKeyPair(nova, request.cluster, request, run.checks, run.resources, run.fail);
+  const groups = await client
+    .listAll<NeutronSecurityGroup>('network', '/v2.0/security-groups', 'security_groups', {
+      signal: request.signal,
+    })
+    .catch((error: unknown) => run.fail('security-group', error, 'list security groups'));
+  for (const kind of request.kinds) await checkKind(run, kind, groups);
+  if (request.kinds.length > 0) {
+    await checkLimits(nova, run.instances, run.cores, run.checks, run.fail, request.signal);
+  }
+  return report();
+}
+
+function newRun(
+  client: OpenStackClient,
+  nova: Nova,
+  cloud: OpenStackCloudSettings,
+  request: PreflightRequest,
+): Run {
   const section = cloud.section;
   const template = request.template ?? request.cluster.name;
-  const ref = request.cluster;
   const checks: PreflightCheck[] = [];
-  const kinds: KindPlacement[] = [];
-  const resources: PlannedResource[] = [];
   const fail = (id: string, error: unknown, action: string, kind?: string, settings?: object) => {
-    if (signal?.aborted) throw error;
+    if (request.signal?.aborted) throw error;
     const mapped =
       error instanceof HerdError
         ? error
@@ -67,13 +106,33 @@ export async function openStackPreflight(
     checks.push(failedCheck(id, mapped, kind));
     return undefined;
   };
+  return {
+    client,
+    nova,
+    cloud,
+    request,
+    template,
+    fail,
+    checks,
+    kinds: [],
+    resources: [],
+    images: new Map(),
+    flavors: new Map(),
+    seenGroups: new Set(),
+    instances: 0,
+    cores: 0,
+  };
+}
 
+/** Credentials, project and region: a token and its catalog. False when the rest cannot be checked. */
+async function checkAccess(run: Run): Promise<boolean> {
+  const { client, checks, cloud } = run;
   try {
-    const token = await client.tokenInfo(signal);
+    const token = await client.tokenInfo(run.request.signal);
     checks.push({
       id: 'credentials',
       status: 'ok',
-      message: `Keystone accepts the credentials of [${section}]`,
+      message: `Keystone accepts the credentials of [${cloud.section}]`,
     });
     checks.push({
       id: 'project',
@@ -83,124 +142,171 @@ export async function openStackPreflight(
     // The catalog must list compute, network and image endpoints in the region.
     for (const service of ['compute', 'network', 'image'] as const) await client.endpoint(service);
     checks.push({ id: 'region', status: 'ok', message: `region ${cloud.region ?? '(the catalog default)'}` });
+    return true;
   } catch (error) {
     const id = checks.length === 0 ? 'credentials' : 'region';
-    fail(id, error, id === 'credentials' ? 'authenticate' : 'find the endpoints in the catalog');
-    return { checks, kinds, resources };
+    run.fail(id, error, id === 'credentials' ? 'authenticate' : 'find the endpoints in the catalog');
+    return false;
   }
+}
 
-  await checkKeyPair(nova, ref, request, checks, resources, fail);
-
-  const groups = await client
-    .listAll<NeutronSecurityGroup>('network', '/v2.0/security-groups', 'security_groups', { signal })
-    .catch((error: unknown) => fail('security-group', error, 'list security groups'));
-  const images = new Map<string, Promise<unknown>>();
-  const flavors = new Map<string, Promise<NovaFlavor | undefined>>();
-  const seenGroups = new Set<string>();
-  let instances = 0;
-  let cores = 0;
-  for (const kind of request.kinds) {
-    let settings: ReturnType<typeof readOpenStackKindSettings>;
-    try {
-      settings = readOpenStackKindSettings(kind.settings, cloud, { template, kind: kind.kind });
-    } catch (error) {
-      fail('settings', error, 'read the node settings', kind.kind);
-      continue;
-    }
-    const where: LookupContext = { template, kind: kind.kind, section };
-    const raw = kind.settings as Record<string, unknown>;
-    const image = await memo(images, settings.image, () =>
-      findImage(client, settings.image, where, signal).catch((e: unknown) =>
-        fail('image', e, `look up image ${settings.image}`, kind.kind, raw),
-      ),
-    );
-    if (image) {
-      const found = image as { id: string; name?: string | null };
-      checks.push({
-        id: 'image',
-        status: 'ok',
-        kind: kind.kind,
-        message: `image_id=${settings.image}: ${found.name ?? found.id} (${found.id})`,
-      });
-    }
-    const flavor = await memo(flavors, settings.flavor, () =>
-      findFlavor(nova, settings.flavor, where, signal).catch((e: unknown) =>
-        fail('flavor', e, `look up flavor ${settings.flavor}`, kind.kind, raw),
-      ),
-    );
-    if (flavor) {
-      cores += (flavor.vcpus ?? 0) * kind.count;
-      checks.push({
-        id: 'flavor',
-        status: 'ok',
-        kind: kind.kind,
-        message: `flavor=${settings.flavor}: ${flavor.vcpus ?? '?'} vCPU, ${((flavor.ram ?? 0) / 1024).toFixed(1)} GiB`,
-      });
-    }
-    instances += kind.count;
-    const networks = await (settings.networkChoices.length > 0
-      ? Promise.all(settings.networkChoices.map((choice) => findNetworks(client, choice, where, signal)))
-      : defaultNetwork(client, where, signal).then((n) => [[n]])
-    ).catch((e: unknown) => fail('network', e, 'look up networks', kind.kind, raw));
-    if (networks) {
-      checks.push({
-        id: 'network',
-        status: 'ok',
-        kind: kind.kind,
-        message: `network ${networks.map((set) => set.map((n) => n.name || n.id).join('+')).join(', else ')}`,
-      });
-    }
-    if (settings.requestFloatingIp) {
-      const external = await floatingNetwork(client, settings.floatingNetwork, where, signal).catch(
-        (e: unknown) => fail('floating-ip', e, 'look up the external network', kind.kind, raw),
-      );
-      if (external) {
-        resources.push({
-          type: 'floating-ip',
-          name: `${kind.count} from ${external.name || external.id}`,
-          action: 'create',
-          detail: `for kind ${kind.kind}; released at stop`,
-        });
-      }
-    }
-    const names = settings.securityGroups.length > 0 ? settings.securityGroups : [securityGroupName(ref)];
-    if (groups) {
-      for (const name of names) {
-        if (seenGroups.has(name)) continue;
-        seenGroups.add(name);
-        const group = groups.find((g) => g.id === name) ?? groups.find((g) => g.name === name);
-        resources.push(
-          group
-            ? { type: 'security-group', name: `${group.name} (${group.id})`, action: 'use' }
-            : {
-                type: 'security-group',
-                name,
-                action: 'create',
-                detail: `SSH from ${cloud.sshCidr}, all traffic between the cluster's nodes; removed at stop`,
-              },
-        );
-        if (!group && settings.securityGroups.length > 0) {
-          checks.push({
-            id: 'security-group',
-            status: 'warn',
-            kind: kind.kind,
-            message: `[cluster/${template}] security_group=${name} does not exist; start would create it`,
-            hint: 'If you meant an existing group, fix the name ("openstack security group list").',
-          });
-        }
-      }
-    }
-    const zones = settings.availabilityZones;
-    kinds.push({
+/** One kind's image, flavor, networks, floating IPs and security groups. */
+async function checkKind(
+  run: Run,
+  kind: PreflightRequest['kinds'][number],
+  groups: NeutronSecurityGroup[] | undefined,
+): Promise<void> {
+  let settings: OpenStackKindSettings;
+  try {
+    settings = readOpenStackKindSettings(kind.settings, run.cloud, {
+      template: run.template,
       kind: kind.kind,
-      image: image ? `${settings.image} (${(image as { id: string }).id})` : settings.image,
-      flavor: settings.flavor,
-      ...(zones.length > 0 ? { placement: zones.join(', then ') } : {}),
-      securityGroups: names,
+    });
+  } catch (error) {
+    run.fail('settings', error, 'read the node settings', kind.kind);
+    return;
+  }
+  const lookup: KindLookup = {
+    kind: kind.kind,
+    where: { template: run.template, kind: kind.kind, section: run.cloud.section },
+    raw: kind.settings as Record<string, unknown>,
+  };
+  const image = await checkImage(run, settings.image, lookup);
+  const flavor = await checkFlavor(run, settings.flavor, lookup);
+  run.cores += (flavor?.vcpus ?? 0) * kind.count;
+  run.instances += kind.count;
+  await checkNetworks(run, settings, lookup);
+  if (settings.requestFloatingIp) await planFloatingIps(run, settings, lookup, kind.count);
+  const names =
+    settings.securityGroups.length > 0 ? settings.securityGroups : [securityGroupName(run.request.cluster)];
+  if (groups) planSecurityGroups(run, names, groups, settings, kind.kind);
+  const zones = settings.availabilityZones;
+  run.kinds.push({
+    kind: kind.kind,
+    image: image ? `${settings.image} (${image.id})` : settings.image,
+    flavor: settings.flavor,
+    ...(zones.length > 0 ? { placement: zones.join(', then ') } : {}),
+    securityGroups: names,
+  });
+}
+
+/** Where a kind's lookups report: its name, the lookup context and its raw settings for messages. */
+interface KindLookup {
+  kind: string;
+  where: LookupContext;
+  raw: Record<string, unknown>;
+}
+
+async function checkImage(
+  run: Run,
+  name: string,
+  { kind, where, raw }: KindLookup,
+): Promise<{ id: string; name?: string | null } | undefined> {
+  const image = (await memo(run.images, name, () =>
+    findImage(run.client, name, where, run.request.signal).catch((e: unknown) =>
+      run.fail('image', e, `look up image ${name}`, kind, raw),
+    ),
+  )) as { id: string; name?: string | null } | undefined;
+  if (image) {
+    run.checks.push({
+      id: 'image',
+      status: 'ok',
+      kind,
+      message: `image_id=${name}: ${image.name ?? image.id} (${image.id})`,
     });
   }
-  if (request.kinds.length > 0) await checkLimits(nova, instances, cores, checks, fail, signal);
-  return { checks, kinds, resources };
+  return image;
+}
+
+async function checkFlavor(run: Run, name: string, { kind, where, raw }: KindLookup) {
+  const flavor = await memo(run.flavors, name, () =>
+    findFlavor(run.nova, name, where, run.request.signal).catch((e: unknown) =>
+      run.fail('flavor', e, `look up flavor ${name}`, kind, raw),
+    ),
+  );
+  if (flavor) {
+    run.checks.push({
+      id: 'flavor',
+      status: 'ok',
+      kind,
+      message: `flavor=${name}: ${flavor.vcpus ?? '?'} vCPU, ${((flavor.ram ?? 0) / 1024).toFixed(1)} GiB`,
+    });
+  }
+  return flavor;
+}
+
+/** network_ids (each `a|b` choice), or the project's default network. */
+async function checkNetworks(run: Run, settings: OpenStackKindSettings, { kind, where, raw }: KindLookup) {
+  const { client } = run;
+  const signal = run.request.signal;
+  const networks = await (settings.networkChoices.length > 0
+    ? Promise.all(settings.networkChoices.map((choice) => findNetworks(client, choice, where, signal)))
+    : defaultNetwork(client, where, signal).then((n) => [[n]])
+  ).catch((e: unknown) => run.fail('network', e, 'look up networks', kind, raw));
+  if (networks) {
+    run.checks.push({
+      id: 'network',
+      status: 'ok',
+      kind,
+      message: `network ${networks.map((set) => set.map((n) => n.name || n.id).join('+')).join(', else ')}`,
+    });
+  }
+}
+
+async function planFloatingIps(
+  run: Run,
+  settings: OpenStackKindSettings,
+  { kind, where, raw }: KindLookup,
+  count: number,
+): Promise<void> {
+  const external = await floatingNetwork(
+    run.client,
+    settings.floatingNetwork,
+    where,
+    run.request.signal,
+  ).catch((e: unknown) => run.fail('floating-ip', e, 'look up the external network', kind, raw));
+  if (external) {
+    run.resources.push({
+      type: 'floating-ip',
+      name: `${count} from ${external.name || external.id}`,
+      action: 'create',
+      detail: `for kind ${kind}; released at stop`,
+    });
+  }
+}
+
+/** Each security group once: used when it exists, else created (a warning when the template named it). */
+function planSecurityGroups(
+  run: Run,
+  names: readonly string[],
+  groups: readonly NeutronSecurityGroup[],
+  settings: OpenStackKindSettings,
+  kind: string,
+): void {
+  for (const name of names) {
+    if (run.seenGroups.has(name)) continue;
+    run.seenGroups.add(name);
+    const group = groups.find((g) => g.id === name) ?? groups.find((g) => g.name === name);
+    run.resources.push(
+      group
+        ? { type: 'security-group', name: `${group.name} (${group.id})`, action: 'use' }
+        : {
+            type: 'security-group',
+            name,
+            action: 'create',
+            detail: `SSH from ${run.cloud.sshCidr}, all traffic between the cluster's nodes; removed at stop`,
+          },
+    );
+    if (!group && settings.securityGroups.length > 0) {
+      run.checks.push({
+        id: 'security-group',
+        status: 'warn',
+        kind,
+        message: `[cluster/${run.template}] security_group=${name} does not exist; start would create it`,
+        hint: 'If you meant an existing group, fix the name ("openstack security group list").',
+      });
+    }
+  }
 }
 
 type Fail = (id: string, error: unknown, action: string, kind?: string) => undefined;

@@ -87,20 +87,15 @@ export async function readOpenStackCloudSettings(
   const section = `cloud/${cloud.name}`;
   const own = cloud.settings;
   const entryName = str(own['cloud']);
-  let entry: CloudsYamlEntry | undefined;
-  if (entryName) {
-    entry = await readCloudsYaml(entryName, {
-      env: options.env ?? process.env,
-      cwd: options.cwd ?? process.cwd(),
-      section,
-    });
-  }
-  const get = (key: string): string | undefined => str(own[key]) ?? str(entry?.values[key]);
-  const problems: ConfigProblem[] = [];
-  const where = (key: string, env: string) =>
-    `set ${key} in [${section}], export ${env}${entry ? `, or add it to the "${entry.name}" entry of ${entry.file}` : ', or name a clouds.yaml entry with cloud= (or OS_CLOUD)'}`;
-  const missing = (key: string, env: string, what: string) =>
-    problems.push({ section, key, message: `missing: ${what}; ${where(key, env)}` });
+  const entry = entryName
+    ? await readCloudsYaml(entryName, {
+        env: options.env ?? process.env,
+        cwd: options.cwd ?? process.cwd(),
+        section,
+      })
+    : undefined;
+  const keys = cloudKeys(section, own, entry);
+  const { get, problems } = keys;
 
   const identityVersion = get('identity_api_version');
   if (identityVersion && identityVersion !== '3') {
@@ -110,16 +105,75 @@ export async function readOpenStackCloudSettings(
       message: `Keystone v${identityVersion} was removed from OpenStack in 2018; set identity_api_version=3 (herd speaks Keystone v3)`,
     });
   }
-  let authUrl = get('auth_url');
-  if (!authUrl)
+  const auth = readAuth(keys, readAuthUrl(keys));
+  const computeVersion = get('compute_api_version');
+  const zones = splitList(get('availability_zone'));
+  if (problems.length > 0) throw new ConfigError(problems);
+  const insecure = own['insecure'] ?? entry?.values['insecure'];
+  return {
+    section,
+    cloudsYaml: entry ? { file: entry.file, name: entry.name } : undefined,
+    auth,
+    region: get('region_name'),
+    interface: readInterface(section, get('interface')),
+    cacert: get('cacert'),
+    insecure: insecure === true,
+    availabilityZones: zones,
+    computeVersionCap: computeVersion && /^2\.\d+$/.test(computeVersion) ? computeVersion : undefined,
+    requestFloatingIp: own['request_floating_ip'] === true,
+    floatingNetwork: str(own['floating_network_id']),
+    antiAffinity: own['use_anti_affinity_groups'] === true,
+    buildTimeoutMs: (typeof own['build_timeout'] === 'number' ? own['build_timeout'] : 600) * 1000,
+    sshCidr: str(own['ssh_cidr']) ?? '0.0.0.0/0',
+  };
+}
+
+/** The cloud keys as the steps below read them, and the problems they collect. */
+interface CloudKeys {
+  /** A key's value: the section's, else the clouds.yaml entry's. */
+  get: (key: string) => string | undefined;
+  /** Records a missing key, saying where it could be set. */
+  missing: (key: string, env: string, what: string) => void;
+  problems: ConfigProblem[];
+  section: string;
+}
+
+function cloudKeys(
+  section: string,
+  own: CloudSection['settings'],
+  entry: CloudsYamlEntry | undefined,
+): CloudKeys {
+  const problems: ConfigProblem[] = [];
+  const where = (key: string, env: string) =>
+    `set ${key} in [${section}], export ${env}${entry ? `, or add it to the "${entry.name}" entry of ${entry.file}` : ', or name a clouds.yaml entry with cloud= (or OS_CLOUD)'}`;
+  return {
+    get: (key) => str(own[key]) ?? str(entry?.values[key]),
+    missing: (key, env, what) => {
+      problems.push({ section, key, message: `missing: ${what}; ${where(key, env)}` });
+    },
+    problems,
+    section,
+  };
+}
+
+/** auth_url, normalized to its /v3 form; undefined (with a problem) when missing or malformed. */
+function readAuthUrl({ get, missing, problems, section }: CloudKeys): string | undefined {
+  const authUrl = get('auth_url');
+  if (!authUrl) {
     missing('auth_url', 'OS_AUTH_URL', 'the Keystone URL, e.g. https://keystone.example.org:5000/v3');
-  else {
-    try {
-      authUrl = normalizeAuthUrl(authUrl);
-    } catch (error) {
-      problems.push({ section, key: 'auth_url', message: (error as Error).message });
-    }
+    return undefined;
   }
+  try {
+    return normalizeAuthUrl(authUrl);
+  } catch (error) {
+    problems.push({ section, key: 'auth_url', message: (error as Error).message });
+    return authUrl;
+  }
+}
+
+/** An application credential (auth_type, or an application_credential_* key), else user and password. */
+function readAuth(keys: CloudKeys, authUrl: string | undefined): AuthSettings {
+  const { get, missing } = keys;
   const appCredId = get('application_credential_id');
   const appCredName = get('application_credential_name');
   const authType = get('auth_type');
@@ -132,75 +186,64 @@ export async function readOpenStackCloudSettings(
     ...(get('username') ? { name: get('username')! } : {}),
     domain: domainOf(get('user_domain_id'), get('user_domain_name')),
   };
-  let auth: AuthSettings;
-  if (useAppCred) {
-    const secret = get('application_credential_secret');
-    if (!secret)
-      missing(
-        'application_credential_secret',
-        'OS_APPLICATION_CREDENTIAL_SECRET',
-        'the application credential secret',
-      );
-    if (!appCredId && !appCredName)
-      missing('application_credential_id', 'OS_APPLICATION_CREDENTIAL_ID', 'the application credential id');
-    if (!appCredId && appCredName && !user.id && !user.name)
-      missing(
-        'username',
-        'OS_USERNAME',
-        'an application credential given by name needs its user (username or user_id)',
-      );
-    auth = {
-      authUrl: authUrl ?? '',
-      method: 'application_credential',
-      applicationCredential: {
-        ...(appCredId ? { id: appCredId } : { name: appCredName ?? '', user }),
-        secret: secret ?? '',
-      },
-    };
-  } else {
-    if (!user.id && !user.name) missing('username', 'OS_USERNAME', 'the OpenStack user name (or user_id)');
-    const password = get('password');
-    if (!password) missing('password', 'OS_PASSWORD', "the user's password");
-    const projectId = get('project_id');
-    const projectName = get('project_name');
-    if (!projectId && !projectName)
-      missing('project_name', 'OS_PROJECT_NAME', 'the project (tenant) to create nodes in (or project_id)');
-    auth = {
-      authUrl: authUrl ?? '',
-      method: 'password',
-      user,
-      password: password ?? '',
-      project: projectId
-        ? { id: projectId }
-        : { name: projectName ?? '', domain: domainOf(get('project_domain_id'), get('project_domain_name')) },
-    };
-  }
-  const computeVersion = get('compute_api_version');
-  const zones = splitList(get('availability_zone'));
-  if (problems.length > 0) throw new ConfigError(problems);
-  const iface = (get('interface') ?? 'public').replace(/URL$/, '');
+  if (!useAppCred) return passwordAuth(keys, authUrl ?? '', user);
+  const secret = get('application_credential_secret');
+  if (!secret)
+    missing(
+      'application_credential_secret',
+      'OS_APPLICATION_CREDENTIAL_SECRET',
+      'the application credential secret',
+    );
+  if (!appCredId && !appCredName)
+    missing('application_credential_id', 'OS_APPLICATION_CREDENTIAL_ID', 'the application credential id');
+  if (!appCredId && appCredName && !user.id && !user.name)
+    missing(
+      'username',
+      'OS_USERNAME',
+      'an application credential given by name needs its user (username or user_id)',
+    );
+  return {
+    authUrl: authUrl ?? '',
+    method: 'application_credential',
+    applicationCredential: {
+      ...(appCredId ? { id: appCredId } : { name: appCredName ?? '', user }),
+      secret: secret ?? '',
+    },
+  };
+}
+
+function passwordAuth(
+  { get, missing }: CloudKeys,
+  authUrl: string,
+  user: { id?: string; name?: string; domain: { id: string } | { name: string } },
+): AuthSettings {
+  if (!user.id && !user.name) missing('username', 'OS_USERNAME', 'the OpenStack user name (or user_id)');
+  const password = get('password');
+  if (!password) missing('password', 'OS_PASSWORD', "the user's password");
+  const projectId = get('project_id');
+  const projectName = get('project_name');
+  if (!projectId && !projectName)
+    missing('project_name', 'OS_PROJECT_NAME', 'the project (tenant) to create nodes in (or project_id)');
+  return {
+    authUrl,
+    method: 'password',
+    user,
+    password: password ?? '',
+    project: projectId
+      ? { id: projectId }
+      : { name: projectName ?? '', domain: domainOf(get('project_domain_id'), get('project_domain_name')) },
+  };
+}
+
+/** `interface` (publicURL, the old spelling, is public). */
+function readInterface(section: string, value: string | undefined): OpenStackCloudSettings['interface'] {
+  const iface = (value ?? 'public').replace(/URL$/, '');
   if (iface !== 'public' && iface !== 'internal' && iface !== 'admin') {
     throw new ConfigError([
       { section, key: 'interface', message: `"${iface}" is not an interface; use public, internal or admin` },
     ]);
   }
-  const insecure = own['insecure'] ?? entry?.values['insecure'];
-  return {
-    section,
-    cloudsYaml: entry ? { file: entry.file, name: entry.name } : undefined,
-    auth,
-    region: get('region_name'),
-    interface: iface,
-    cacert: get('cacert'),
-    insecure: insecure === true,
-    availabilityZones: zones,
-    computeVersionCap: computeVersion && /^2\.\d+$/.test(computeVersion) ? computeVersion : undefined,
-    requestFloatingIp: own['request_floating_ip'] === true,
-    floatingNetwork: str(own['floating_network_id']),
-    antiAffinity: own['use_anti_affinity_groups'] === true,
-    buildTimeoutMs: (typeof own['build_timeout'] === 'number' ? own['build_timeout'] : 600) * 1000,
-    sshCidr: str(own['ssh_cidr']) ?? '0.0.0.0/0',
-  };
+  return iface;
 }
 
 function domainOf(id: string | undefined, name: string | undefined): { id: string } | { name: string } {

@@ -4,10 +4,17 @@
  * tagged with the cluster. herd is always killed before it could see a running node, so it never
  * reaches the SSH probe (which would send packets to the 10.86.1.x addresses moto hands out).
  */
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CliResult, hasStackTrace, makeTempDir, runHerd } from '../../helpers/cli.js';
+import {
+  type CliResult,
+  EC2_TEST_ENV,
+  type HerdInstall,
+  hasStackTrace,
+  herdInstall,
+  makeTempDir,
+} from '../../helpers/cli.js';
 import { ec2SlurmConfig } from '../../helpers/configs.js';
 import { killAtAction } from '../../helpers/ec2-fault-proxy.js';
 import { spawnHerd } from '../../helpers/herd-process.js';
@@ -17,7 +24,7 @@ const CLUSTER = 'crash';
 
 let env: Ec2TestEnv;
 let home: { dir: string; cleanup: () => Promise<void> };
-let herdEnv: Record<string, string>;
+let install: HerdInstall;
 let subnetId: string;
 
 function config(ec2Url: string, subnet: string): string {
@@ -29,20 +36,11 @@ function config(ec2Url: string, subnet: string): string {
   });
 }
 
-const herd = (args: readonly string[]) => runHerd(args, { env: herdEnv, timeoutMs: 60_000 });
+const herd = (args: readonly string[]) => install.herd(args, { timeoutMs: 60_000 });
 
 beforeAll(async () => {
   env = await startEc2Env();
   home = await makeTempDir('herd-ec2-crash-');
-  const storage = join(home.dir, 'storage');
-  await mkdir(storage, { mode: 0o700 });
-  herdEnv = {
-    HOME: home.dir,
-    HERD_CONFIG: join(home.dir, 'config'),
-    HERD_STORAGE: storage,
-    // Never ask an instance metadata service for credentials from a test.
-    AWS_EC2_METADATA_DISABLED: 'true',
-  };
 });
 
 afterAll(async () => {
@@ -53,12 +51,10 @@ afterAll(async () => {
 beforeEach(async () => {
   await env.reset();
   // A test that failed half way must not leave its cluster record to the next one.
-  await rm(herdEnv['HERD_STORAGE']!, { recursive: true, force: true });
-  await mkdir(herdEnv['HERD_STORAGE']!, { mode: 0o700 });
+  await rm(join(home.dir, 'storage'), { recursive: true, force: true });
   const net = await env.network('10.86.0.0/16', [{ cidr: '10.86.1.0/24', name: 'crash-a' }]);
   subnetId = net.subnetIds[0]!;
-  await writeFile(herdEnv['HERD_CONFIG']!, config(env.proxy.url, subnetId));
-  await chmod(herdEnv['HERD_CONFIG']!, 0o600);
+  install = await herdInstall(home.dir, config(env.proxy.url, subnetId), EC2_TEST_ENV);
 });
 
 /**
@@ -71,7 +67,7 @@ async function startAndKill(
   phase: 'before' | 'after',
   match: (params: URLSearchParams) => boolean = () => true,
 ): Promise<CliResult> {
-  const run = spawnHerd(['start', CLUSTER, '--no-setup'], herdEnv, 60_000);
+  const run = spawnHerd(['start', CLUSTER, '--no-setup'], install.env, 60_000);
   let launched = false;
   killAtAction(env.proxy, run, action, phase, match);
   env.proxy.onAction('RunInstances', 'before', () => {
@@ -96,7 +92,7 @@ async function refreshNodes(): Promise<SavedNode[]> {
   expect(list.code, list.stderr).toBe(0);
   expect(hasStackTrace(list.stderr)).toBe(false);
   const printed = (JSON.parse(list.stdout) as { nodes: SavedNode[] }).nodes;
-  const saved = JSON.parse(await readFile(join(herdEnv['HERD_STORAGE']!, `${CLUSTER}.json`), 'utf8'));
+  const saved = JSON.parse(await readFile(install.stateFile(CLUSTER), 'utf8'));
   expect(saved.nodes).toEqual(printed);
   return printed;
 }

@@ -6,12 +6,18 @@
  * SSH at the addresses moto hands out.
  */
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterRef } from '../../../src/providers/types.js';
 import { STATE_VERSION } from '../../../src/state/index.js';
-import { hasStackTrace, makeTempDir, runHerd } from '../../helpers/cli.js';
+import {
+  EC2_TEST_ENV,
+  type HerdInstall,
+  hasStackTrace,
+  herdInstall,
+  makeTempDir,
+} from '../../helpers/cli.js';
 import { ec2SlurmConfig } from '../../helpers/configs.js';
 import { killSpawnedHerds, spawnHerd } from '../../helpers/herd-process.js';
 import { AMI, type Ec2TestEnv, startEc2Env, tagsOf } from './fixture.js';
@@ -19,46 +25,24 @@ import { AMI, type Ec2TestEnv, startEc2Env, tagsOf } from './fixture.js';
 const CLUSTER = 'slurm';
 
 /** The config both installs use; `sharedKey` names one login key pair for both (user_key_name). */
-function config(ec2Url: string, subnet: string, sharedKey: string | undefined): string {
+function config(ec2Url: string, subnet: string, sharedKey: string | undefined, name = CLUSTER): string {
   return ec2SlurmConfig(ec2Url, {
+    name,
     subnetId: subnet,
     login: sharedKey
       ? { user_key_name: 'herd-shared', user_key_private: sharedKey, user_key_public: `${sharedKey}.pub` }
       : {},
-    // Never reach out to the addresses moto hands out, whatever goes wrong: probes run this and fail.
-    after: { ssh_proxy_command: 'false', start_timeout: 30 },
+    neverProbe: true,
   });
-}
-
-interface Install {
-  env: Record<string, string>;
-  stateFile: string;
 }
 
 let env: Ec2TestEnv;
 let root: { dir: string; cleanup: () => Promise<void> };
-let a: Install;
-let b: Install;
-
-async function install(home: string, configText: string): Promise<Install> {
-  await mkdir(join(home, 'storage'), { recursive: true, mode: 0o700 });
-  await writeFile(join(home, 'config'), configText);
-  await chmod(join(home, 'config'), 0o600);
-  return {
-    env: {
-      HOME: home,
-      HERD_CONFIG: join(home, 'config'),
-      HERD_STORAGE: join(home, 'storage'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-    },
-    stateFile: join(home, 'storage', `${CLUSTER}.json`),
-  };
-}
-
-const herd = (who: Install, args: readonly string[]) => runHerd(args, { env: who.env, timeoutMs: 120_000 });
+let a: HerdInstall;
+let b: HerdInstall;
 
 /** `herd start slurm --no-setup`, SIGKILLed at its first DescribeInstances after a RunInstances. */
-async function startUntilLaunched(who: Install): Promise<string> {
+async function startUntilLaunched(who: HerdInstall): Promise<string> {
   const run = spawnHerd(['start', CLUSTER, '--no-setup'], who.env, 120_000);
   run.killOnOutput(/waiting for SSH/);
   let launched = false;
@@ -108,8 +92,8 @@ describe.each([
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
     }
     const text = config(env.proxy.url, net.subnetIds[0]!, key);
-    a = await install(join(dir, 'a'), text);
-    b = await install(join(dir, 'b'), text);
+    a = await herdInstall(join(dir, 'a'), text, EC2_TEST_ENV);
+    b = await herdInstall(join(dir, 'b'), text, EC2_TEST_ENV);
   });
 
   it('the second install starts its own nodes and adopts none of the first', async () => {
@@ -129,14 +113,13 @@ describe.each([
     const idTags = new Set(instances.map((i) => tagsOf(i)['herd:cluster-id']));
     expect(idTags.size).toBe(2);
     expect([...idTags].every((t) => /^[0-9a-f]{8}$/.test(t ?? ''))).toBe(true);
-    const stateA = JSON.parse(await readFile(a.stateFile, 'utf8')) as { id: string };
-    const stateB = JSON.parse(await readFile(b.stateFile, 'utf8')) as { id: string };
-    expect(stateA.id).not.toBe(stateB.id);
-    expect(idTags).toEqual(new Set([stateA.id, stateB.id]));
+    const [idA, idB] = [await a.savedId(CLUSTER), await b.savedId(CLUSTER)];
+    expect(idA).not.toBe(idB);
+    expect(idTags).toEqual(new Set([idA, idB]));
   });
 
   it('list-nodes -u finds exactly its own nodes, one record per node name, and warns about the others', async () => {
-    const list = await herd(a, ['list-nodes', CLUSTER, '-u', '--json']);
+    const list = await a.herd(['list-nodes', CLUSTER, '-u', '--json']);
     expect(list.code, list.stderr).toBe(0);
     expect(hasStackTrace(list.stderr)).toBe(false);
     const nodes = (JSON.parse(list.stdout) as { nodes: { name: string; instanceId?: string }[] }).nodes;
@@ -147,7 +130,7 @@ describe.each([
   });
 
   it('the stop prompt lists exactly the instances that would be terminated', async () => {
-    const refused = await herd(a, ['stop', CLUSTER]);
+    const refused = await a.herd(['stop', CLUSTER]);
     expect(refused.code).toBe(2);
     // The question (the warning before it names the other cluster's instances, rightly).
     const question = refused.stderr.slice(
@@ -166,14 +149,14 @@ describe.each([
     expect(groupsBefore).toHaveLength(2);
     expect(keysBefore).toHaveLength(2 * ownKeyPairs);
 
-    const stop = await herd(a, ['stop', CLUSTER, '--yes', '--json']);
+    const stop = await a.herd(['stop', CLUSTER, '--yes', '--json']);
     expect(stop.code, stop.stderr).toBe(0);
     expect((JSON.parse(stop.stdout) as { terminated: string[] }).terminated.sort()).toEqual(aIds);
     expect(await liveIds()).toEqual(bIds);
     expect(await env.groups(CLUSTER)).toHaveLength(1);
     expect(await env.clusterKeyPairs(CLUSTER)).toHaveLength(ownKeyPairs);
 
-    const stopB = await herd(b, ['stop', CLUSTER, '--yes']);
+    const stopB = await b.herd(['stop', CLUSTER, '--yes']);
     expect(stopB.code, stopB.stderr).toBe(0);
     expect(await liveIds()).toEqual([]);
     expect(await env.groups(CLUSTER)).toEqual([]);
@@ -190,13 +173,14 @@ describe('a cluster from before cluster ids (state format 1)', () => {
     const subnet = net.subnetIds[0]!;
     const dir = join(root.dir, 'legacy');
     await mkdir(dir, { recursive: true });
-    const old = await install(
+    const old = await herdInstall(
       join(dir, 'old'),
-      config(env.proxy.url, subnet, undefined).replaceAll(`cluster/${CLUSTER}]`, 'cluster/old]'),
+      config(env.proxy.url, subnet, undefined, 'old'),
+      EC2_TEST_ENV,
     );
     const { loadConfig, getTemplate } = await import('../../../src/config/index.js');
     const template = getTemplate(
-      await loadConfig({ configPath: old.env['HERD_CONFIG']!, env: old.env, playbooksDir: '/nonexistent' }),
+      await loadConfig({ configPath: old.configFile, env: old.env, playbooksDir: '/nonexistent' }),
       'old',
     );
     // What an older herd left: instances tagged with the cluster name only, and a state file
@@ -236,9 +220,9 @@ describe('a cluster from before cluster ids (state format 1)', () => {
       runId: 'old1',
       createdAt: now,
     });
-    const keyPath = join(old.env['HERD_STORAGE']!, 'old.key');
+    const keyPath = join(old.storage, 'old.key');
     await writeFile(
-      join(old.env['HERD_STORAGE']!, 'old.json'),
+      old.stateFile('old'),
       JSON.stringify({
         version: 1,
         name: 'old',
@@ -257,7 +241,7 @@ describe('a cluster from before cluster ids (state format 1)', () => {
       { mode: 0o600 },
     );
 
-    const list = await herd(old, ['list-nodes', 'old', '-u', '--json']);
+    const list = await old.herd(['list-nodes', 'old', '-u', '--json']);
     expect(list.code, list.stderr).toBe(0);
     const nodes = (JSON.parse(list.stdout) as { nodes: { name: string; instanceId?: string }[] }).nodes;
     expect(nodes.map((n) => [n.name, n.instanceId])).toEqual([
@@ -265,12 +249,12 @@ describe('a cluster from before cluster ids (state format 1)', () => {
       ['compute001', compute],
     ]);
     expect(list.stderr).toContain(`${foreign} (old-5a5a5a5a-compute001, cluster id 5a5a5a5a)`);
-    const saved = JSON.parse(await readFile(join(old.env['HERD_STORAGE']!, 'old.json'), 'utf8'));
+    const saved = JSON.parse(await readFile(old.stateFile('old'), 'utf8'));
     // Migrated to the current format, still without an id: herd never invents one for an old cluster.
     expect(saved.version).toBe(STATE_VERSION);
     expect(saved).not.toHaveProperty('id');
 
-    const stop = await herd(old, ['stop', 'old', '--yes']);
+    const stop = await old.herd(['stop', 'old', '--yes']);
     expect(stop.code, stop.stderr).toBe(0);
     expect((await env.liveInstances('old')).map((i) => i.InstanceId)).toEqual([foreign]);
     // The old cluster's own group and key pair went; the newer cluster's stay.

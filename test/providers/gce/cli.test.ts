@@ -4,16 +4,24 @@
  * these tests (runningDelayMs is huge), so herd never probes SSH at the fake addresses.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeGce, type RequestRecord, startFakeGce } from '../../fakes/gce/index.js';
-import { hasStackTrace, makeTempDir, runHerd, runHerdUntilKilled } from '../../helpers/cli.js';
+import {
+  GCE_TEST_ENV,
+  type HerdInstall,
+  hasStackTrace,
+  herdInstall,
+  makeTempDir,
+  runHerd,
+  runHerdUntilKilled,
+} from '../../helpers/cli.js';
 import { gceSlurmConfig } from '../../helpers/configs.js';
 
 let fake: FakeGce;
 let home: { dir: string; cleanup: () => Promise<void> };
-let env: Record<string, string | undefined>;
+let install: HerdInstall;
 
 function config(url: string): string {
   return gceSlurmConfig(url, { name: 'gslurm' });
@@ -23,17 +31,7 @@ beforeAll(async () => {
   // Never RUNNING: herd must never get as far as SSH probing 10.87.1.x.
   fake = await startFakeGce({ internalSubnet: '10.87.1.0/24', runningDelayMs: 3_600_000 });
   home = await makeTempDir('herd-gce-cli-');
-  await mkdir(join(home.dir, 'storage'), { recursive: true, mode: 0o700 });
-  await writeFile(join(home.dir, 'config'), config(fake.url));
-  env = {
-    HOME: home.dir,
-    HERD_CONFIG: join(home.dir, 'config'),
-    HERD_STORAGE: join(home.dir, 'storage'),
-    GOOGLE_OAUTH_ACCESS_TOKEN: 'test-token',
-    GOOGLE_APPLICATION_CREDENTIALS: undefined,
-    CLOUDSDK_CONFIG: undefined,
-    METADATA_SERVER_DETECTION: 'none',
-  };
+  install = await herdInstall(home.dir, config(fake.url), GCE_TEST_ENV);
 });
 
 afterAll(async () => {
@@ -46,7 +44,7 @@ function startAndKillAt(
   at: (method: string, r: RequestRecord) => boolean,
 ): ReturnType<typeof runHerdUntilKilled> {
   return runHerdUntilKilled(['start', 'gslurm'], {
-    env,
+    env: install.env,
     arm: (kill) => fake.onRequest((m, r) => at(m, r) && kill()),
   });
 }
@@ -66,14 +64,14 @@ describe('herd start killed, then list-nodes -u and stop', () => {
     // The killed process may have sent the other kind's bulkInsert too; wait for the fake to settle.
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.instances().length).toBeGreaterThan(0);
-    expect(existsSync(join(home.dir, 'storage', 'gslurm.json'))).toBe(true);
+    expect(existsSync(install.stateFile('gslurm'))).toBe(true);
 
     // list-nodes -u refreshes the state from the cloud (and adopts what the killed run created),
     // also while no node is reachable yet.
-    const list = await runHerd(['list-nodes', 'gslurm', '-u'], { env, timeoutMs: 60_000 });
+    const list = await install.herd(['list-nodes', 'gslurm', '-u'], { timeoutMs: 60_000 });
     expect(list.code, list.stderr).toBe(0);
     expect(hasStackTrace(list.stderr)).toBe(false);
-    const state = JSON.parse(await readFile(join(home.dir, 'storage', 'gslurm.json'), 'utf8')) as {
+    const state = JSON.parse(await readFile(install.stateFile('gslurm'), 'utf8')) as {
       id: string;
       nodes: { name: string; instanceId?: string; privateIps: string[] }[];
     };
@@ -84,18 +82,18 @@ describe('herd start killed, then list-nodes -u and stop', () => {
       expect(instance.name).toBe(`gslurm-${state.id}-${node!.name}`);
     }
 
-    const stop = await runHerd(['stop', 'gslurm', '--yes'], { env, timeoutMs: 120_000 });
+    const stop = await install.herd(['stop', 'gslurm', '--yes']);
     expect(stop.code, stop.stderr).toBe(0);
     expect(fake.instances()).toEqual([]);
     expect(fake.calls['instances.delete']).toBeGreaterThan(0);
-    expect(existsSync(join(home.dir, 'storage', 'gslurm.json'))).toBe(false);
+    expect(existsSync(install.stateFile('gslurm'))).toBe(false);
   });
 
   it('without credentials: exit 1, says how to provide them, leaves no cluster behind', async () => {
     fake.resetCalls();
     const r = await runHerd(['start', 'gslurm', '-n', 'gnocreds'], {
       env: {
-        ...env,
+        ...install.env,
         GOOGLE_OAUTH_ACCESS_TOKEN: undefined,
         GOOGLE_APPLICATION_CREDENTIALS: join(home.dir, 'no-such-key.json'),
       },
@@ -107,6 +105,6 @@ describe('herd start killed, then list-nodes -u and stop', () => {
     expect(r.stderr).toContain('gcloud auth application-default login');
     expect(hasStackTrace(r.stderr)).toBe(false);
     expect(fake.requests).toEqual([]);
-    expect(existsSync(join(home.dir, 'storage', 'gnocreds.json'))).toBe(false);
+    expect(existsSync(install.stateFile('gnocreds'))).toBe(false);
   });
 });

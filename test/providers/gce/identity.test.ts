@@ -1,56 +1,29 @@
-/**
- * Two herd installs (two storage directories) in one GCE project, each with a cluster named `slurm`,
- * against the fake Compute API: instance names and labels carry each cluster's id, so neither
- * adopts, lists or deletes the other's instances, and each names the other's in a warning.
- * Instances never reach RUNNING here, so herd never probes SSH at the fake's addresses.
- */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeGce, startFakeGce } from '../../fakes/gce/index.js';
-import { hasStackTrace, makeTempDir, runHerd } from '../../helpers/cli.js';
+import {
+  GCE_TEST_ENV,
+  type HerdInstall,
+  hasStackTrace,
+  herdInstall,
+  makeTempDir,
+} from '../../helpers/cli.js';
 import { gceSlurmConfig } from '../../helpers/configs.js';
 import { killSpawnedHerds, spawnHerd } from '../../helpers/herd-process.js';
 
 const CLUSTER = 'slurm';
 
-function config(url: string): string {
-  // Never reach out to the fake's addresses, whatever goes wrong: probes run this and fail.
-  return gceSlurmConfig(url, { after: { ssh_proxy_command: 'false', start_timeout: 30 } });
-}
-
-interface Install {
-  env: Record<string, string | undefined>;
-  stateFile: string;
-}
-
 let fake: FakeGce;
 let root: { dir: string; cleanup: () => Promise<void> };
-let a: Install;
-let b: Install;
+let a: HerdInstall;
+let b: HerdInstall;
 
-async function install(name: string): Promise<Install> {
-  const home = join(root.dir, name);
-  await mkdir(join(home, 'storage'), { recursive: true, mode: 0o700 });
-  await writeFile(join(home, 'config'), config(fake.url));
-  return {
-    env: {
-      HOME: home,
-      HERD_CONFIG: join(home, 'config'),
-      HERD_STORAGE: join(home, 'storage'),
-      GOOGLE_OAUTH_ACCESS_TOKEN: 'test-token',
-      GOOGLE_APPLICATION_CREDENTIALS: undefined,
-      CLOUDSDK_CONFIG: undefined,
-      METADATA_SERVER_DETECTION: 'none',
-    },
-    stateFile: join(home, 'storage', `${CLUSTER}.json`),
-  };
-}
-
-const herd = (who: Install, args: readonly string[]) => runHerd(args, { env: who.env, timeoutMs: 120_000 });
+/** An install of its own under the test's directory, on the fake; probes never reach its addresses. */
+const install = (name: string) =>
+  herdInstall(join(root.dir, name), gceSlurmConfig(fake.url, { neverProbe: true }), GCE_TEST_ENV);
 
 /** `herd start slurm --no-setup`, SIGKILLed once it has read back the instances it created. */
-async function startUntilCreated(who: Install): Promise<string> {
+async function startUntilCreated(who: HerdInstall): Promise<string> {
   const run = spawnHerd(['start', CLUSTER, '--no-setup'], who.env, 120_000);
   run.killOnOutput(/waiting for SSH/);
   let lists = 0;
@@ -98,9 +71,7 @@ describe('two installs, one GCE project, one cluster name', () => {
     bNames = names().filter((n) => !aNames.includes(n));
     expect(bNames).toHaveLength(3);
 
-    const ids = await Promise.all(
-      [a, b].map(async (who) => (JSON.parse(await readFile(who.stateFile, 'utf8')) as { id: string }).id),
-    );
+    const ids = await Promise.all([a, b].map((who) => who.savedId(CLUSTER)));
     expect(ids[0]).not.toBe(ids[1]);
     for (const [who, id] of [
       [aNames, ids[0]!],
@@ -120,7 +91,7 @@ describe('two installs, one GCE project, one cluster name', () => {
   });
 
   it('list-nodes -u finds exactly its own instances and warns about the others', async () => {
-    const list = await herd(a, ['list-nodes', CLUSTER, '-u', '--json']);
+    const list = await a.herd(['list-nodes', CLUSTER, '-u', '--json']);
     expect(list.code, list.stderr).toBe(0);
     expect(hasStackTrace(list.stderr)).toBe(false);
     const nodes = (JSON.parse(list.stdout) as { nodes: { name: string; instanceId?: string }[] }).nodes;
@@ -130,7 +101,7 @@ describe('two installs, one GCE project, one cluster name', () => {
   });
 
   it('stop deletes its own instances only', async () => {
-    const refused = await herd(a, ['stop', CLUSTER]);
+    const refused = await a.herd(['stop', CLUSTER]);
     expect(refused.code).toBe(2);
     // The question (the warning before it names the other cluster's instances, rightly).
     const question = refused.stderr.slice(
@@ -140,10 +111,10 @@ describe('two installs, one GCE project, one cluster name', () => {
     for (const name of aNames) expect(question).toContain(name);
     for (const name of bNames) expect(question).not.toContain(name);
 
-    const stop = await herd(a, ['stop', CLUSTER, '--yes']);
+    const stop = await a.herd(['stop', CLUSTER, '--yes']);
     expect(stop.code, stop.stderr).toBe(0);
     expect(names()).toEqual(bNames);
-    const stopB = await herd(b, ['stop', CLUSTER, '--yes']);
+    const stopB = await b.herd(['stop', CLUSTER, '--yes']);
     expect(stopB.code, stopB.stderr).toBe(0);
     expect(names()).toEqual([]);
   });

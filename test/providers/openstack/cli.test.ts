@@ -5,58 +5,39 @@
  * ACTIVE here (their guests never boot), so herd never probes SSH at the fake addresses.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeOpenStack, type RequestRecord, startFakeOpenStack } from '../../fakes/openstack/index.js';
-import { hasStackTrace, makeTempDir, runHerd, runHerdUntilKilled } from '../../helpers/cli.js';
+import {
+  type HerdInstall,
+  hasStackTrace,
+  herdInstall,
+  makeTempDir,
+  runHerd,
+  runHerdUntilKilled,
+} from '../../helpers/cli.js';
+import { clusterSection, openstackSlurmConfig } from '../../helpers/configs.js';
 import { NO_OS_ENV } from './helpers.js';
 
 let fake: FakeOpenStack;
 let home: { dir: string; cleanup: () => Promise<void> };
-let env: Record<string, string | undefined>;
+let install: HerdInstall;
 
+/** `oslurm` on the fake (two zones, boot volumes, anti-affinity), and `nocreds` on a cloud without credentials. */
 function config(authUrl: string): string {
-  return `[cloud/os]
-provider=openstack
-auth_url=${authUrl}
-username=herd
-password=secret
-project_name=herd-project
-availability_zone=az1,az2
-use_anti_affinity_groups=yes
-
-[cloud/nocreds]
-provider=openstack
-
-[login/debian]
-image_user=debian
-
-[setup/slurm]
-provider=ansible
-frontend_groups=slurm_master
-compute_groups=slurm_worker
-
-[cluster/oslurm]
-cloud=os
-login=debian
-setup=slurm
-image_id=debian-12
-flavor=m1.small
-network_ids=private
-boot_disk_size=10
-frontend_nodes=1
-compute_nodes=3
-ssh_to=frontend
-
-[cluster/nocreds]
-cloud=nocreds
-login=debian
-setup=slurm
-image_id=debian-12
-flavor=m1.small
-frontend_nodes=1
-`;
+  return openstackSlurmConfig(authUrl, {
+    name: 'oslurm',
+    computeNodes: 3,
+    cloud: { availability_zone: 'az1,az2', use_anti_affinity_groups: 'yes' },
+    cluster: { boot_disk_size: 10 },
+    extra: `\n[cloud/nocreds]\nprovider=openstack\n\n${clusterSection({
+      name: 'nocreds',
+      cloud: 'nocreds',
+      login: 'debian',
+      settings: { image_id: 'debian-12', flavor: 'm1.small' },
+    })}`,
+  });
 }
 
 beforeAll(async () => {
@@ -69,15 +50,7 @@ beforeAll(async () => {
     deleteDelayMs: 50,
   });
   home = await makeTempDir('herd-os-cli-');
-  await mkdir(join(home.dir, 'storage'), { recursive: true, mode: 0o700 });
-  await writeFile(join(home.dir, 'config'), config(fake.authUrl));
-  await chmod(join(home.dir, 'config'), 0o600);
-  env = {
-    ...NO_OS_ENV,
-    HOME: home.dir,
-    HERD_CONFIG: join(home.dir, 'config'),
-    HERD_STORAGE: join(home.dir, 'storage'),
-  };
+  install = await herdInstall(home.dir, config(fake.authUrl), NO_OS_ENV);
 });
 
 afterEach(() => {
@@ -103,7 +76,7 @@ function expectNothingLeft(): void {
 /** Starts `herd start oslurm`, SIGKILLs it at the first request `at` matches; resolves when it is gone. */
 function startAndKillAt(at: (r: RequestRecord) => boolean): ReturnType<typeof runHerdUntilKilled> {
   return runHerdUntilKilled(['start', 'oslurm'], {
-    env,
+    env: install.env,
     arm: (kill) => fake.onRequest((r) => at(r) && kill()),
   });
 }
@@ -122,7 +95,7 @@ describe('herd start killed, then list-nodes -u and stop', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.servers().length).toBeGreaterThan(0);
     // The intent, saved before the first cloud call, holds the cluster's id: on every resource.
-    const { id } = JSON.parse(await readFile(join(home.dir, 'storage', 'oslurm.json'), 'utf8')) as {
+    const { id } = JSON.parse(await readFile(install.stateFile('oslurm'), 'utf8')) as {
       id: string;
     };
     expect(id).toMatch(/^[0-9a-f]{8}$/);
@@ -134,12 +107,12 @@ describe('herd start killed, then list-nodes -u and stop', () => {
     // Placed servers boot from their volumes (boot_disk_size) inside anti-affinity groups.
     expect(fake.volumes()).toHaveLength(fake.servers().length);
     expect(fake.serverGroups().length).toBeGreaterThan(0);
-    expect(existsSync(join(home.dir, 'storage', 'oslurm.json'))).toBe(true);
+    expect(existsSync(install.stateFile('oslurm'))).toBe(true);
 
-    const list = await runHerd(['list-nodes', 'oslurm', '-u'], { env, timeoutMs: 60_000 });
+    const list = await install.herd(['list-nodes', 'oslurm', '-u'], { timeoutMs: 60_000 });
     expect(list.code, list.stderr).toBe(0);
     expect(hasStackTrace(list.stderr)).toBe(false);
-    const state = JSON.parse(await readFile(join(home.dir, 'storage', 'oslurm.json'), 'utf8')) as {
+    const state = JSON.parse(await readFile(install.stateFile('oslurm'), 'utf8')) as {
       nodes: { name: string; instanceId?: string }[];
     };
     for (const server of fake.servers()) {
@@ -148,10 +121,10 @@ describe('herd start killed, then list-nodes -u and stop', () => {
       expect(server.name).toBe(`oslurm-${id}-${node!.name}`);
     }
 
-    const stop = await runHerd(['stop', 'oslurm', '--yes'], { env, timeoutMs: 120_000 });
+    const stop = await install.herd(['stop', 'oslurm', '--yes']);
     expect(stop.code, stop.stderr).toBe(0);
     expectNothingLeft();
-    expect(existsSync(join(home.dir, 'storage', 'oslurm.json'))).toBe(false);
+    expect(existsSync(install.stateFile('oslurm'))).toBe(false);
   });
 });
 
@@ -159,10 +132,7 @@ describe('failures that need no node', () => {
   it('no zone has room: exit 1 naming the zones tried and the key to change; stop leaves nothing', async () => {
     fake.failScheduling({ times: 1000 });
     try {
-      const start = await runHerd(['start', 'oslurm', '-n', 'full', '--no-setup'], {
-        env,
-        timeoutMs: 120_000,
-      });
+      const start = await install.herd(['start', 'oslurm', '-n', 'full', '--no-setup']);
       expect(start.code, start.stderr).toBe(1);
       expect(start.stderr).toContain('Not enough nodes came up');
       expect(start.stderr).toMatch(
@@ -176,19 +146,16 @@ describe('failures that need no node', () => {
     }
     await new Promise((r) => setTimeout(r, 200));
     expect(fake.servers()).toEqual([]);
-    const stop = await runHerd(['stop', 'full', '--yes'], { env, timeoutMs: 120_000 });
+    const stop = await install.herd(['stop', 'full', '--yes']);
     expect(stop.code, stop.stderr).toBe(0);
     expectNothingLeft();
   });
 
   it('bad password: exit 1, says which keys to check, and leaves no cluster behind', async () => {
-    const text = (await readFile(join(home.dir, 'config'), 'utf8')).replace(
-      'password=secret',
-      'password=wrong',
-    );
+    const text = (await readFile(install.configFile, 'utf8')).replace('password=secret', 'password=wrong');
     await writeFile(join(home.dir, 'config-bad'), text, { mode: 0o600 });
     const r = await runHerd(['start', 'oslurm', '-n', 'badpw'], {
-      env: { ...env, HERD_CONFIG: join(home.dir, 'config-bad') },
+      env: { ...install.env, HERD_CONFIG: join(home.dir, 'config-bad') },
       timeoutMs: 60_000,
     });
     expect(r.code).toBe(1);
@@ -198,17 +165,17 @@ describe('failures that need no node', () => {
     expect(r.stderr).toMatch(/username \(or user_id\), password, project_name/);
     expect(r.stderr).not.toContain('wrong');
     expect(hasStackTrace(r.stderr)).toBe(false);
-    expect(existsSync(join(home.dir, 'storage', 'badpw.json'))).toBe(false);
+    expect(existsSync(install.stateFile('badpw'))).toBe(false);
     expectNothingLeft();
   });
 
   it('no credentials anywhere: exit 2 listing every missing key and where it may come from', async () => {
-    const r = await runHerd(['start', 'nocreds'], { env, timeoutMs: 60_000 });
+    const r = await install.herd(['start', 'nocreds'], { timeoutMs: 60_000 });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Invalid configuration (4 problems)');
     for (const key of ['auth_url', 'username', 'password', 'project_name'])
       expect(r.stderr).toContain(`[cloud/nocreds] ${key}: missing`);
     expect(r.stderr).toMatch(/export OS_AUTH_URL, or name a clouds\.yaml entry with cloud= \(or OS_CLOUD\)/);
-    expect(existsSync(join(home.dir, 'storage', 'nocreds.json'))).toBe(false);
+    expect(existsSync(install.stateFile('nocreds'))).toBe(false);
   });
 });

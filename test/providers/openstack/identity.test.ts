@@ -1,59 +1,32 @@
-/**
- * Cluster identity on OpenStack, against the fake cloud. Two herd installs (two storage directories)
- * in one project, each with a cluster named `slurm`: server metadata and tags, key pairs, security
- * groups and server groups carry each cluster's id, so neither adopts, lists or deletes the other's
- * resources, and each names the other's servers in a warning. Then a cluster from before ids: it
- * owns what carries its name and no id, and nothing of a cluster of its name with an id.
- * Servers never become ACTIVE here, so herd never probes SSH at the fake's addresses.
- */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterRef } from '../../../src/providers/types.js';
 import { type FakeOpenStack, startFakeOpenStack } from '../../fakes/openstack/index.js';
-import { hasStackTrace, makeTempDir, runHerd } from '../../helpers/cli.js';
+import { type HerdInstall, hasStackTrace, herdInstall, makeTempDir } from '../../helpers/cli.js';
 import { openstackSlurmConfig } from '../../helpers/configs.js';
 import { killSpawnedHerds, spawnHerd } from '../../helpers/herd-process.js';
 import { cloudSection, createRequest, NO_OS_ENV, providerFor } from './helpers.js';
 
 const CLUSTER = 'slurm';
 
-function config(authUrl: string): string {
-  return openstackSlurmConfig(authUrl, { cloud: { use_anti_affinity_groups: 'yes' } });
-}
-
-interface Install {
-  env: Record<string, string | undefined>;
-  stateFile: string;
-}
-
 let fake: FakeOpenStack;
 let root: { dir: string; cleanup: () => Promise<void> };
-let a: Install;
-let b: Install;
+let a: HerdInstall;
+let b: HerdInstall;
 
-async function install(name: string): Promise<Install> {
-  const home = join(root.dir, name);
-  await mkdir(join(home, 'storage'), { recursive: true, mode: 0o700 });
-  await writeFile(join(home, 'config'), config(fake.authUrl), { mode: 0o600 });
-  return {
-    env: {
-      ...NO_OS_ENV,
-      HOME: home,
-      HERD_CONFIG: join(home, 'config'),
-      HERD_STORAGE: join(home, 'storage'),
-    },
-    stateFile: join(home, 'storage', `${CLUSTER}.json`),
-  };
-}
-
-const herd = (who: Install, args: readonly string[]) => runHerd(args, { env: who.env, timeoutMs: 120_000 });
+/** An install of its own under the test's directory, on the fake, with none of the machine's OS_* variables. */
+const install = (name: string) =>
+  herdInstall(
+    join(root.dir, name),
+    openstackSlurmConfig(fake.authUrl, { cloud: { use_anti_affinity_groups: 'yes' } }),
+    NO_OS_ENV,
+  );
 
 /**
  * `herd start slurm --no-setup`, SIGKILLed at its first look at the servers after its three creates
  * (they never become ACTIVE, so that is herd polling them). Returns herd's stderr.
  */
-async function startUntilCreated(who: Install): Promise<string> {
+async function startUntilCreated(who: HerdInstall): Promise<string> {
   fake.resetCalls();
   const run = spawnHerd(['start', CLUSTER, '--no-setup'], who.env, 120_000);
   let armed = true;
@@ -72,7 +45,6 @@ async function startUntilCreated(who: Install): Promise<string> {
   return result.stderr;
 }
 
-const idOf = async (who: Install) => (JSON.parse(await readFile(who.stateFile, 'utf8')) as { id: string }).id;
 const serverNames = () =>
   fake
     .servers()
@@ -112,7 +84,7 @@ describe('two installs, one OpenStack project, one cluster name', () => {
     bNames = serverNames().filter((n) => !aNames.includes(n));
     expect(bNames).toHaveLength(3);
 
-    ids = [await idOf(a), await idOf(b)];
+    ids = [await a.savedId(CLUSTER), await b.savedId(CLUSTER)];
     expect(ids[0]).not.toBe(ids[1]);
     for (const [names, id] of [
       [aNames, ids[0]!],
@@ -144,7 +116,7 @@ describe('two installs, one OpenStack project, one cluster name', () => {
   });
 
   it('list-nodes -u finds exactly its own servers, one record per node name, and names the others', async () => {
-    const list = await herd(a, ['list-nodes', CLUSTER, '-u', '--json']);
+    const list = await a.herd(['list-nodes', CLUSTER, '-u', '--json']);
     expect(list.code, list.stderr).toBe(0);
     expect(hasStackTrace(list.stderr)).toBe(false);
     const nodes = (JSON.parse(list.stdout) as { nodes: { name: string; instanceId?: string }[] }).nodes;
@@ -157,7 +129,7 @@ describe('two installs, one OpenStack project, one cluster name', () => {
   });
 
   it("stop deletes its own servers, key pair, security group and server groups, and none of the other's", async () => {
-    const refused = await herd(a, ['stop', CLUSTER]);
+    const refused = await a.herd(['stop', CLUSTER]);
     expect(refused.code).toBe(2);
     const question = refused.stderr.slice(
       refused.stderr.indexOf('Terminate'),
@@ -168,7 +140,7 @@ describe('two installs, one OpenStack project, one cluster name', () => {
       else expect(question).not.toContain(server.id);
     }
 
-    const stop = await herd(a, ['stop', CLUSTER, '--yes']);
+    const stop = await a.herd(['stop', CLUSTER, '--yes']);
     expect(stop.code, stop.stderr).toBe(0);
     expect(serverNames()).toEqual(bNames);
     expect(fake.keyPairs().map((k) => k.name)).toEqual([`herd-slurm-${ids[1]}`]);
@@ -185,7 +157,7 @@ describe('two installs, one OpenStack project, one cluster name', () => {
         .sort(),
     ).toEqual([`herd-slurm-${ids[1]}-compute.1`, `herd-slurm-${ids[1]}-frontend.1`]);
 
-    const stopB = await herd(b, ['stop', CLUSTER, '--yes']);
+    const stopB = await b.herd(['stop', CLUSTER, '--yes']);
     expect(stopB.code, stopB.stderr).toBe(0);
     expect(fake.servers()).toEqual([]);
     expect(fake.keyPairs()).toEqual([]);
