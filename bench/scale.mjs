@@ -6,35 +6,43 @@
 // size (neighbour table entries, inotify instances). Figures only; nothing is asserted.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadTestDoubles } from './test-doubles.mjs';
 
-const TICKS = 100; // USER_HZ on Linux
-
-/** utime+stime of the process and of its waited-for children, and its VmHWM (kB), or undefined once gone. */
-function sample(pid) {
+/** The process's VmHWM (kB), or undefined once it is gone. */
+function peakRssKb(pid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cpu = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / TICKS;
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return { cpu, hwmKb: Number(hwm ?? 0) };
+    return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
   } catch {
     return undefined;
   }
 }
 
+/** Seconds of `times` output such as `1m2.500s`. */
+const timesSeconds = (text) => {
+  const m = /^(\d+)m([\d.]+)s$/.exec(text);
+  return m ? Number(m[1]) * 60 + Number(m[2]) : Number.NaN;
+};
+
+// bash starts herd as its child and, once herd has exited, prints with `times` the CPU of its waited-for
+// children: herd plus every process herd waited for (ansible-playbook and its forks), which /proc's cutime of
+// a running herd does not show until herd reaps them. fd 3 carries herd's pid and that figure.
+const TIMED = 'node "$@" 3>&- & echo $! >&3; wait $!; rc=$?; times >&3; exit $rc';
+
 /**
- * Runs herd, sampling it every 200 ms; resolves with wall seconds, peak RSS, CPU seconds, and the
- * seconds at which its stderr first matched `mark` (herd prints progress lines as they happen).
+ * Runs herd, sampling its peak RSS every 200 ms; resolves with wall seconds, peak RSS, CPU seconds of herd
+ * and everything it ran (user + system), and the seconds at which its stderr first matched `mark` (herd
+ * prints progress lines as they happen).
  */
 function measured(herd, args, env, mark) {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [herd, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn('bash', ['-c', TIMED, 'bash', herd, ...args], {
+      env: { ...process.env, ...env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
+    let fd3 = '';
+    child.stdio[3].on('data', (d) => (fd3 += d));
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -43,21 +51,24 @@ function measured(herd, args, env, mark) {
       err += d;
       if (mark && markS === undefined && mark.test(err)) markS = Number(process.hrtime.bigint() - t0) / 1e9;
     });
-    let last = { cpu: 0, hwmKb: 0 };
+    let hwmKb = 0;
     const timer = setInterval(() => {
-      last = sample(child.pid) ?? last;
+      const pid = Number(fd3.split('\n')[0]);
+      if (pid > 0) hwmKb = peakRssKb(pid) ?? hwmKb;
     }, 200);
     child.on('error', reject);
     child.on('close', (code) => {
       clearInterval(timer);
+      // `times`: the shell's own user and system time, then its children's.
+      const [user, system] = (fd3.trim().split('\n')[2] ?? '').trim().split(/\s+/);
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       if (code !== 0) reject(new Error(`herd ${args.join(' ')} exited ${code}\n${err.slice(-3000)}`));
       else
         resolve({
           seconds,
           markS,
-          rssMiB: last.hwmKb / 1024,
-          cpuSeconds: last.cpu,
+          rssMiB: hwmKb / 1024,
+          cpuSeconds: timesSeconds(user) + timesSeconds(system),
           stdout: out,
           stderr: err,
         });

@@ -1,3 +1,6 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPrivateIpv4Cidr } from '../../../src/config/schema/formats.js';
 import { ProviderError } from '../../../src/errors.js';
@@ -7,6 +10,7 @@ import {
   chooseNameserver,
   type LeaseFile,
   pruneLeases,
+  removeDeadWritersTemps,
   subnetConflict,
 } from '../../../src/providers/local/network.js';
 import { parseSubnet } from '../../../src/providers/local/subnet.js';
@@ -207,4 +211,35 @@ describe('isPrivateIpv4Cidr (the local subnet format)', () => {
     '127.0.0.0/8',
     '224.0.0.0/24',
   ])('refuses %s', (cidr) => expect(isPrivateIpv4Cidr(cidr)).toBe(false));
+});
+
+describe('removeDeadWritersTemps', () => {
+  it("removes a killed writer's lease temp and dead processes' lock temps, nothing else", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herd-net-'));
+    try {
+      const names = [
+        'hb0.json',
+        'hb0.lock',
+        'hb0.json.tmp',
+        'hb0.lock.tmp-111-0a1b2c3d',
+        'hb0.lock.tmp-222-0a1b2c3d',
+        'hb01.json.tmp',
+        'hb1.lock.tmp-111-0a1b2c3d',
+      ];
+      for (const name of names) await writeFile(join(dir, name), '');
+      const removed = await removeDeadWritersTemps(dir, 'hb0', (pid) => pid === 222);
+      expect(removed.sort()).toEqual(['hb0.json.tmp', 'hb0.lock.tmp-111-0a1b2c3d']);
+      expect((await readdir(dir)).sort()).toEqual(
+        [
+          'hb0.json',
+          'hb0.lock',
+          'hb0.lock.tmp-222-0a1b2c3d',
+          'hb01.json.tmp',
+          'hb1.lock.tmp-111-0a1b2c3d',
+        ].sort(),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
