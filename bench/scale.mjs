@@ -162,7 +162,9 @@ export async function benchScale({ herd, work, sizes = [10, 30, 100] }) {
         ...(raised ? { raised } : {}),
       });
     } catch (error) {
-      rows.push({ label, seconds: undefined, error: String(error).split('\n').slice(0, 6).join(' / ') });
+      // The command that failed, then the end of its stderr, where herd says why.
+      const lines = String(error).split('\n');
+      rows.push({ label, seconds: undefined, error: [lines[0], ...lines.slice(1).slice(-8)].join(' / ') });
     } finally {
       stop();
     }
