@@ -183,6 +183,25 @@ export function chooseNameserver(
   return { address: first, loopback: false };
 }
 
+/** This process's turn at each bridge lock: the tail of the queue of its callers, by lock path. */
+const turns = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `fn` after every earlier caller of this process for the same `key` has finished. A start of 100 nodes
+ * leases 100 addresses at once: queued here, they never count against the file lock's timeout, which is
+ * about waiting for other herd processes.
+ */
+export async function inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const mine = (turns.get(key) ?? Promise.resolve()).then(fn);
+  const done = mine.catch(() => undefined);
+  turns.set(key, done);
+  try {
+    return await mine;
+  } finally {
+    if (turns.get(key) === done) turns.delete(key);
+  }
+}
+
 /** Runs `change` on the lease file (pruned) under the bridge's lock and saves what it returns. */
 async function underLock<T>(
   net: BridgeNetwork,
@@ -190,18 +209,33 @@ async function underLock<T>(
 ): Promise<T> {
   await mkdir(net.runDir, { recursive: true, mode: 0o755 });
   const path = join(net.runDir, `${net.bridge}.json`);
-  return withLock(join(net.runDir, `${net.bridge}.lock`), { what: `bridge ${net.bridge}` }, async () => {
-    const before = await readLeaseFile(net.runDir, net.bridge);
-    const { file, result } = await change(before && pruneLeases(before));
-    if (file === undefined) {
-      await rm(path, { force: true });
-      await removeDeadWritersTemps(net.runDir, net.bridge);
-    } else {
-      await writeFile(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
-      await rename(`${path}.tmp`, path);
-    }
-    return result;
-  });
+  const lockPath = join(net.runDir, `${net.bridge}.lock`);
+  return inTurn(lockPath, () =>
+    withLock(lockPath, { what: `bridge ${net.bridge}` }, async () => {
+      const before = await readLeaseFile(net.runDir, net.bridge);
+      const { file, result } = await change(before && pruneLeases(before));
+      if (file === undefined) {
+        await rm(path, { force: true });
+        await removeDeadWritersTemps(net.runDir, net.bridge);
+      } else {
+        await writeFile(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
+        await rename(`${path}.tmp`, path);
+      }
+      return result;
+    }),
+  );
+}
+
+/** The bridge's link, or undefined when there is none (only that link: the host may have hundreds). */
+async function bridgeLink(bridge: string): Promise<IpLinkEntry | undefined> {
+  let text: string;
+  try {
+    text = await run('ip', ['-j', '-d', 'link', 'show', 'dev', bridge]);
+  } catch (error) {
+    if (error instanceof ProviderError && /does not exist/i.test(error.message)) return undefined;
+    throw error;
+  }
+  return (JSON.parse(text) as IpLinkEntry[]).find((l) => l.ifname === bridge);
 }
 
 /**
@@ -300,8 +334,7 @@ async function setUp(net: BridgeNetwork, existing: LeaseFile | undefined, log: L
     );
   }
   const gateway = gatewayOf(net.subnet);
-  const links = JSON.parse(await run('ip', ['-j', '-d', 'link', 'show'])) as IpLinkEntry[];
-  const own = links.find((l) => l.ifname === net.bridge);
+  const own = await bridgeLink(net.bridge);
   let createdBridge = existing?.createdBridge ?? false;
   if (own) {
     // A bridge of a herd from before the mark: its lease file says herd created it.
