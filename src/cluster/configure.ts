@@ -11,12 +11,15 @@ import { assertNotPaused } from './paused.js';
  */
 export const ADDRESSES_ONLY_MARK = 'addresses-only';
 
-/** A run of the whole playbook on some nodes and of the `addresses` tag on the others (resize). */
+/** A run of the whole playbook on some nodes, then of the `addresses` tag on the existing ones (resize). */
 export interface SetupLimit {
   /** Nodes that get the whole playbook (the new ones and the nodes that configure others). */
   readonly full: readonly string[];
-  /** Nodes that only learn the new addresses (`--tags addresses`). */
-  readonly addressesOnly: readonly string[];
+  /**
+   * Nodes that then run `--tags addresses`: the existing workers (which get nothing else) and the
+   * existing masters (the Slurm role decides cluster-wide settings from what it reads on the master).
+   */
+  readonly addresses: readonly string[];
 }
 
 /** Options of one setup run. */
@@ -67,14 +70,14 @@ export async function configureCluster(options: ConfigureOptions): Promise<Confi
   // A run cut short leaves nodes half-way: no node may claim the last finished run until this one ends.
   if (configured) await forgetMarks(deps, state, nodes, signal);
   if (options.limit) {
-    const { full, addressesOnly } = options.limit;
+    const { full, addresses } = options.limit;
     await runStep(options, `Configure ${full.length} node(s) with Ansible`, ['--limit', full.join(',')]);
-    if (addressesOnly.length > 0) {
-      await runStep(options, `Update the node addresses on ${addressesOnly.length} node(s)`, [
+    if (addresses.length > 0) {
+      await runStep(options, `Update the node addresses on ${addresses.length} node(s)`, [
         '--tags',
         'addresses',
         '--limit',
-        addressesOnly.join(','),
+        addresses.join(','),
       ]);
     }
   } else {
@@ -137,11 +140,15 @@ async function recordMarks(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const full = limit ? nodes.filter((n) => limit.full.includes(n.name)) : nodes;
-  const partial = limit ? nodes.filter((n) => limit.addressesOnly.includes(n.name)) : [];
-  const failed = [
-    ...(await deps.setupMarks.write(state, full, digest, signal)),
-    ...(partial.length > 0 ? await deps.setupMarks.write(state, partial, ADDRESSES_ONLY_MARK, signal) : []),
-  ];
+  const partial = limit
+    ? nodes.filter((n) => limit.addresses.includes(n.name) && !limit.full.includes(n.name))
+    : [];
+  const failed = (
+    await Promise.all([
+      deps.setupMarks.write(state, full, digest, signal),
+      partial.length > 0 ? deps.setupMarks.write(state, partial, ADDRESSES_ONLY_MARK, signal) : [],
+    ])
+  ).flat();
   // Not an error: those nodes are configured; the next `herd setup` runs Ansible on the cluster again.
   if (failed.length > 0) deps.log.debug(`Could not record the setup mark on ${failed.join(', ')}`, 1);
 }

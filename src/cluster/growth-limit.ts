@@ -2,7 +2,8 @@
  * After `resize -a` of worker kinds, which nodes need the whole playbook: the new nodes and the
  * nodes of the other kinds (the masters, which configure the others: slurmctld's node list, the
  * /home exports). The existing workers only learn the new nodes' addresses (`--tags addresses`):
- * configless slurmd fetches the new slurm.conf from slurmctld.
+ * configless slurmd fetches the new slurm.conf from slurmctld. The existing masters run that tag too:
+ * the Slurm role reads the master's Slurm version in the same run.
  */
 import { usesBundledPlaybooks } from '../config/resolve-sections.js';
 import type { Template } from '../config/types.js';
@@ -54,5 +55,5 @@ export async function growthLimit(options: GrowthLimitOptions): Promise<SetupLim
     return undefined;
   }
   const full = ready.filter((n) => !workers.includes(n)).map((n) => n.name);
-  return { full, addressesOnly: workers.map((n) => n.name) };
+  return { full, addresses: existing.map((n) => n.name) };
 }

@@ -125,11 +125,12 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
               signal: options.signal,
             })
           : undefined;
-      if (limit)
+      if (limit) {
         deps.log.debug(
-          `Limited setup: ${limit.full.join(', ')} in full, ${limit.addressesOnly.join(', ')} addresses only`,
+          `Limited setup: ${limit.full.join(', ')} in full, then the addresses tag on ${limit.addresses.join(', ')}`,
           1,
         );
+      }
       await configureCluster({ deps, state, template, limit, signal: options.signal });
       setupRan = true;
     }

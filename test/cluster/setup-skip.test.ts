@@ -161,14 +161,14 @@ describe('resize -a of worker nodes on a configured cluster', () => {
       setup: true,
     });
 
-  it('runs the playbook on the new node and the master, and only the addresses tag on the old workers', async () => {
+  it('runs the playbook on the new node and the master, then only the addresses tag on the old nodes', async () => {
     const w = await bundledWorld();
     await start(w);
     await grow(w);
     expect(runArgs(w)).toEqual([
       '',
       '--limit frontend001,compute003',
-      '--tags addresses --limit compute001,compute002',
+      '--tags addresses --limit frontend001,compute001,compute002',
     ]);
     const digest = w.marks.get('frontend001');
     expect(w.marks.get('compute003')).toBe(digest);
