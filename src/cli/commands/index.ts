@@ -248,7 +248,8 @@ export const COMMANDS: readonly CommandDecl[] = [
   },
   {
     name: 'setup',
-    describe: 'Run Ansible on every node of a cluster again (arguments after -- go to ansible-playbook)',
+    describe:
+      'Run Ansible on every node of a cluster again, unless nothing changed since the last finished setup (arguments after -- go to ansible-playbook)',
     positionals: [cluster],
     options: {
       json: json('Print the cluster as JSON when done, with setupRan: false when nothing needed to run'),
