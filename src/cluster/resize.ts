@@ -131,8 +131,7 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
           1,
         );
       }
-      await configureCluster({ deps, state, template, limit, signal: options.signal });
-      setupRan = true;
+      setupRan = (await configureCluster({ deps, state, template, limit, signal: options.signal })).ran;
     }
     return { state, changed: true, removed: victims.map((v) => v.name), grow, setupRan };
   } finally {
