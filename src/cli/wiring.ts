@@ -157,7 +157,6 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
         env: process.env,
         cwd: process.cwd(),
       },
-      runDirOf,
     }),
     writeInventory: (state, template) =>
       setup.writeInventory(

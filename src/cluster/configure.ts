@@ -5,23 +5,6 @@ import type { ClusterState, NodeRecord } from '../state/types.js';
 import type { ClusterDeps } from './deps.js';
 import { assertNotPaused } from './paused.js';
 
-/**
- * The mark a node gets when a limited run updated only its addresses: proof of a finished setup
- * (a later resize may leave it out again) that matches no digest (a later `herd setup` runs in full).
- */
-export const ADDRESSES_ONLY_MARK = 'addresses-only';
-
-/** A run of the whole playbook on some nodes, then of the `addresses` tag on the existing ones (resize). */
-export interface SetupLimit {
-  /** Nodes that get the whole playbook (the new ones and the nodes that configure others). */
-  readonly full: readonly string[];
-  /**
-   * Nodes that then run `--tags addresses`: the existing workers (which get nothing else) and the
-   * existing masters (the Slurm role decides cluster-wide settings from what it reads on the master).
-   */
-  readonly addresses: readonly string[];
-}
-
 /** Options of one setup run. */
 export interface ConfigureOptions {
   readonly deps: ClusterDeps;
@@ -31,8 +14,6 @@ export interface ConfigureOptions {
   readonly extraArgs?: readonly string[] | undefined;
   /** Run Ansible even when every node holds this run's digest (`herd setup --force`). */
   readonly force?: boolean | undefined;
-  /** Limit the run (see {@link SetupLimit}); undefined = the whole playbook on every node. */
-  readonly limit?: SetupLimit | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -61,7 +42,7 @@ export async function configureCluster(options: ConfigureOptions): Promise<Confi
   // No node holds a mark before the cluster's first finished setup.
   const configured = state.setupCompletedAt !== undefined;
   let checked: ConfigureResult['checked'];
-  if (digest !== undefined && configured && !options.force && !options.limit && nodes.length > 0) {
+  if (digest !== undefined && configured && !options.force && nodes.length > 0) {
     const started = performance.now();
     const marks = await deps.setupMarks.read(state, nodes, signal);
     checked = { nodes: nodes.length, seconds: (performance.now() - started) / 1000 };
@@ -69,23 +50,10 @@ export async function configureCluster(options: ConfigureOptions): Promise<Confi
   }
   // A run cut short leaves nodes half-way: no node may claim the last finished run until this one ends.
   if (configured) await forgetMarks(deps, state, nodes, signal);
-  if (options.limit) {
-    const { full, addresses } = options.limit;
-    await runStep(options, `Configure ${full.length} node(s) with Ansible`, ['--limit', full.join(',')]);
-    if (addresses.length > 0) {
-      await runStep(options, `Update the node addresses on ${addresses.length} node(s)`, [
-        '--tags',
-        'addresses',
-        '--limit',
-        addresses.join(','),
-      ]);
-    }
-  } else {
-    await runStep(options, `Configure ${nodes.length} node(s) with Ansible`, options.extraArgs);
-  }
+  await runStep(options, `Configure ${nodes.length} node(s) with Ansible`, options.extraArgs);
   state.setupCompletedAt = new Date().toISOString();
   await deps.repo.save(state);
-  if (digest !== undefined) await recordMarks(deps, state, nodes, digest, options.limit, signal);
+  if (digest !== undefined) await recordMarks(deps, state, nodes, digest, signal);
   return { ran: true, checked };
 }
 
@@ -130,25 +98,15 @@ async function forgetMarks(
   if (failed.length > 0) deps.log.debug(`Could not remove the setup mark on ${failed.join(', ')}`, 1);
 }
 
-/** After a finished run: the digest on the nodes that ran the whole playbook, a lesser mark on the others. */
+/** After a finished run: the digest on every node. */
 async function recordMarks(
   deps: ClusterDeps,
   state: ClusterState,
   nodes: readonly NodeRecord[],
   digest: string,
-  limit: SetupLimit | undefined,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const full = limit ? nodes.filter((n) => limit.full.includes(n.name)) : nodes;
-  const partial = limit
-    ? nodes.filter((n) => limit.addresses.includes(n.name) && !limit.full.includes(n.name))
-    : [];
-  const failed = (
-    await Promise.all([
-      deps.setupMarks.write(state, full, digest, signal),
-      partial.length > 0 ? deps.setupMarks.write(state, partial, ADDRESSES_ONLY_MARK, signal) : [],
-    ])
-  ).flat();
+  const failed = await deps.setupMarks.write(state, nodes, digest, signal);
   // Not an error: those nodes are configured; the next `herd setup` runs Ansible on the cluster again.
   if (failed.length > 0) deps.log.debug(`Could not record the setup mark on ${failed.join(', ')}`, 1);
 }

@@ -33,8 +33,6 @@ export interface SetupMarks {
     mark: string | undefined,
     signal?: AbortSignal,
   ): Promise<string[]>;
-  /** The nodes whose facts Ansible's fact cache holds, gathered from the host key herd pinned for them. */
-  cachedFacts(state: ClusterState, nodes: readonly NodeRecord[]): Promise<ReadonlySet<string>>;
 }
 
 /** Progress of long operations, for the UI (listr2 on a TTY, plain lines otherwise, nothing with --json). */

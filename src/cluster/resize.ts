@@ -9,7 +9,6 @@ import type { ClusterState, NodeRecord } from '../state/types.js';
 import { configureCluster } from './configure.js';
 import type { ClusterDeps } from './deps.js';
 import { type GrowResult, growCluster } from './grow.js';
-import { growthLimit } from './growth-limit.js';
 import { ensureKeyPair } from './keys.js';
 import { assertNotPaused } from './paused.js';
 import { clusterRef, isLive, newRunId, providerContextOf } from './records.js';
@@ -114,24 +113,7 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
     await deps.progress.close();
     let setupRan = false;
     if (options.setup && state.nodes.some((n) => n.state === 'ready')) {
-      const limit =
-        victims.length === 0
-          ? await growthLimit({
-              deps,
-              state,
-              template,
-              kinds: add.map((a) => a.kind),
-              added: grow?.ready ?? [],
-              signal: options.signal,
-            })
-          : undefined;
-      if (limit) {
-        deps.log.debug(
-          `Limited setup: ${limit.full.join(', ')} in full, then the addresses tag on ${limit.addresses.join(', ')}`,
-          1,
-        );
-      }
-      setupRan = (await configureCluster({ deps, state, template, limit, signal: options.signal })).ran;
+      setupRan = (await configureCluster({ deps, state, template, signal: options.signal })).ran;
     }
     return { state, changed: true, removed: victims.map((v) => v.name), grow, setupRan };
   } finally {

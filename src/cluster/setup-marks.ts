@@ -1,23 +1,17 @@
 /**
  * The real {@link SetupMarks}: the digest of a run's inputs (src/setup/setup-digest.ts), the mark
  * each node keeps in a root-only file (read and written over herd's own SSH connections, one
- * round trip per node, all nodes at once), and the per-cluster fact cache Ansible keeps in the
- * cluster's run directory (`facts/<node>`), which a run limited to some nodes reads for the others.
+ * round trip per node, all nodes at once).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { factCacheDir } from '../setup/ansible.js';
 import { type DigestContext, SETUP_DIGEST_PATH, setupDigest } from '../setup/setup-digest.js';
-import { parseHostKey } from '../ssh/known-hosts.js';
 import { shellQuote } from '../ssh/openssh.js';
-import type { ClusterState, NodeRecord } from '../state/types.js';
+
 import type { SetupMarks } from './deps.js';
 import { execOnRecords } from './remote.js';
 
-/** What the real marks need: the digest's context and the cluster's run directory. */
+/** What the real marks need: the digest's context. */
 export interface SetupMarksOptions {
   readonly digestContext: DigestContext;
-  readonly runDirOf: (state: ClusterState) => string;
 }
 
 // Nodes answered SSH moments ago: a node that takes this long is in doubt, and doubt means a run.
@@ -60,27 +54,5 @@ export function createSetupMarks(options: SetupMarksOptions): SetupMarks {
       });
       return results.filter((r) => r.status !== 'exited' || r.exitCode !== 0).map((r) => r.node);
     },
-    cachedFacts: async (state, nodes) => {
-      const dir = factCacheDir(options.runDirOf(state));
-      const found = new Set<string>();
-      for (const node of nodes) {
-        if (await factsMatchHostKey(join(dir, node.name), node)) found.add(node.name);
-      }
-      return found;
-    },
   };
-}
-
-/** Whether the cached facts at `file` were gathered from `node` as herd knows it (same host key). */
-async function factsMatchHostKey(file: string, node: NodeRecord): Promise<boolean> {
-  const pinned = node.hostKey === undefined ? undefined : parseHostKey(node.hostKey);
-  if (!pinned) return false;
-  try {
-    const facts = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-    return Object.entries(facts).some(
-      ([key, value]) => /^ansible_ssh_host_key_[a-z0-9]+_public$/.test(key) && value === pinned.base64,
-    );
-  } catch {
-    return false;
-  }
 }

@@ -32,11 +32,6 @@ export interface AnsibleInvocation {
   warnings: string[];
 }
 
-/** Ansible's fact cache of a cluster, in its run directory (one JSON file per node). */
-export function factCacheDir(runDir: string): string {
-  return join(runDir, 'facts');
-}
-
 /** Options of {@link buildAnsibleInvocation}. */
 export interface BuildAnsibleOptions {
   state: ClusterState;
@@ -165,15 +160,6 @@ export function buildAnsibleInvocation(options: BuildAnsibleOptions): AnsibleInv
     // One-line JSON results keep `fatal: [host]: FAILED! => {...}` parseable for the error report.
     ANSIBLE_CALLBACK_RESULT_FORMAT: 'json',
     ANSIBLE_PYTHON_INTERPRETER: 'auto_silent',
-    // Facts persist per cluster (removed at stop and pause): a run limited to some nodes (resize) still
-    // knows the others' host keys and hardware. Nodes in the run gather theirs anew.
-    ...(options.runDir === undefined
-      ? {}
-      : {
-          ANSIBLE_CACHE_PLUGIN: 'jsonfile',
-          ANSIBLE_CACHE_PLUGIN_CONNECTION: factCacheDir(options.runDir),
-          ANSIBLE_CACHE_PLUGIN_TIMEOUT: '0',
-        }),
   };
   const fromSetup: Record<string, string> = {};
   for (const [key, value] of Object.entries(setup.ansibleSettings)) {

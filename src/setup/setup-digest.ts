@@ -52,8 +52,7 @@ export async function setupDigest(
       hmac.update(value);
     };
     add('herd', context.herdVersion);
-    const { cloud: _cloud, ...rest } = template;
-    add('template', canonicalJson(rest));
+    add('template', canonicalJson(digestedTemplate(template)));
     const nodes = state.nodes
       .filter((n) => n.state === 'ready')
       .map((n) => [n.name, n.kind, n.instanceId ?? '', n.preferredIp ?? '', n.hostKey ?? '']);
@@ -78,6 +77,15 @@ export async function setupDigest(
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The template as far as it decides a run: not the cloud section (credentials, placement), nor the
+ * kinds' node counts (the inventory lists the nodes; resize runs with the counts it started from).
+ */
+export function digestedTemplate(template: Template): object {
+  const { cloud: _cloud, kinds, ...rest } = template;
+  return { ...rest, kinds: kinds.map(({ count: _count, min: _min, ...kind }) => kind) };
 }
 
 /** Ansible's configuration files in the order it looks for them (each counts, whether it exists or not). */

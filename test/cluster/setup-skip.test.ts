@@ -1,9 +1,9 @@
 /**
- * Skipping a setup run that would change nothing, and the limited run after `resize -a` of workers,
- * on the in-memory cloud: which runs happen, with which arguments, and which marks the nodes hold.
+ * Skipping a setup run that would change nothing, on the in-memory cloud: which runs happen, with
+ * which arguments, and which marks the nodes hold.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADDRESSES_ONLY_MARK, setupCluster } from '../../src/cluster/configure.js';
+import { setupCluster } from '../../src/cluster/configure.js';
 import { resizeCluster } from '../../src/cluster/resize.js';
 import type { Template } from '../../src/config/types.js';
 import type { ClusterState } from '../../src/state/types.js';
@@ -150,64 +150,24 @@ describe('herd setup on a configured cluster', () => {
   });
 });
 
-describe('resize -a of worker nodes on a configured cluster', () => {
-  const grow = (w: ClusterWorld, kind = 'compute') =>
-    resizeCluster({
+describe('resize on a configured cluster', () => {
+  it('runs the whole playbook on every node and records the new digest: the next setup is skipped', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    const before = w.marks.get('frontend001');
+    const result = await resizeCluster({
       deps: w.deps,
       name: NAME,
       cloud: sized(2).cloud,
-      add: [{ kind, count: 1 }],
+      add: [{ kind: 'compute', count: 1 }],
       remove: [],
       setup: true,
     });
-
-  it('runs the playbook on the new node and the master, then only the addresses tag on the old nodes', async () => {
-    const w = await bundledWorld();
-    await start(w);
-    await grow(w);
-    expect(runArgs(w)).toEqual([
-      '',
-      '--limit frontend001,compute003',
-      '--tags addresses --limit frontend001,compute001,compute002',
-    ]);
-    const digest = w.marks.get('frontend001');
-    expect(w.marks.get('compute003')).toBe(digest);
-    expect(w.marks.get('compute001')).toBe(ADDRESSES_ONLY_MARK);
-    expect(w.marks.get('compute002')).toBe(ADDRESSES_ONLY_MARK);
-    // The old workers did not get the whole playbook: the next setup runs it everywhere.
-    expect((await setup(w)).result.ran).toBe(true);
-    expect(runArgs(w).at(-1)).toBe('');
-    // A second resize is limited again (old workers hold a mark of a finished run).
-    await grow(w);
-    expect(runArgs(w).at(-2)).toBe('--limit frontend001,compute004');
-  });
-
-  it.each([
-    [
-      'an old worker holds no mark (its last run did not finish)',
-      (w: ClusterWorld) => w.marks.delete('compute001'),
-    ],
-    ["the fact cache lacks an old node's facts", (w: ClusterWorld) => w.uncachedFacts.add('frontend001')],
-    ['an old worker cannot be asked', (w: ClusterWorld) => w.unreachable.add('compute002')],
-  ])('runs the whole playbook on every node when %s', async (_why, spoil) => {
-    const w = await bundledWorld();
-    await start(w);
-    spoil(w);
-    await grow(w);
+    expect(result.setupRan).toBe(true);
     expect(runArgs(w)).toEqual(['', '']);
-  });
-
-  it("runs a user's own playbook in full on every node", async () => {
-    world = await clusterWorld({ overrides: { playbooksDir: '/somewhere/else' } });
-    await start(world);
-    await grow(world);
-    expect(runArgs(world)).toEqual(['', '']);
-  });
-
-  it('runs in full when the kind added to also configures others', async () => {
-    const w = await bundledWorld();
-    await start(w);
-    await grow(w, 'frontend');
-    expect(runArgs(w)).toEqual(['', '']);
+    const after = w.marks.get('compute003');
+    expect(after).not.toBe(before);
+    expect([...w.marks.values()]).toEqual([after, after, after, after]);
+    expect((await setup(w)).result.ran).toBe(false);
   });
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { type ClusterDeps, type SetupMarks, silentProgress } from '../../src/cluster/deps.js';
 import { AnsibleError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
-import { canonicalJson } from '../../src/setup/setup-digest.js';
+import { canonicalJson, digestedTemplate } from '../../src/setup/setup-digest.js';
 import type { SetupRunner } from '../../src/setup/setup-runner.js';
 import type { SshWaiter } from '../../src/ssh/ssh-waiter.js';
 import { StateRepository } from '../../src/state/index.js';
@@ -48,8 +48,6 @@ export interface ClusterWorld {
   readonly logged: string[];
   /** The setup mark each node holds (the file on the node), by node name. */
   readonly marks: Map<string, string>;
-  /** Nodes whose facts are not in Ansible's fact cache (every other node's are). */
-  readonly uncachedFacts: Set<string>;
   /** Replaces the digest of every run (undefined: cannot be told); unset = a hash of template and nodes. */
   digestOverride: { value: string | undefined } | undefined;
   /** Clusters whose SSH connections were closed (at stop). */
@@ -82,7 +80,6 @@ export async function clusterWorld(
     logged,
     closed: [],
     marks: new Map(),
-    uncachedFacts: new Set(),
     digestOverride: undefined,
     deps: undefined as unknown as ClusterDeps,
     dispose: () => rm(dir, { recursive: true, force: true }),
@@ -111,7 +108,7 @@ export async function clusterWorld(
   const setupMarks: SetupMarks = {
     digest: async (state, template) => {
       if (world.digestOverride) return world.digestOverride.value;
-      const { cloud: _cloud, ...rest } = template;
+      const rest = digestedTemplate(template);
       const nodes = state.nodes.filter((n) => n.state === 'ready').map((n) => [n.name, n.instanceId]);
       return createHash('sha256').update(canonicalJson({ rest, nodes })).digest('hex');
     },
@@ -128,8 +125,6 @@ export async function clusterWorld(
       }
       return failed;
     },
-    cachedFacts: async (_state, nodes) =>
-      new Set(nodes.filter((n) => !world.uncachedFacts.has(n.name)).map((n) => n.name)),
   };
   (world as { deps: ClusterDeps }).deps = {
     repo: await StateRepository.open(dir),

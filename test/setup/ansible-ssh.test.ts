@@ -170,8 +170,8 @@ describe('ansible-playbook through herd ssh settings', () => {
     expect(new Set(paths).size).toBe(2);
     for (const path of paths) expect(path.startsWith(`${runDir}/`)).toBe(true);
     expect((await lstat(runDir)).mode & 0o777).toBe(0o700);
-    // After the run: no socket left (only the fact cache), no master process serving one.
-    expect(await readdir(runDir)).toEqual(['facts']);
+    // After the run: no socket left, no master process serving one.
+    expect(await readdir(runDir)).toEqual([]);
     const masters = await execa('pgrep', ['-f', `ControlPath=${runDir}`], { reject: false });
     expect(masters.stdout).toBe('');
   });

@@ -121,6 +121,12 @@ describe('setupDigest', () => {
       },
     ],
     [
+      "the kinds' node counts (the inventory lists the nodes)",
+      () => {
+        tpl = { ...tpl, kinds: tpl.kinds.map((k) => ({ ...k, count: k.count + 1, min: 0 })) };
+      },
+    ],
+    [
       'a variable outside ANSIBLE_*',
       () => {
         context = { ...context, env: { ...context.env, TERM: 'xterm' } };
