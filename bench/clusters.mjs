@@ -1,5 +1,5 @@
 // Cluster benchmarks on real local nodes (root): cold and warm start of 1+2 nodes to a working Slurm, a
-// setup re-run on the unchanged cluster, an 11-node start, and the setup cost of each bundled recipe.
+// setup re-run on the unchanged cluster (skipped, and --force), resize -a 2, an 11-node start and its re-run, and the setup cost of each bundled recipe.
 // Figures only; nothing is asserted.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,7 +59,15 @@ export async function benchClusters({ herd, work }) {
       env(warmCache),
     );
     rows.push({ label: '  sinfo (nodes_state)', seconds: undefined, result: sinfo.stdout.trim() });
-    rows.push(timed('setup re-run on the unchanged cluster', herd, ['setup', 'slurm'], env(warmCache)));
+    rows.push(
+      timed('setup re-run on the unchanged cluster (skipped)', herd, ['setup', 'slurm'], env(warmCache)),
+    );
+    rows.push(
+      timed('setup --force on the unchanged cluster', herd, ['setup', 'slurm', '--force'], env(warmCache)),
+    );
+    rows.push(
+      timed('resize -a 2:compute on 1+2', herd, ['resize', 'slurm', '-a', '2:compute'], env(warmCache)),
+    );
     stop(warmCache);
     rows.push(
       timed(
@@ -68,6 +76,9 @@ export async function benchClusters({ herd, work }) {
         ['start', 'slurm', '--nodes', '10:compute'],
         env(warmCache),
       ),
+    );
+    rows.push(
+      timed('setup re-run on the unchanged 1+10 (skipped)', herd, ['setup', 'slurm'], env(warmCache)),
     );
     stop(warmCache);
   } finally {
@@ -114,7 +125,8 @@ function recipeConfig(bridge, subnet) {
 
 /**
  * Setup cost of each recipe on a 1+2 cluster of the warm debian-12-hpc image: the first `herd setup` (packages the
- * image lacks come from the mirror, as on a cloud image) and a re-run on the unchanged cluster.
+ * image lacks come from the mirror, as on a cloud image) and a forced re-run on the unchanged cluster (a plain
+ * re-run is skipped: nothing changed).
  */
 export async function benchRecipes({ herd, work }) {
   const rows = [];
@@ -135,7 +147,9 @@ export async function benchRecipes({ herd, work }) {
     try {
       timed(`${name}: start 1+2 --no-setup`, herd, ['start', name, '--no-setup'], env);
       rows.push(timed(`recipe ${name}: first setup (1+2)`, herd, ['setup', name], env));
-      rows.push(timed(`recipe ${name}: setup re-run, unchanged`, herd, ['setup', name], env));
+      rows.push(
+        timed(`recipe ${name}: setup --force re-run, unchanged`, herd, ['setup', name, '--force'], env),
+      );
     } catch (error) {
       rows.push({ label: `recipe ${name}`, seconds: undefined, error: String(error).split('\n')[0] });
     } finally {

@@ -119,6 +119,8 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
     { createSetupRunner },
     runDirs,
     { createProgress },
+    { createSetupMarks },
+    { packageVersion },
   ] = await Promise.all([
     import('../providers/index.js'),
     import('../ssh/ssh-waiter.js'),
@@ -128,6 +130,8 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
     import('../setup/setup-runner.js'),
     import('../ssh/run-dir.js'),
     import('../ui/progress.js'),
+    import('../cluster/setup-marks.js'),
+    import('./help-cache.js'),
   ]);
   const progress = createProgress({ json: options.json, verbosity: ctx.verbosity });
   const repo = await openRepo(ctx);
@@ -146,6 +150,14 @@ export async function buildDeps(ctx: CliContext, options: { json: boolean }): Pr
     createProvider,
     waitForSsh: createSshWaiter(ctx.log),
     runSetup,
+    setupMarks: createSetupMarks({
+      digestContext: {
+        herdVersion: packageVersion() ?? 'unknown',
+        playbooksDir,
+        env: process.env,
+        cwd: process.cwd(),
+      },
+    }),
     writeInventory: (state, template) =>
       setup.writeInventory(
         state.paths.inventory,

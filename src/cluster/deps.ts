@@ -8,10 +8,32 @@ import type { ProviderFactory } from '../providers/types.js';
 import type { SetupRunner } from '../setup/setup-runner.js';
 import type { SshWaiter } from '../ssh/ssh-waiter.js';
 import type { StateRepository } from '../state/index.js';
-import type { ClusterState } from '../state/types.js';
+import type { ClusterState, NodeRecord } from '../state/types.js';
 
 /** Generates the ed25519 key pair of `cluster` at `privatePath` (+ `.pub`); the key names the cluster. */
 export type KeyGenerator = (privatePath: string, cluster: string) => Promise<void>;
+
+/**
+ * What each node records about its last setup run (a root-only file on the node), and the digest of a
+ * run's inputs to compare it with: how `herd setup` skips a run that would change nothing.
+ */
+export interface SetupMarks {
+  /** The digest of a run of `template` on `state`'s nodes; undefined when it cannot be told (never skip). */
+  digest(state: ClusterState, template: Template): Promise<string | undefined>;
+  /** Each node's recorded mark; undefined where there is none or the node could not be asked. */
+  read(
+    state: ClusterState,
+    nodes: readonly NodeRecord[],
+    signal?: AbortSignal,
+  ): Promise<ReadonlyMap<string, string | undefined>>;
+  /** Records `mark` on `nodes` (undefined removes it); returns the nodes where that failed. */
+  write(
+    state: ClusterState,
+    nodes: readonly NodeRecord[],
+    mark: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<string[]>;
+}
 
 /** Progress of long operations, for the UI (listr2 on a TTY, plain lines otherwise, nothing with --json). */
 export interface Progress {
@@ -35,6 +57,7 @@ export interface ClusterDeps {
   createProvider: ProviderFactory;
   waitForSsh: SshWaiter;
   runSetup: SetupRunner;
+  setupMarks: SetupMarks;
   writeInventory: (state: ClusterState, template: Template) => Promise<void>;
   writeKnownHosts: (state: ClusterState) => Promise<void>;
   /** Closes the cluster's SSH control masters and removes its run directory (at stop). */

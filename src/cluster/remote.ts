@@ -70,10 +70,18 @@ export function sshTargetsFor(
 async function prepare(
   options: RemoteOptions,
 ): Promise<{ targets: ExecTarget[]; connection: SshConnectionOptions }> {
-  const { state } = options;
-  assertNotPaused(state);
-  const nodes = selectNodes(state, options.selector);
+  assertNotPaused(options.state);
+  const nodes = selectNodes(options.state, options.selector);
   options.onSelected?.(nodes.map((n) => n.name));
+  return connectionTo(options.state, nodes, options.signal);
+}
+
+/** The targets and connection options for `nodes`, with the host keys the cluster pins. */
+async function connectionTo(
+  state: ClusterState,
+  nodes: readonly NodeRecord[],
+  signal: AbortSignal | undefined,
+): Promise<{ targets: ExecTarget[]; connection: SshConnectionOptions }> {
   return {
     targets: sshTargetsFor(state, nodes, await readPinnedHosts(state)),
     connection: {
@@ -82,9 +90,39 @@ async function prepare(
       proxyCommand: state.template.cluster.sshProxyCommand,
       // A node that answered the probe answers again quickly; allow for a busy one.
       connectTimeoutMs: Math.max(state.template.cluster.sshProbeTimeout, 10) * 1000,
-      signal: options.signal,
+      signal,
     },
   };
+}
+
+/** One node's result of {@link execOnRecords}, with what the command printed on stdout. */
+export interface CapturedResult extends ExecResult {
+  readonly stdout: string;
+}
+
+/**
+ * Runs a short command on `nodes` (herd's own bookkeeping, not a user's command): all at once up to
+ * `fanout`, each within `timeoutMs`, stdout captured. A node that cannot be reached gets status `error`.
+ */
+export async function execOnRecords(
+  state: ClusterState,
+  nodes: readonly NodeRecord[],
+  command: string,
+  options: { fanout: number; timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<CapturedResult[]> {
+  const { targets, connection } = await connectionTo(state, nodes, options.signal);
+  const stdout = new Map<string, string>();
+  const results = await execOnNodes({
+    ...connection,
+    targets,
+    command,
+    concurrency: options.fanout,
+    timeoutMs: options.timeoutMs,
+    onOutput: (node, stream, chunk) => {
+      if (stream === 'stdout') stdout.set(node, (stdout.get(node) ?? '') + chunk.toString('utf8'));
+    },
+  });
+  return results.map((r) => ({ ...r, stdout: stdout.get(r.node) ?? '' }));
 }
 
 /** Reads a file of the cluster; a failure is an SshError with `code` that names the file. */

@@ -113,8 +113,7 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
     await deps.progress.close();
     let setupRan = false;
     if (options.setup && state.nodes.some((n) => n.state === 'ready')) {
-      await configureCluster({ deps, state, template, signal: options.signal });
-      setupRan = true;
+      setupRan = (await configureCluster({ deps, state, template, signal: options.signal })).ran;
     }
     return { state, changed: true, removed: victims.map((v) => v.name), grow, setupRan };
   } finally {

@@ -104,7 +104,7 @@ describe('setup', () => {
   it('herd setup runs Ansible on the saved cluster under its lock and records success', async () => {
     world = await clusterWorld();
     await start(world, sized(1), { setup: false });
-    const state = await setupCluster({
+    const { state } = await setupCluster({
       deps: world.deps,
       name: NAME,
       templateFor: async (saved) => ({ ...saved.template, cloud: sized(1).cloud }),

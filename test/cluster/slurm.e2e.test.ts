@@ -2,6 +2,7 @@
  * The main job, end to end with real everything: herd start on the local provider (systemd-nspawn nodes),
  * real SSH, real ansible-playbook with the bundled playbooks, real Slurm jobs; then resize and stop.
  */
+import { appendFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runHerd } from '../helpers/cli.js';
 import {
@@ -11,6 +12,7 @@ import {
   NOTHING_LEFT,
   nspawnPidsUnder,
   parseSinfo,
+  srunHostnames,
 } from '../helpers/cluster.js';
 import { canRunLocalNodes } from '../helpers/local-nodes.js';
 
@@ -96,7 +98,18 @@ describe.skipIf(!canRunLocalNodes)('herd start slurm: a working Slurm cluster of
     for (const n of state.nodes) expect(n.preferredIp.startsWith('10.80.0.')).toBe(true);
   });
 
-  it('grows with resize -a 1:compute to 3 idle nodes', async () => {
+  it('skips a setup re-run on the unchanged cluster, saying so; --json says setupRan: false', async () => {
+    const r = await home.herd(['setup', 'slurm']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^setup: nothing changed since the last run \(3 node\(s\) checked in [0-9.]+ s\); --force runs Ansible anyway\.$/m,
+    );
+    const json = await home.herd(['setup', 'slurm', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'slurm', setupRan: false });
+  });
+
+  it('grows with resize -a 1:compute to 3 idle nodes; jobs span old and new nodes', async () => {
     const r = await home.herd(['resize', 'slurm', '-a', '1:compute']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await sinfo()).toEqual(
@@ -106,6 +119,20 @@ describe.skipIf(!canRunLocalNodes)('herd start slurm: a working Slurm cluster of
         ['compute003', 'idle'],
       ]),
     );
+    expect(await srunHostnames(home, 3)).toEqual(['compute001', 'compute002', 'compute003']);
+    // An old worker knows the new node by name.
+    const hosts = await home.herd([
+      'ssh',
+      'slurm',
+      '-n',
+      'compute001',
+      '--',
+      'getent',
+      'hosts',
+      'compute003',
+    ]);
+    expect(hosts.code, hosts.stderr).toBe(0);
+    expect(hosts.stdout).toMatch(/^10\.80\.0\.\d+\s+compute003$/m);
   });
 
   it('shrinks with resize -r 1:compute to 2 nodes, removing the highest-numbered one', async () => {
@@ -124,12 +151,21 @@ describe.skipIf(!canRunLocalNodes)('herd start slurm: a working Slurm cluster of
     expect(left.nodeDirs.sort()).toEqual([`${dir}/compute001`, `${dir}/compute002`, `${dir}/frontend001`]);
   });
 
-  it('re-runs setup on the unchanged cluster with no changes (Ansible output streamed at -v)', async () => {
-    const r = await home.herd(['setup', 'slurm', '-v']);
+  it('re-runs setup with --force on the unchanged cluster with no changes (Ansible output streamed at -v)', async () => {
+    const r = await home.herd(['setup', 'slurm', '--force', '-v']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const recap = [...r.stderr.matchAll(/^\s*(\S+)\s*:\s*ok=\d+\s+changed=(\d+)/gm)].map((m) => [m[1], m[2]]);
     expect(recap.map(([host]) => host).sort()).toEqual(['compute001', 'compute002', 'frontend001']);
     for (const [host, changed] of recap) expect(changed, `${host} changed`).toBe('0');
+  });
+
+  it('runs setup again after a setup variable changed in the config', async () => {
+    // A running cluster takes only secrets (and the cloud section) from the config, the rest from its state:
+    // a variable named like a token is one.
+    await appendFile(home.config, '\n[setup/slurm]\nglobal_var_herd_e2e_token=changed\n');
+    const r = await home.herd(['setup', 'slurm', '--json']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'slurm', setupRan: true });
   });
 
   it('stop refuses without --yes when not on a terminal, then removes everything', async () => {

@@ -4,12 +4,14 @@
  * each Ansible run. Each can be made to fail; hooks run inside a wait or a run (to press Ctrl-C
  * there). Everything is in memory or in the temp dir: no root, no network, no child process.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ClusterDeps, silentProgress } from '../../src/cluster/deps.js';
+import { type ClusterDeps, type SetupMarks, silentProgress } from '../../src/cluster/deps.js';
 import { AnsibleError } from '../../src/errors.js';
 import type { Logger } from '../../src/log.js';
+import { canonicalJson, digestedTemplate } from '../../src/setup/setup-digest.js';
 import type { SetupRunner } from '../../src/setup/setup-runner.js';
 import type { SshWaiter } from '../../src/ssh/ssh-waiter.js';
 import { StateRepository } from '../../src/state/index.js';
@@ -44,6 +46,10 @@ export interface ClusterWorld {
   onSetup: ((run: SetupRun) => void | Promise<void>) | undefined;
   /** Messages logged, as `level: message`. */
   readonly logged: string[];
+  /** The setup mark each node holds (the file on the node), by node name. */
+  readonly marks: Map<string, string>;
+  /** Replaces the digest of every run (undefined: cannot be told); unset = a hash of template and nodes. */
+  digestOverride: { value: string | undefined } | undefined;
   /** Clusters whose SSH connections were closed (at stop). */
   readonly closed: string[];
   /** Removes the temp dir. */
@@ -73,6 +79,8 @@ export async function clusterWorld(
     onSetup: undefined,
     logged,
     closed: [],
+    marks: new Map(),
+    digestOverride: undefined,
     deps: undefined as unknown as ClusterDeps,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
@@ -97,11 +105,33 @@ export async function clusterWorld(
     const failure = world.setupFailures.shift();
     if (failure) throw failure;
   };
+  const setupMarks: SetupMarks = {
+    digest: async (state, template) => {
+      if (world.digestOverride) return world.digestOverride.value;
+      const rest = digestedTemplate(template);
+      const nodes = state.nodes.filter((n) => n.state === 'ready').map((n) => [n.name, n.instanceId]);
+      return createHash('sha256').update(canonicalJson({ rest, nodes })).digest('hex');
+    },
+    read: async (_state, nodes) =>
+      new Map(
+        nodes.map((n) => [n.name, world.unreachable.has(n.name) ? undefined : world.marks.get(n.name)]),
+      ),
+    write: async (_state, nodes, mark) => {
+      const failed: string[] = [];
+      for (const n of nodes) {
+        if (world.unreachable.has(n.name)) failed.push(n.name);
+        else if (mark === undefined) world.marks.delete(n.name);
+        else world.marks.set(n.name, mark);
+      }
+      return failed;
+    },
+  };
   (world as { deps: ClusterDeps }).deps = {
     repo: await StateRepository.open(dir),
     createProvider: async () => cloud.provider,
     waitForSsh,
     runSetup,
+    setupMarks,
     writeInventory: async () => {},
     writeKnownHosts: async () => {},
     closeConnections: async (cluster) => {

@@ -248,11 +248,20 @@ export const COMMANDS: readonly CommandDecl[] = [
   },
   {
     name: 'setup',
-    describe: 'Run Ansible on every node of a cluster again (arguments after -- go to ansible-playbook)',
+    describe:
+      'Run Ansible on every node of a cluster again, unless nothing changed since the last finished setup (arguments after -- go to ansible-playbook)',
     positionals: [cluster],
-    options: { json: json('Print the cluster as JSON when done') },
+    options: {
+      json: json('Print the cluster as JSON when done, with setupRan: false when nothing needed to run'),
+      force: {
+        type: 'boolean',
+        describe:
+          'Run Ansible even when nothing changed since the last finished setup (to repair changes made by hand on the nodes)',
+      },
+    },
     examples: [
-      ['$0 setup slurm', 're-run the playbooks'],
+      ['$0 setup slurm', 're-run the playbooks (skipped when nothing changed since the last run)'],
+      ['$0 setup slurm --force', 'run them even so'],
       ['$0 setup slurm -- --tags addresses --check', 'pass options to ansible-playbook'],
     ],
     load: async () => (await import('./setup.js')).handler,

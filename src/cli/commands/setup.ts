@@ -7,6 +7,7 @@ import { buildDeps, liveTemplate, passthroughArgs } from '../wiring.js';
 interface Args extends GlobalArgs {
   cluster: string;
   json?: boolean;
+  force?: boolean;
 }
 
 /** `herd setup NAME [-- ansible-playbook args]`. */
@@ -15,15 +16,21 @@ export async function handler(args: ArgumentsCamelCase<Args>): Promise<void> {
   const { setupCluster } = await import('../../cluster/configure.js');
   const ctx = contextFrom(args);
   const deps = await buildDeps(ctx, { json: args.json === true });
-  const state = await withInterrupts((signal) =>
+  const { state, result } = await withInterrupts((signal) =>
     setupCluster({
       deps,
       name: args.cluster,
       templateFor: (saved) => liveTemplate(ctx, saved),
       extraArgs: passthroughArgs(args),
+      force: args.force === true,
       signal,
     }),
   );
-  if (args.json) printJson(state);
-  else printLines([`Cluster "${state.name}" configured.`]);
+  if (args.json) printJson({ ...state, setupRan: result.ran });
+  else if (!result.ran && result.checked) {
+    const { nodes, seconds } = result.checked;
+    printLines([
+      `setup: nothing changed since the last run (${nodes} node(s) checked in ${seconds.toFixed(1)} s); --force runs Ansible anyway.`,
+    ]);
+  } else printLines([`Cluster "${state.name}" configured.`]);
 }

@@ -1,0 +1,173 @@
+/**
+ * Skipping a setup run that would change nothing, on the in-memory cloud: which runs happen, with
+ * which arguments, and which marks the nodes hold.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { setupCluster } from '../../src/cluster/configure.js';
+import { resizeCluster } from '../../src/cluster/resize.js';
+import type { Template } from '../../src/config/types.js';
+import type { ClusterState } from '../../src/state/types.js';
+import { ansibleFailure, type ClusterWorld, clusterWorld } from '../fakes/cluster-world.js';
+import { NAME, saved, sized, start } from './orchestration-helpers.js';
+
+let world: ClusterWorld | undefined;
+afterEach(async () => {
+  await world?.dispose();
+  world = undefined;
+});
+
+/** A world whose bundled playbooks are the fixture template's (`/opt/herd/playbooks/site.yml`). */
+async function bundledWorld(): Promise<ClusterWorld> {
+  world = await clusterWorld({ overrides: { playbooksDir: '/opt/herd/playbooks' } });
+  return world;
+}
+
+/** `herd setup NAME` with the saved template (or `change` applied to it). */
+function setup(
+  w: ClusterWorld,
+  options: { force?: boolean; extraArgs?: string[]; change?: (t: Template) => Template } = {},
+) {
+  return setupCluster({
+    deps: w.deps,
+    name: NAME,
+    templateFor: async (state: ClusterState) => {
+      const tpl = { ...state.template, cloud: sized(2).cloud };
+      return options.change ? options.change(tpl) : tpl;
+    },
+    extraArgs: options.extraArgs,
+    force: options.force,
+  });
+}
+
+/** Each setup run as its extra arguments joined by spaces ('' for none). */
+const runArgs = (w: ClusterWorld) => w.setupRuns.map((r) => (r.extraArgs ?? []).join(' '));
+
+describe('herd setup on a configured cluster', () => {
+  it('records the digest on every node after start, then skips Ansible, saying how many nodes it read', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    const digest = w.marks.get('frontend001');
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    expect([...w.marks.values()]).toEqual([digest, digest, digest]);
+    const { result } = await setup(w);
+    expect(result.ran).toBe(false);
+    expect(result.checked?.nodes).toBe(3);
+    expect(w.setupRuns).toHaveLength(1);
+  });
+
+  it('runs with --force, and records the same digest again', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    const before = new Map(w.marks);
+    const { result } = await setup(w, { force: true });
+    expect(result.ran).toBe(true);
+    expect(w.setupRuns).toHaveLength(2);
+    expect(w.marks).toEqual(before);
+  });
+
+  it('runs when a setup variable changed, and the next run is skipped again', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    const changed = (t: Template): Template => ({
+      ...t,
+      setup: { ...t.setup, globalVars: { ...t.setup.globalVars, slurm_mpi: 'yes' } },
+    });
+    expect((await setup(w, { change: changed })).result.ran).toBe(true);
+    expect((await setup(w, { change: changed })).result.ran).toBe(false);
+    expect((await setup(w)).result.ran).toBe(true);
+  });
+
+  it('runs when a node cannot be asked, and leaves that node without a mark', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    w.unreachable.add('compute002');
+    expect((await setup(w)).result.ran).toBe(true);
+    w.unreachable.clear();
+    // compute002 kept the old mark (it could not be told to forget it) but the run is the same: fine.
+    expect((await setup(w)).result.ran).toBe(false);
+  });
+
+  it('runs when a node holds no mark (re-created with a fresh disk)', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    w.marks.delete('compute001');
+    expect((await setup(w)).result.ran).toBe(true);
+    expect(w.marks.get('compute001')).toBe(w.marks.get('frontend001'));
+  });
+
+  it('runs when a node is another instance (replaced), whatever its disk holds', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    const state = (await saved(w))!;
+    state.nodes[1]!.instanceId = 'i-replaced';
+    await w.deps.repo.save(state);
+    expect((await setup(w)).result.ran).toBe(true);
+  });
+
+  it('runs arguments after -- always, and records nothing: the next plain run runs too', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    const { result } = await setup(w, { extraArgs: ['--tags', 'slurm'] });
+    expect(result.ran).toBe(true);
+    expect(runArgs(w)).toEqual(['', '--tags slurm']);
+    expect(w.marks.size).toBe(0);
+    expect((await setup(w)).result.ran).toBe(true);
+    expect((await setup(w)).result.ran).toBe(false);
+  });
+
+  it('never skips when the digest cannot be made, and records nothing', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    w.digestOverride = { value: undefined };
+    expect((await setup(w)).result.ran).toBe(true);
+    expect((await setup(w)).result.ran).toBe(true);
+    expect(w.marks.size).toBe(0);
+  });
+
+  it('after a failed run no node claims the last finished one, even with the inputs changed back', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    w.setupFailures.push(ansibleFailure(['compute001']));
+    const changed = (t: Template): Template => ({ ...t, setup: { ...t.setup, globalVars: { x: '1' } } });
+    await expect(setup(w, { change: changed })).rejects.toThrow('ansible-playbook failed');
+    expect(w.marks.size).toBe(0);
+    expect((await setup(w)).result.ran).toBe(true);
+  });
+
+  it("reads no marks before the cluster's first finished setup", async () => {
+    const w = await bundledWorld();
+    await start(w, sized(2), { setup: false });
+    let reads = 0;
+    const read = w.deps.setupMarks.read;
+    w.deps.setupMarks.read = (...args) => {
+      reads += 1;
+      return read(...args);
+    };
+    expect((await setup(w)).result.ran).toBe(true);
+    expect(reads).toBe(0);
+    expect((await setup(w)).result.ran).toBe(false);
+    expect(reads).toBe(1);
+  });
+});
+
+describe('resize on a configured cluster', () => {
+  it('runs the whole playbook on every node and records the new digest: the next setup is skipped', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    const before = w.marks.get('frontend001');
+    const result = await resizeCluster({
+      deps: w.deps,
+      name: NAME,
+      cloud: sized(2).cloud,
+      add: [{ kind: 'compute', count: 1 }],
+      remove: [],
+      setup: true,
+    });
+    expect(result.setupRan).toBe(true);
+    expect(runArgs(w)).toEqual(['', '']);
+    const after = w.marks.get('compute003');
+    expect(after).not.toBe(before);
+    expect([...w.marks.values()]).toEqual([after, after, after, after]);
+    expect((await setup(w)).result.ran).toBe(false);
+  });
+});
