@@ -77,7 +77,7 @@ describe('herd setup on a configured cluster', () => {
     expect((await setup(w)).result.ran).toBe(true);
   });
 
-  it('runs when a node cannot be asked, and leaves that node without a mark', async () => {
+  it('runs when a node cannot be asked; that node keeps the mark of the same inputs it could not forget', async () => {
     const w = await bundledWorld();
     await start(w);
     w.unreachable.add('compute002');
