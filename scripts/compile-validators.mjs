@@ -6,8 +6,9 @@
 //
 // Reads the compiled schema modules of DIST (default: dist/) and writes DIST/config/schema/validators/
 // (one CommonJS file per section schema, named by src/util/precompiled.ts's schemaFileName, so that a
-// command reads only the validators its config needs) and DIST/state/validators.js. The ajv options
-// come from the same functions the run-time fallback uses.
+// command reads only the validators its config needs) and DIST/state/validators/ (the state schema's,
+// the same way: loaded synchronously on first use, so no module needs a top-level await). The ajv
+// options come from the same functions the run-time fallback uses.
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -68,19 +69,6 @@ function generatedCode(ajv, exports) {
   return code;
 }
 
-/** ES module source exporting `checksBySchema`: the validate function of each schema, by its key. */
-function moduleSource({ ajv, schemas, schemaKey }) {
-  for (const [name, schema] of Object.entries(schemas)) ajv.addSchema(schema, name);
-  const exports = Object.fromEntries(Object.keys(schemas).map((name) => [name, name]));
-  const code = generatedCode(ajv, exports);
-  const entries = Object.entries(schemas).map(
-    ([name, schema]) => `  [${JSON.stringify(schemaKey(schema))}, ${name}],`,
-  );
-  return [HEADER, code, `export const checksBySchema = new Map([\n${entries.join('\n')}\n]);`, ''].join(
-    '\n',
-  );
-}
-
 /**
  * CommonJS source of one schema's validator (see PrecompiledSchemaModule in src/util/precompiled.ts):
  * its schemaKey, and createValidate(herdFormats) returning ajv's validate function. CommonJS, so that
@@ -104,16 +92,6 @@ function writeAtomically(file, source) {
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, source);
   renameSync(temp, file);
-}
-
-/** Writes the ES module `file` and checks it loads. */
-async function writeModule(file, source, expected) {
-  writeAtomically(file, source);
-  const { checksBySchema } = await import(pathToFileURL(file).href);
-  if (checksBySchema.size !== expected) {
-    throw new Error(`${file} holds ${checksBySchema.size} validators, expected ${expected}`);
-  }
-  console.log(`compile-validators: wrote ${relative(root, file)} (${expected} validator(s))`);
 }
 
 /**
@@ -158,12 +136,10 @@ writeSchemaModules(join(dist, 'config', 'schema', 'validators'), {
   schemaFileName: precompiled.schemaFileName,
   formats,
 });
-await writeModule(
-  join(dist, 'state', 'validators.js'),
-  moduleSource({
-    ajv: stateSchema.createStateAjv({ source: true, esm: true }),
-    schemas: { clusterState: stateSchema.clusterStateSchema },
-    schemaKey: precompiled.schemaKey,
-  }),
-  1,
-);
+writeSchemaModules(join(dist, 'state', 'validators'), {
+  ajv: stateSchema.createStateAjv({ source: true, esm: false }),
+  schemas: { clusterState: stateSchema.clusterStateSchema },
+  schemaKey: precompiled.schemaKey,
+  schemaFileName: precompiled.schemaFileName,
+  formats: {},
+});
