@@ -1,10 +1,13 @@
 /**
  * Builds the real dependencies of the orchestration functions from the global options: config, state
  * repository, provider factory, SSH waiter, Ansible runner, progress display. Kept out of the command
- * files so they stay thin, and lazy so `herd --help` and `herd list` load nothing they do not use.
+ * files so they stay thin, and lazy so `herd --help` and `herd list` load nothing they do not use. The
+ * config loader is imported statically: the bundle puts it in the start-up chunk with this module, where
+ * a dynamic import would only add a module load (a re-export chunk) to every command that reads the config.
  */
 import { constants } from 'node:os';
 import type { ClusterDeps } from '../cluster/deps.js';
+import * as config from '../config/index.js';
 import type { CloudSection, LoadedConfig, Template } from '../config/types.js';
 import { formatProblem } from '../errors.js';
 import type { SecretSource, StateRepository } from '../state/index.js';
@@ -24,7 +27,6 @@ export async function openRepo(ctx: CliContext): Promise<StateRepository> {
  * printed at the default verbosity, override notes at -v.
  */
 export async function loadConfigFor(ctx: CliContext, options: { quiet: boolean }) {
-  const config = await import('../config/index.js');
   // Only the default path is created: a file named with -c or HERD_CONFIG that does not exist is a typo.
   if (ctx.configIsDefault && (await config.ensureDefaultConfig(ctx.configPath, defaultConfigTemplate))) {
     ctx.log.info(

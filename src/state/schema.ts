@@ -13,7 +13,7 @@ import type {
   Template,
 } from '../config/types.js';
 import { PROVIDERS } from '../providers/registry.js';
-import { importPrecompiled, newAjv, schemaKey } from '../util/precompiled.js';
+import { newAjv, precompiledLoader, schemaKey } from '../util/precompiled.js';
 import type { ClusterOrigin, NodeRecord, NodeStateName, PauseRecord, StoredClusterState } from './types.js';
 import { STATE_VERSION } from './types.js';
 
@@ -187,20 +187,21 @@ export function createStateAjv(code?: CodeOptions): Ajv {
   return newAjv({ allErrors: true, strict: true, allowUnionTypes: true, ...(code ? { code } : {}) });
 }
 
-// Imported with this module (a small file, no ajv compiler) so that checkClusterState stays synchronous.
-const precompiled = await importPrecompiled(new URL('./validators.js', import.meta.url));
+// The validator `npm run build` generated (dist/state/validators/), read synchronously on first use:
+// checkClusterState stays synchronous, and this module has no top-level await (a command that never
+// reads a state file never reads it either).
+const precompiled = precompiledLoader(new URL('./validators/', import.meta.url), {});
 
 let validator: ValidateFunction | undefined;
 
 /**
  * Checks `value` against the state schema. Returns the problems as `path: message` lines, or an
  * empty list when it is a valid StoredClusterState. Uses the validator `npm run build` precompiled
- * (dist/state/validators.js); without it (tests run the sources, or the build is stale) the schema
+ * (dist/state/validators/); without it (tests run the sources, or the build is stale) the schema
  * is compiled with ajv on first use.
  */
 export function checkClusterState(value: unknown): string[] {
-  validator ??=
-    precompiled.get(schemaKey(clusterStateSchema)) ?? createStateAjv().compile(clusterStateSchema);
+  validator ??= precompiled(schemaKey(clusterStateSchema)) ?? createStateAjv().compile(clusterStateSchema);
   if (validator(value)) return [];
   return (validator.errors ?? []).map(describeError);
 }

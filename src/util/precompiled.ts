@@ -11,12 +11,6 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv, Options, ValidateFunction } from 'ajv';
 
-/** What a generated validators module exports. */
-export interface PrecompiledModule {
-  /** Validate functions by the JSON text of their schema (see `schemaKey`). */
-  checksBySchema: ReadonlyMap<string, ValidateFunction>;
-}
-
 /** What a generated one-schema validator module (CommonJS, see `schemaFileName`) exports. */
 export interface PrecompiledSchemaModule {
   /** The `schemaKey` of the schema it checks: a file left by an older build is never used. */
@@ -28,7 +22,7 @@ export interface PrecompiledSchemaModule {
 /** Precompiled validate functions by `schemaKey`; undefined for a schema without one. */
 export type PrecompiledLookup = (key: string) => ValidateFunction | undefined;
 
-/** The key of a schema in `checksBySchema`: its JSON text, so a changed schema never meets an old validator. */
+/** The key of a schema: its JSON text, so a changed schema never meets an old validator. */
 export function schemaKey(schema: object): string {
   return JSON.stringify(schema);
 }
@@ -41,16 +35,6 @@ export function schemaFileName(key: string): string {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   return `${(hash >>> 0).toString(16).padStart(8, '0')}.cjs`;
-}
-
-/**
- * Imports the generated module at `url` (a sibling `.js` of the caller's compiled file), or returns
- * an empty map when it is not there.
- */
-export async function importPrecompiled(url: URL): Promise<ReadonlyMap<string, ValidateFunction>> {
-  if (!existsSync(fileURLToPath(url))) return new Map();
-  const module = (await import(url.href)) as PrecompiledModule;
-  return module.checksBySchema;
 }
 
 /**
