@@ -177,6 +177,17 @@ describe('resize on a configured cluster', () => {
     expect((await setup(w)).result.ran).toBe(false);
   });
 
+  it('records the new digest when no node could be narrowed (a full run after all)', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    for (const node of w.marks.keys()) w.marks.delete(node);
+    await addOne(w);
+    expect(refreshOnly(w)[1]).toBeUndefined();
+    expect(new Set(w.marks.values()).size).toBe(1);
+    expect(w.marks.size).toBe(4);
+    expect((await setup(w)).result.ran).toBe(false);
+  });
+
   it('runs everything on a worker that does not hold the mark of the last full run', async () => {
     const w = await bundledWorld();
     await start(w);
