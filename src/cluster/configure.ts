@@ -14,6 +14,11 @@ export interface ConfigureOptions {
   readonly extraArgs?: readonly string[] | undefined;
   /** Run Ansible even when every node holds this run's digest (`herd setup --force`). */
   readonly force?: boolean | undefined;
+  /**
+   * A resize's unchanged nodes (bundled playbooks only): those that still hold `digest`, the mark of the last
+   * full run before the resize, get only the new node list (`herd_refresh_only`); the others the whole setup.
+   */
+  readonly narrow?: { readonly nodes: readonly string[]; readonly digest: string } | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -36,24 +41,35 @@ export async function configureCluster(options: ConfigureOptions): Promise<Confi
   await deps.writeKnownHosts(state);
   await deps.writeInventory(state, template);
   const nodes = state.nodes.filter((n) => n.state === 'ready' && n.preferredIp !== undefined);
-  // Only a plain run is recorded: arguments after `--` (--tags, --check, -e) make it another run.
-  const recorded = (options.extraArgs ?? []).length === 0;
-  const digest = recorded ? await deps.setupMarks.digest(state, template) : undefined;
   // No node holds a mark before the cluster's first finished setup.
   const configured = state.setupCompletedAt !== undefined;
+  const narrow = configured ? options.narrow : undefined;
+  // Only a plain run of every node is recorded: arguments after `--` (--tags, --check, -e) make it another run,
+  // and so does a run that gives some nodes only the node list.
+  const recorded = (options.extraArgs ?? []).length === 0;
+  const digest = recorded ? await deps.setupMarks.digest(state, template) : undefined;
   let checked: ConfigureResult['checked'];
-  if (digest !== undefined && configured && !options.force && nodes.length > 0) {
+  let marks: ReadonlyMap<string, string | undefined> = new Map();
+  if (((digest !== undefined && !options.force) || narrow !== undefined) && configured && nodes.length > 0) {
     const started = performance.now();
-    const marks = await deps.setupMarks.read(state, nodes, signal);
+    marks = await deps.setupMarks.read(state, nodes, signal);
     checked = { nodes: nodes.length, seconds: (performance.now() - started) / 1000 };
-    if (nodes.every((n) => marks.get(n.name) === digest)) return { ran: false, checked };
+    if (digest !== undefined && !options.force && nodes.every((n) => marks.get(n.name) === digest)) {
+      return { ran: false, checked };
+    }
   }
+  const refreshOnly = narrow ? narrow.nodes.filter((n) => marks.get(n) === narrow.digest) : [];
   // A run cut short leaves nodes half-way: no node may claim the last finished run until this one ends.
   if (configured) await forgetMarks(deps, state, nodes, signal);
-  await runStep(options, `Configure ${nodes.length} node(s) with Ansible`, options.extraArgs);
+  const title =
+    refreshOnly.length === 0
+      ? `Configure ${nodes.length} node(s) with Ansible`
+      : `Configure ${nodes.length - refreshOnly.length} node(s) with Ansible (the node list only on ${refreshOnly.length} more)`;
+  const extraVars = refreshOnly.length === 0 ? undefined : { herd_refresh_only: refreshOnly };
+  await runStep(options, title, extraVars);
   state.setupCompletedAt = new Date().toISOString();
   await deps.repo.save(state);
-  if (digest !== undefined) await recordMarks(deps, state, nodes, digest, signal);
+  if (digest !== undefined && refreshOnly.length === 0) await recordMarks(deps, state, nodes, digest, signal);
   return { ran: true, checked };
 }
 
@@ -61,7 +77,7 @@ export async function configureCluster(options: ConfigureOptions): Promise<Confi
 async function runStep(
   options: ConfigureOptions,
   title: string,
-  extraArgs: readonly string[] | undefined,
+  extraVars: Readonly<Record<string, unknown>> | undefined,
 ): Promise<void> {
   const { deps, state, template } = options;
   deps.progress.step(title, 'start');
@@ -69,7 +85,8 @@ async function runStep(
     await deps.runSetup({
       state,
       template,
-      extraArgs,
+      extraVars,
+      extraArgs: options.extraArgs,
       verbosity: deps.verbosity,
       signal: options.signal,
       onLine: (line) => deps.progress.output(line),

@@ -1,6 +1,7 @@
 /** `herd resize` and `herd remove-node`: grow with the start pipeline, shrink by draining then terminating. */
 import { join } from 'node:path';
 import type { NodeCount } from '../config/node-counts.js';
+import { usesBundledPlaybooks } from '../config/resolve-sections.js';
 import type { CloudSection, Template } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import type { Provider } from '../providers/types.js';
@@ -16,6 +17,12 @@ import { terminateRecorded } from './terminate.js';
 
 /** Ansible groups whose members are Slurm compute nodes (they must be drained before removal). */
 const SLURM_WORKER_GROUPS = new Set(['slurm_worker', 'slurm_workers', 'slurm_clients']);
+
+/**
+ * Bundled groups whose members need nothing but the new node list when peers come or go (what the master of each
+ * recipe needs, it gets in its own full run). Not Grid Engine workers: the master's slot list reads their facts.
+ */
+const PEER_ONLY_GROUPS = new Set([...SLURM_WORKER_GROUPS, 'ganglia_monitor', 'hpc', 'r']);
 
 /** Options of `resizeCluster`. */
 export interface ResizeOptions {
@@ -67,6 +74,12 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
     if (add.length === 0 && victims.length === 0) {
       return { state, changed: false, removed: [], grow: undefined, setupRan: false };
     }
+    // Before the cluster changes: the mark its last full run left on every node, for a run narrowed to the nodes
+    // whose role changes (the master, new nodes) plus the new node list everywhere else.
+    const before =
+      options.setup && usesBundledPlaybooks(template.setup.playbookPath, deps.playbooksDir)
+        ? await deps.setupMarks.digest(state, template)
+        : undefined;
     const provider = await deps.createProvider(
       template.cloud,
       providerContextOf(state, deps.repo.dir, deps.log),
@@ -113,13 +126,26 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
     await deps.progress.close();
     let setupRan = false;
     if (options.setup && state.nodes.some((n) => n.state === 'ready')) {
-      setupRan = (await configureCluster({ deps, state, template, signal: options.signal })).ran;
+      const narrow =
+        before === undefined ? undefined : { nodes: peerOnlyNodes(state, template, grow), digest: before };
+      setupRan = (await configureCluster({ deps, state, template, narrow, signal: options.signal })).ran;
     }
     return { state, changed: true, removed: victims.map((v) => v.name), grow, setupRan };
   } finally {
     await deps.progress.close();
     await lock.release();
   }
+}
+
+/** Ready nodes that were there before this resize and whose kind's groups are all peer-only. */
+function peerOnlyNodes(state: ClusterState, template: Template, grow: GrowResult | undefined): string[] {
+  const added = new Set(grow?.ready ?? []);
+  const peerOnlyKinds = new Set(
+    template.kinds.filter((k) => k.groups.every((g) => PEER_ONLY_GROUPS.has(g))).map((k) => k.name),
+  );
+  return state.nodes
+    .filter((n) => n.state === 'ready' && !added.has(n.name) && peerOnlyKinds.has(n.kind))
+    .map((n) => n.name);
 }
 
 /** Chooses the nodes to remove: the named ones, then the highest-numbered live nodes of each kind. */

@@ -12,6 +12,7 @@ import { isSecretKey } from '../config/secret-keys.js';
 import { sanitizeSshArgsText } from '../config/ssh-options.js';
 import type { Template } from '../config/types.js';
 import { ConfigError } from '../errors.js';
+import { parseHostKey } from '../ssh/known-hosts.js';
 import { ansibleHostSshArgs, shellQuote } from '../ssh/openssh.js';
 import { type ConnectionIdentity, controlPathFor } from '../ssh/run-dir.js';
 import { writePrivateFileAtomic } from '../ssh/write-private-file.js';
@@ -19,7 +20,13 @@ import type { ClusterState, NodeRecord } from '../state/types.js';
 import { secretEnvFor, variablesOf } from './secret-env.js';
 
 // Host variables herd sets itself per node; the same keys in the setup section or a variable do not override them.
-const HERD_OWNED = new Set(['ansible_host', 'ansible_user', 'ansible_connection', 'ansible_ssh_args']);
+const HERD_OWNED = new Set([
+  'ansible_host',
+  'ansible_user',
+  'ansible_connection',
+  'ansible_ssh_args',
+  'herd_host_key',
+]);
 // Ssh arguments of the user's that follow herd's (ansible_ssh_args itself is merged into herd's own).
 const SSH_ARGS_AFTER_HERDS: ReadonlySet<string> = new Set(
   SSH_ARG_VARIABLES.filter((v) => v !== 'ansible_ssh_args'),
@@ -79,6 +86,9 @@ export function renderInventory(
       ['ansible_connection', 'ssh'],
       ['ansible_ssh_args', joinSshArgs(herdSsh, userSshArgs, 'ansible_ssh_args')],
     ];
+    // The key herd pinned: the nodes' known hosts list it for a node whose facts this run does not gather.
+    const pinned = node.hostKey === undefined ? undefined : parseHostKey(node.hostKey);
+    if (pinned) vars.push(['herd_host_key', `${pinned.type} ${pinned.base64}`]);
     const add = (key: string, value: unknown, secret: string | undefined) => {
       if (HERD_OWNED.has(key)) return;
       if (secret !== undefined) vars.push([key, secret]);

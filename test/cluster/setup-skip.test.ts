@@ -151,11 +151,9 @@ describe('herd setup on a configured cluster', () => {
 });
 
 describe('resize on a configured cluster', () => {
-  it('runs the whole playbook on every node and records the new digest: the next setup is skipped', async () => {
-    const w = await bundledWorld();
-    await start(w);
-    const before = w.marks.get('frontend001');
-    const result = await resizeCluster({
+  /** `herd resize NAME -a 1:compute`. */
+  const addOne = (w: ClusterWorld) =>
+    resizeCluster({
       deps: w.deps,
       name: NAME,
       cloud: sized(2).cloud,
@@ -163,11 +161,45 @@ describe('resize on a configured cluster', () => {
       remove: [],
       setup: true,
     });
+  const refreshOnly = (w: ClusterWorld) => w.setupRuns.map((r) => r.extraVars?.herd_refresh_only);
+
+  it('gives the unchanged workers only the node list, records no mark, and the next setup runs everything', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    const result = await addOne(w);
     expect(result.setupRan).toBe(true);
+    expect(refreshOnly(w)).toEqual([undefined, ['compute001', 'compute002']]);
     expect(runArgs(w)).toEqual(['', '']);
-    const after = w.marks.get('compute003');
-    expect(after).not.toBe(before);
-    expect([...w.marks.values()]).toEqual([after, after, after, after]);
+    // A narrowed run is not a full one: no node claims it, so the next plain setup runs (and records) in full.
+    expect([...w.marks.values()].filter((m) => m !== undefined)).toEqual([]);
+    expect((await setup(w)).result.ran).toBe(true);
+    expect(refreshOnly(w)[2]).toBeUndefined();
     expect((await setup(w)).result.ran).toBe(false);
+  });
+
+  it('records the new digest when no node could be narrowed (a full run after all)', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    for (const node of w.marks.keys()) w.marks.delete(node);
+    await addOne(w);
+    expect(refreshOnly(w)[1]).toBeUndefined();
+    expect(new Set(w.marks.values()).size).toBe(1);
+    expect(w.marks.size).toBe(4);
+    expect((await setup(w)).result.ran).toBe(false);
+  });
+
+  it('runs everything on a worker that does not hold the mark of the last full run', async () => {
+    const w = await bundledWorld();
+    await start(w);
+    w.marks.set('compute002', 'f'.repeat(64));
+    await addOne(w);
+    expect(refreshOnly(w)[1]).toEqual(['compute001']);
+  });
+
+  it("runs everything everywhere with the user's own playbook", async () => {
+    world = await clusterWorld();
+    await start(world);
+    await addOne(world);
+    expect(refreshOnly(world)).toEqual([undefined, undefined]);
   });
 });

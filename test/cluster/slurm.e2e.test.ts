@@ -109,9 +109,11 @@ describe.skipIf(!canRunLocalNodes)('herd start slurm: a working Slurm cluster of
     expect(JSON.parse(json.stdout)).toMatchObject({ name: 'slurm', setupRan: false });
   });
 
-  it('grows with resize -a 1:compute to 3 idle nodes; jobs span old and new nodes', async () => {
+  it('grows with resize -a 1:compute to 3 idle nodes, the old workers given only the node list; jobs span them', async () => {
     const r = await home.herd(['resize', 'slurm', '-a', '1:compute']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    // The whole setup on the master and the new node; the two old workers held the last full run's mark.
+    expect(r.stdout + r.stderr).toContain('Configure 2 node(s) with Ansible (the node list only on 2 more)');
     expect(await sinfo()).toEqual(
       new Map([
         ['compute001', 'idle'],
@@ -133,6 +135,21 @@ describe.skipIf(!canRunLocalNodes)('herd start slurm: a working Slurm cluster of
     ]);
     expect(hosts.code, hosts.stderr).toBe(0);
     expect(hosts.stdout).toMatch(/^10\.80\.0\.\d+\s+compute003$/m);
+    // ... and its host key (the new node's from its facts), and the old workers know each other by the key herd
+    // pinned (their facts were not gathered in this run).
+    const known = await home.herd([
+      'ssh',
+      'slurm',
+      '-n',
+      'compute001',
+      '--',
+      'cat',
+      '/etc/ssh/ssh_known_hosts',
+    ]);
+    expect(known.code, known.stderr).toBe(0);
+    for (const node of ['compute002', 'compute003', 'frontend001']) {
+      expect(known.stdout).toMatch(new RegExp(`^${node},10\\.80\\.0\\.\\d+ ssh-ed25519 \\S+$`, 'm'));
+    }
   });
 
   it('shrinks with resize -r 1:compute to 2 nodes, removing the highest-numbered one', async () => {
