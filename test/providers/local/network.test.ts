@@ -8,7 +8,6 @@ import { forwardFilterRules, legacyNatTable, natTable } from '../../../src/provi
 import {
   assignLease,
   chooseNameserver,
-  inTurn,
   type LeaseFile,
   pruneLeases,
   removeDeadWritersTemps,
@@ -242,38 +241,5 @@ describe('removeDeadWritersTemps', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('inTurn (one caller of this process at a time per bridge lock)', () => {
-  it('runs the callers of one key one after another, in order, and goes on after a failure', async () => {
-    const events: string[] = [];
-    const step =
-      (name: string, fail = false) =>
-      async () => {
-        events.push(`${name} start`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        events.push(`${name} end`);
-        if (fail) throw new Error(name);
-        return name;
-      };
-    const results = await Promise.allSettled([
-      inTurn('/run/herd/net/a.lock', step('one')),
-      inTurn('/run/herd/net/a.lock', step('two', true)),
-      inTurn('/run/herd/net/a.lock', step('three')),
-    ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(events).toEqual(['one start', 'one end', 'two start', 'two end', 'three start', 'three end']);
-  });
-
-  it('lets callers of different keys run at the same time', async () => {
-    const events: string[] = [];
-    const step = (name: string) => async () => {
-      events.push(`${name} start`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      events.push(`${name} end`);
-    };
-    await Promise.all([inTurn('/x/a.lock', step('a')), inTurn('/x/b.lock', step('b'))]);
-    expect(events.slice(0, 2).sort()).toEqual(['a start', 'b start']);
   });
 });
