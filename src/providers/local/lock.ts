@@ -22,6 +22,13 @@ export interface LockOptions {
   /** Called once when the lock is busy, e.g. to say that another herd process is building. */
   onWait?: (holderPid: number) => void;
   signal?: AbortSignal;
+  /**
+   * Files beside the lock that it guards, written with writeFileAtomic: once the lock is held, the
+   * temp files that killed writers left of them (and of the lock) are removed.
+   */
+  guarded?: readonly string[];
+  /** The lock's directory is this host's own (/run): a temp whose writer is dead goes at once. */
+  hostLocal?: boolean;
 }
 
 /** Runs `fn` while holding the lock file at `path`, after this process's earlier callers for it. */
@@ -93,7 +100,9 @@ async function acquire(path: string, options: LockOptions): Promise<ClusterLock>
   for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
     if (options.signal?.aborted) throw interrupted(options);
     try {
-      return await acquireLock(path, options.what);
+      return await acquireLock(path, options.what, options.guarded, {
+        hostLocal: options.hostLocal ?? false,
+      });
     } catch (error) {
       if (!(error instanceof StateLockError)) throw error;
       if (holder === undefined) options.onWait?.(error.holderPid);

@@ -14,12 +14,12 @@
  * servers, and an existing bridge (docker0) belongs to another tool.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPrivateIpv4Cidr } from '../../config/schema/formats.js';
 import { ProviderError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { isProcessAlive } from '../../util/proc.js';
+import { writeFileAtomic } from '../../state/atomic-file.js';
 import { run, tryRun } from './exec.js';
 import { withLock } from './lock.js';
 import { disableNat, enableNat, legacyNatTable, natTable } from './nat.js';
@@ -199,16 +199,18 @@ async function underLock<T>(
   await mkdir(net.runDir, { recursive: true, mode: 0o755 });
   const path = join(net.runDir, `${net.bridge}.json`);
   const lockPath = join(net.runDir, `${net.bridge}.lock`);
-  return withLock(lockPath, { what: `bridge ${net.bridge}`, ...(signal ? { signal } : {}) }, async () => {
+  // /run is this host's own: temps of dead writers (lease file, lock) go each time the lock is taken.
+  const lock = {
+    what: `bridge ${net.bridge}`,
+    guarded: [path],
+    hostLocal: true,
+    ...(signal ? { signal } : {}),
+  };
+  return withLock(lockPath, lock, async () => {
     const before = await readLeaseFile(net.runDir, net.bridge);
     const { file, result } = await change(before && pruneLeases(before));
-    if (file === undefined) {
-      await rm(path, { force: true });
-      await removeDeadWritersTemps(net.runDir, net.bridge);
-    } else {
-      await writeFile(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
-      await rename(`${path}.tmp`, path);
-    }
+    if (file === undefined) await rm(path, { force: true });
+    else await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, 0o644);
     return result;
   });
 }
@@ -223,31 +225,6 @@ async function bridgeLink(bridge: string): Promise<IpLinkEntry | undefined> {
     throw error;
   }
   return (JSON.parse(text) as IpLinkEntry[]).find((l) => l.ifname === bridge);
-}
-
-/**
- * Removes what a herd process killed halfway left beside the bridge's files: `<bridge>.json.tmp`
- * (written before the rename; the caller holds the lock, so nobody else is writing it) and the lock's
- * `<bridge>.lock.tmp-<pid>-<random>` of a process that no longer runs. /run is this host's own, so a
- * PID here is one of this host's processes. Called when the last lease is gone, so that nothing of the
- * bridge stays in the run directory.
- */
-export async function removeDeadWritersTemps(
-  runDir: string,
-  bridge: string,
-  alive: (pid: number) => boolean = isProcessAlive,
-): Promise<string[]> {
-  const lockTemp = /^\.lock\.tmp-(\d+)-[0-9a-f]+$/;
-  const removed: string[] = [];
-  for (const name of await readdir(runDir).catch(() => [] as string[])) {
-    if (!name.startsWith(`${bridge}.`)) continue;
-    const rest = name.slice(bridge.length);
-    const pid = lockTemp.exec(rest)?.[1];
-    if (rest !== '.json.tmp' && (pid === undefined || alive(Number(pid)))) continue;
-    await rm(join(runDir, name), { force: true });
-    removed.push(name);
-  }
-  return removed;
 }
 
 interface IpAddrEntry {

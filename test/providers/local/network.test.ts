@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +11,8 @@ import {
   chooseNameserver,
   type LeaseFile,
   pruneLeases,
-  removeDeadWritersTemps,
+  readLeaseFile,
+  releaseAddress,
   subnetConflict,
 } from '../../../src/providers/local/network.js';
 import { parseSubnet } from '../../../src/providers/local/subnet.js';
@@ -213,31 +215,26 @@ describe('isPrivateIpv4Cidr (the local subnet format)', () => {
   ])('refuses %s', (cidr) => expect(isPrivateIpv4Cidr(cidr)).toBe(false));
 });
 
-describe('removeDeadWritersTemps', () => {
-  it("removes a killed writer's lease temp and dead processes' lock temps, nothing else", async () => {
+describe('the lease file under /run (no root needed to release an address)', () => {
+  it("is rewritten atomically, and taking its lock removes dead writers' temps of it and of the lock", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'herd-net-'));
     try {
-      const names = [
-        'hb0.json',
-        'hb0.lock',
-        'hb0.json.tmp',
-        'hb0.lock.tmp-111-0a1b2c3d',
-        'hb0.lock.tmp-222-0a1b2c3d',
-        'hb01.json.tmp',
-        'hb1.lock.tmp-111-0a1b2c3d',
-      ];
-      for (const name of names) await writeFile(join(dir, name), '');
-      const removed = await removeDeadWritersTemps(dir, 'hb0', (pid) => pid === 222);
-      expect(removed.sort()).toEqual(['hb0.json.tmp', 'hb0.lock.tmp-111-0a1b2c3d']);
-      expect((await readdir(dir)).sort()).toEqual(
-        [
-          'hb0.json',
-          'hb0.lock',
-          'hb0.lock.tmp-222-0a1b2c3d',
-          'hb01.json.tmp',
-          'hb1.lock.tmp-111-0a1b2c3d',
-        ].sort(),
-      );
+      const dead = spawnSync('true').pid!;
+      const file = leaseFile({
+        '10.79.0.2': { machine: 'a-frontend001', nodeDir: dir },
+        '10.79.0.3': { machine: 'a-compute001', nodeDir: dir },
+      });
+      await writeFile(join(dir, 'herdtst0.json'), JSON.stringify(file));
+      const temps = {
+        dead: [`herdtst0.json.tmp-${dead}-0a1b2c3d`, `herdtst0.lock.tmp-${dead}-0a1b2c3d`],
+        live: [`herdtst0.lock.tmp-${process.pid}-0a1b2c3d`, `herdtst01.json.tmp-${dead}-0a1b2c3d`],
+      };
+      for (const name of [...temps.dead, ...temps.live]) await writeFile(join(dir, name), '');
+      const net = { bridge: 'herdtst0', subnet, nat: true, runDir: dir, section: 'cloud/local' };
+      await releaseAddress(net, 'a-compute001');
+      expect((await readdir(dir)).sort()).toEqual(['herdtst0.json', ...temps.live].sort());
+      expect(Object.keys((await readLeaseFile(dir, 'herdtst0'))!.leases)).toEqual(['10.79.0.2']);
+      expect((await stat(join(dir, 'herdtst0.json'))).mode & 0o777).toBe(0o644);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
