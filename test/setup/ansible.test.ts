@@ -432,9 +432,14 @@ describe('runAnsible with a real ansible-playbook', () => {
       });
       // The task sleeps 59 s, longer than the test timeout: only a real abort lets this resolve.
       await expect(run).rejects.toMatchObject({ code: 'Interrupted', exitCode: 130 });
-      // Ansible took its task process down with it.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const left = await execa('pgrep', ['-f', 'sleep 59.4321'], { reject: false });
+      // Ansible took its task process down with it: it is gone once the kill has been delivered
+      // (checked until then, for up to 10 s, far less than the task's 59 s).
+      const deadline = Date.now() + 10_000;
+      let left = await execa('pgrep', ['-f', 'sleep 59.4321'], { reject: false });
+      while (left.stdout !== '' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        left = await execa('pgrep', ['-f', 'sleep 59.4321'], { reject: false });
+      }
       expect(left.stdout).toBe('');
     });
   });
