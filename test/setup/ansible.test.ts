@@ -415,16 +415,24 @@ describe('runAnsible with a real ansible-playbook', () => {
 
   it('interrupts ansible-playbook on abort', async () => {
     await inTempDir(async (dir) => {
+      // A sleep of its own (other worktrees run this test at the same time), found by pgrep below.
+      const sleep = `sleep 59.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
       await writeFile(join(dir, 'inventory'), alphaLocal);
       await writeFile(
         join(dir, 'site.yml'),
-        '- hosts: all\n  gather_facts: false\n  tasks:\n    - command: sleep 59.4321\n',
+        `- hosts: all\n  gather_facts: false\n  tasks:\n    - command: ${sleep}\n`,
       );
       const controller = new AbortController();
       const run = runAnsible({
         command: 'ansible-playbook',
         args: ['-i', join(dir, 'inventory'), join(dir, 'site.yml')],
-        env: {},
+        // Ansible's and its modules' temp files in the test's directory, removed with it: a module
+        // killed mid-task leaves its /tmp/ansible_*_payload_* directory (AnsiballZ) behind.
+        env: {
+          TMPDIR: dir,
+          ANSIBLE_LOCAL_TEMP: join(dir, 'local-tmp'),
+          ANSIBLE_REMOTE_TEMP: join(dir, 'remote-tmp'),
+        },
         signal: controller.signal,
         onLine: (line) => {
           if (line.startsWith('TASK [command]')) controller.abort();
@@ -435,10 +443,10 @@ describe('runAnsible with a real ansible-playbook', () => {
       // Ansible took its task process down with it: it is gone once the kill has been delivered
       // (checked until then, for up to 10 s, far less than the task's 59 s).
       const deadline = Date.now() + 10_000;
-      let left = await execa('pgrep', ['-f', 'sleep 59.4321'], { reject: false });
+      let left = await execa('pgrep', ['-f', sleep], { reject: false });
       while (left.stdout !== '' && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 50));
-        left = await execa('pgrep', ['-f', 'sleep 59.4321'], { reject: false });
+        left = await execa('pgrep', ['-f', sleep], { reject: false });
       }
       expect(left.stdout).toBe('');
     });
