@@ -452,6 +452,44 @@ describe('runAnsible with a real ansible-playbook', () => {
     });
   });
 
+  it('lets the processes of an interrupted run finish cleaning up before it kills what is left', async () => {
+    // Like AnsiballZ, which removes its /tmp/ansible_*_payload_* directory on SIGINT: a child of the
+    // run that cleans up (slowly) on SIGINT, while the main process ends at once.
+    await inTempDir(async (dir) => {
+      const child = [
+        'import os, signal, sys, time',
+        'def bye(*_):',
+        '    time.sleep(0.5)',
+        "    open(os.environ['DONE'], 'w').close()",
+        '    sys.exit(130)',
+        'signal.signal(signal.SIGINT, bye)',
+        "print('ready', flush=True)",
+        'time.sleep(60)',
+      ].join('\n');
+      // The child's output goes to the main process only (as a module's goes to Ansible's worker), and
+      // the main process does not wait for it: it ends on SIGINT at once.
+      const main = [
+        'import subprocess, sys, time',
+        `c = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(child)}], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)`,
+        'c.stdout.readline()',
+        "print('TASK [slow cleanup]', flush=True)",
+        'time.sleep(60)',
+      ].join('\n');
+      const controller = new AbortController();
+      const run = runAnsible({
+        command: '/usr/bin/python3',
+        args: ['-c', main],
+        env: { DONE: join(dir, 'done') },
+        signal: controller.signal,
+        onLine: (line) => {
+          if (line.startsWith('TASK [slow cleanup]')) controller.abort();
+        },
+      });
+      await expect(run).rejects.toMatchObject({ code: 'Interrupted' });
+      expect(await readdir(dir)).toContain('done');
+    });
+  });
+
   it('names the Debian package when ansible-playbook is missing', async () => {
     const error = await inTempDir(() =>
       runAnsible({
