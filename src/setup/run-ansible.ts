@@ -6,10 +6,12 @@
  * the end, whatever the outcome.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { extraVarsProblem, flagValue } from '../config/ansible-checks.js';
 import { AbortError, AnsibleError, HostRequirementError, UsageError } from '../errors.js';
 import { closeControlMasters, ensureRunDir } from '../ssh/run-dir.js';
+import { isGroupRunning } from '../util/proc.js';
 import type { AnsibleInvocation } from './ansible.js';
 import { type AnsibleOutputSummary, createAnsibleOutputParser, failedHostsOf } from './ansible-output.js';
 import { clearAnsiblePid, recordAnsiblePid, stopOrphanedAnsible } from './ansible-pid.js';
@@ -81,9 +83,11 @@ async function runToEnd(options: RunAnsibleOptions): Promise<void> {
   const group = subprocess.pid;
   if (options.pidFile && group !== undefined) await recordAnsiblePid(options.pidFile, group);
   let killTimer: NodeJS.Timeout | undefined;
+  let killAt = 0;
   const onAbort = () => {
     signalGroup(group, 'SIGINT');
-    killTimer = setTimeout(() => signalGroup(group, 'SIGKILL'), 5000);
+    killAt = Date.now() + ABORT_GRACE_MS;
+    killTimer = setTimeout(() => signalGroup(group, 'SIGKILL'), ABORT_GRACE_MS);
   };
   // A detached group outlives herd unless killed: take it down if herd exits first.
   const onExit = () => signalGroup(group, 'SIGKILL');
@@ -107,7 +111,10 @@ async function runToEnd(options: RunAnsibleOptions): Promise<void> {
     if (options.pidFile) await clearAnsiblePid(options.pidFile);
   }
   if (options.signal?.aborted) {
-    // Whatever of the group survived SIGINT (a module mid-task) goes now.
+    // The whole group got the SIGINT: module processes clean up on it (AnsiballZ removes its
+    // /tmp/ansible_*_payload_* directory), which may take longer than ansible-playbook's own exit.
+    // They get the rest of the grace period; whatever of the group is left then goes.
+    await groupGone(group, killAt);
     signalGroup(group, 'SIGKILL');
     throw new AbortError('Ansible was interrupted.');
   }
@@ -142,6 +149,15 @@ export async function countTasks(
   if (result.exitCode !== 0) return undefined;
   const { tasks } = parseTaskList(String(result.stdout));
   return tasks > 0 ? tasks : undefined;
+}
+
+/** How long the processes of an interrupted run get to end on SIGINT before they are killed. */
+const ABORT_GRACE_MS = 5000;
+
+/** Resolves once no process of the group runs any more, or at `deadline` (ms since the epoch). */
+async function groupGone(pid: number | undefined, deadline: number): Promise<void> {
+  if (pid === undefined) return;
+  while (Date.now() < deadline && isGroupRunning(pid)) await sleep(20);
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

@@ -3,7 +3,8 @@
  * playbook tree that runs (and of the bundled roles on its roles path), the inventory and the
  * group/host vars beside it, the template but its cloud section (setup settings, extra vars,
  * ansible_command, kinds and their variables), Ansible's configuration files and `ANSIBLE_*`
- * environment, and each node's name, instance, address and host key. A finished run records it
+ * environment, the installed ansible-core and collections (ansible-install.ts), and each node's
+ * name, instance, address and host key. A finished run records it
  * on every node; a later run whose digest every node holds has nothing to do.
  *
  * It is an HMAC keyed with the cluster's private key, which never leaves the controller: the
@@ -16,6 +17,7 @@ import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Template } from '../config/types.js';
 import type { ClusterState } from '../state/types.js';
+import { describeAnsibleInstall } from './ansible-install.js';
 
 /** Where each node keeps the digest of the last fully successful run (root only). */
 export const SETUP_DIGEST_PATH = '/var/lib/herd/setup-digest';
@@ -73,6 +75,8 @@ export async function setupDigest(
     for (const key of Object.keys(context.env).sort()) {
       if (key.startsWith('ANSIBLE_')) add(`env ${key}`, context.env[key] ?? '');
     }
+    const ansible = { command: template.setup.ansibleCommand, env: context.env, cwd: context.cwd };
+    for (const [label, value] of await describeAnsibleInstall(ansible)) add(label, value);
     return hmac.digest('hex');
   } catch {
     return undefined;

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isProcessAlive } from '../util/proc.js';
 
 /** Runs after the temp file is written and synced, before it is renamed over the target (a test seam). */
 export type BeforeRename = (tempPath: string) => void | Promise<void>;
@@ -18,23 +19,38 @@ export function tempPathFor(path: string): string {
  */
 export const ABANDONED_TEMP_AGE_MS = 60 * 60 * 1000;
 
+/** How removeAbandonedTemps tells an abandoned temp file. */
+export interface AbandonedTempOptions {
+  /**
+   * The directory is this host's own (under /run, cleared at boot, never shared): a temp whose writer
+   * (the PID in its name) no longer runs is abandoned at once, whatever its age. Elsewhere (a storage
+   * directory may be shared with another host, whose PIDs mean nothing here) only the age counts.
+   */
+  hostLocal?: boolean;
+  /** The current time (a test seam). */
+  now?: number;
+  /** Whether a PID of this host runs (a test seam). */
+  alive?: (pid: number) => boolean;
+}
+
 /**
  * Removes the abandoned temp files of `paths` (see `tempPathFor`, also those of `<path>.gone`): the
- * ones a killed process left beside them, older than ABANDONED_TEMP_AGE_MS. The paths share one
- * directory, which is read once. Returns the names removed. Best effort: a file that vanishes or
- * cannot be removed is skipped.
+ * ones a killed process left beside them, older than ABANDONED_TEMP_AGE_MS or, in a host-local
+ * directory, whose writer is dead. The paths share one directory, which is read once. Returns the
+ * names removed. Best effort: a file that vanishes or cannot be removed is skipped.
  */
 export async function removeAbandonedTemps(
   paths: string | readonly string[],
-  now = Date.now(),
+  options: AbandonedTempOptions = {},
 ): Promise<string[]> {
+  const { hostLocal = false, now = Date.now(), alive = isProcessAlive } = options;
   const all = typeof paths === 'string' ? [paths] : paths;
   if (all.length === 0) return [];
   const dir = dirname(all[0]!);
   if (all.some((p) => dirname(p) !== dir))
     throw new Error(`removeAbandonedTemps: ${all.join(', ')} are not in one directory`);
   const bases = all.map((p) => escapeRegExp(basename(p))).join('|');
-  const temp = new RegExp(`^(?:${bases})(?:\\.gone)?\\.tmp-\\d+-[0-9a-f]+$`);
+  const temp = new RegExp(`^(?:${bases})(?:\\.gone)?\\.tmp-(\\d+)-[0-9a-f]+$`);
   let names: string[];
   try {
     names = await readdir(dir);
@@ -42,10 +58,13 @@ export async function removeAbandonedTemps(
     return [];
   }
   const removed: string[] = [];
-  for (const name of names.filter((n) => temp.test(n))) {
+  for (const name of names) {
+    const writer = temp.exec(name)?.[1];
+    if (writer === undefined) continue;
     try {
       const file = join(dir, name);
-      if (now - (await stat(file)).mtimeMs < ABANDONED_TEMP_AGE_MS) continue;
+      const deadWriter = hostLocal && !alive(Number(writer));
+      if (!deadWriter && now - (await stat(file)).mtimeMs < ABANDONED_TEMP_AGE_MS) continue;
       await rm(file, { force: true });
       removed.push(name);
     } catch {

@@ -15,7 +15,7 @@ import { link, open, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { StateError, StateLockError } from '../errors.js';
-import { removeAbandonedTemps, tempPathFor } from './atomic-file.js';
+import { type AbandonedTempOptions, removeAbandonedTemps, tempPathFor } from './atomic-file.js';
 import { errnoCode, ioStateError } from './problems.js';
 
 /** A held cluster lock. */
@@ -54,17 +54,18 @@ const TAKEOVER_WAIT_MS = 10;
  * Takes the lock at `lockPath` for `cluster`. Fails at once with StateLockError naming the holder's
  * PID when a live process holds it; takes over a lock left by a dead process. Once held, the
  * abandoned temp files of the lock and of `guarded` (files beside it that the lock protects) are
- * removed, in one pass over the directory.
+ * removed, in one pass over the directory (`temps`: see removeAbandonedTemps).
  */
 export async function acquireLock(
   lockPath: string,
   cluster: string,
   guarded: readonly string[] = [],
+  temps: Pick<AbandonedTempOptions, 'hostLocal'> = {},
 ): Promise<ClusterLock> {
   const holdLinked = async (mine: string): Promise<ClusterLock> => {
     const lock = hold(lockPath, (await stat(mine)).ino);
     // Holding the lock, nobody else writes these files: clear what killed writers and acquirers left.
-    await removeAbandonedTemps([lockPath, ...guarded]);
+    await removeAbandonedTemps([lockPath, ...guarded], temps);
     return lock;
   };
   const mine = tempPathFor(lockPath);

@@ -2,7 +2,7 @@
  * What /proc says about a PID. Node processes are only ever found through the PID herd recorded,
  * checked against /proc so that a recycled PID is never mistaken for a node (or killed).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** The argv of a live process, or undefined when there is no such process. */
 export function readCmdline(pid: number): string[] | undefined {
@@ -45,4 +45,28 @@ export function isProcessAlive(pid: number, startTime?: string): boolean {
   const actual = readStartTime(pid);
   if (actual === undefined) return false;
   return startTime === undefined || actual === startTime;
+}
+
+/**
+ * Whether a process of group `pgid` still runs. An exited one stays a zombie, and counts for kill(),
+ * until its parent reaps it; one whose parent ended waits for init to do that, which some container
+ * inits do only every second or so. Zombies are not counted: they hold nothing any more.
+ */
+export function isGroupRunning(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return true;
+  }
+  return pids.some((pid) => {
+    const fields = statFields(Number(pid));
+    // Fields 3 and 5 of the whole line: the state and the process group.
+    return fields !== undefined && fields[2] === String(pgid) && fields[0] !== 'Z' && fields[0] !== 'X';
+  });
 }

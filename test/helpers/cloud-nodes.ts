@@ -93,7 +93,9 @@ export async function createNodeFarm(options: { bridge: string; subnet: string }
     const paths = nodePaths(storageDir, FARM_CLUSTER, instance.id);
     const gateway = await ensureBridge(net, silentLogger);
     await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-    const ip = await leaseAddress(net, { machine, nodeDir: paths.dir }, silentLogger, instance.ip);
+    const ip = await leaseAddress(net, { machine, nodeDir: paths.dir }, silentLogger, {
+      preferred: instance.ip,
+    });
     if (ip !== instance.ip)
       throw new Error(`farm: ${instance.ip} is taken on ${options.bridge}; ${instance.id} got ${ip}`);
     const record: NodeRecordFile = {

@@ -415,16 +415,24 @@ describe('runAnsible with a real ansible-playbook', () => {
 
   it('interrupts ansible-playbook on abort', async () => {
     await inTempDir(async (dir) => {
+      // A sleep of its own (other worktrees run this test at the same time), found by pgrep below.
+      const sleep = `sleep 59.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
       await writeFile(join(dir, 'inventory'), alphaLocal);
       await writeFile(
         join(dir, 'site.yml'),
-        '- hosts: all\n  gather_facts: false\n  tasks:\n    - command: sleep 59.4321\n',
+        `- hosts: all\n  gather_facts: false\n  tasks:\n    - command: ${sleep}\n`,
       );
       const controller = new AbortController();
       const run = runAnsible({
         command: 'ansible-playbook',
         args: ['-i', join(dir, 'inventory'), join(dir, 'site.yml')],
-        env: {},
+        // Ansible's and its modules' temp files in the test's directory, removed with it: a module
+        // killed mid-task leaves its /tmp/ansible_*_payload_* directory (AnsiballZ) behind.
+        env: {
+          TMPDIR: dir,
+          ANSIBLE_LOCAL_TEMP: join(dir, 'local-tmp'),
+          ANSIBLE_REMOTE_TEMP: join(dir, 'remote-tmp'),
+        },
         signal: controller.signal,
         onLine: (line) => {
           if (line.startsWith('TASK [command]')) controller.abort();
@@ -432,10 +440,53 @@ describe('runAnsible with a real ansible-playbook', () => {
       });
       // The task sleeps 59 s, longer than the test timeout: only a real abort lets this resolve.
       await expect(run).rejects.toMatchObject({ code: 'Interrupted', exitCode: 130 });
-      // Ansible took its task process down with it.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const left = await execa('pgrep', ['-f', 'sleep 59.4321'], { reject: false });
+      // Ansible took its task process down with it: it is gone once the kill has been delivered
+      // (checked until then, for up to 10 s, far less than the task's 59 s).
+      const deadline = Date.now() + 10_000;
+      let left = await execa('pgrep', ['-f', sleep], { reject: false });
+      while (left.stdout !== '' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        left = await execa('pgrep', ['-f', sleep], { reject: false });
+      }
       expect(left.stdout).toBe('');
+    });
+  });
+
+  it('lets the processes of an interrupted run finish cleaning up before it kills what is left', async () => {
+    // Like AnsiballZ, which removes its /tmp/ansible_*_payload_* directory on SIGINT: a child of the
+    // run that cleans up (slowly) on SIGINT, while the main process ends at once.
+    await inTempDir(async (dir) => {
+      const child = [
+        'import os, signal, sys, time',
+        'def bye(*_):',
+        '    time.sleep(0.5)',
+        "    open(os.environ['DONE'], 'w').close()",
+        '    sys.exit(130)',
+        'signal.signal(signal.SIGINT, bye)',
+        "print('ready', flush=True)",
+        'time.sleep(60)',
+      ].join('\n');
+      // The child's output goes to the main process only (as a module's goes to Ansible's worker), and
+      // the main process does not wait for it: it ends on SIGINT at once.
+      const main = [
+        'import subprocess, sys, time',
+        `c = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(child)}], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)`,
+        'c.stdout.readline()',
+        "print('TASK [slow cleanup]', flush=True)",
+        'time.sleep(60)',
+      ].join('\n');
+      const controller = new AbortController();
+      const run = runAnsible({
+        command: '/usr/bin/python3',
+        args: ['-c', main],
+        env: { DONE: join(dir, 'done') },
+        signal: controller.signal,
+        onLine: (line) => {
+          if (line.startsWith('TASK [slow cleanup]')) controller.abort();
+        },
+      });
+      await expect(run).rejects.toMatchObject({ code: 'Interrupted' });
+      expect(await readdir(dir)).toContain('done');
     });
   });
 

@@ -164,3 +164,80 @@ describe('setupDigest', () => {
     expect(await digest()).toBeUndefined();
   });
 });
+
+describe('setupDigest: the Ansible installed (a virtualenv on PATH)', () => {
+  const venv = () => join(dir, 'venv');
+  const site = () => join(venv(), 'lib', 'python3.11', 'site-packages');
+  const collection = (root: string, name: string, version: string) =>
+    mkdir(join(root, 'ansible_collections', ...name.split('.')), { recursive: true }).then(() =>
+      writeFile(
+        join(root, 'ansible_collections', ...name.split('.'), 'MANIFEST.json'),
+        JSON.stringify({ collection_info: { namespace: name.split('.')[0], version } }),
+      ),
+    );
+  const release = (version: string) =>
+    writeFile(join(site(), 'ansible', 'release.py'), `__version__ = '${version}'\n__codename__ = 'x'\n`);
+
+  beforeEach(async () => {
+    await mkdir(join(venv(), 'bin'), { recursive: true });
+    await mkdir(join(site(), 'ansible'), { recursive: true });
+    await writeFile(join(venv(), 'bin', 'python3'), '', { mode: 0o755 });
+    await writeFile(
+      join(venv(), 'bin', 'ansible-playbook'),
+      `#!${join(venv(), 'bin', 'python3')}\nfrom ansible.cli.playbook import main\nmain()\n`,
+      { mode: 0o755 },
+    );
+    await release('2.14.18');
+    await collection(site(), 'community.general', '8.0.0');
+    context = { ...context, env: { HOME: dir, PATH: `/nonexistent:${join(venv(), 'bin')}` } };
+  });
+
+  it.each<[string, () => Promise<unknown>]>([
+    ['a new ansible-core (release.py)', () => release('2.16.3')],
+    ['a collection upgraded in the site directory', () => collection(site(), 'community.general', '9.0.0')],
+    [
+      'a collection installed in ~/.ansible/collections',
+      () => collection(join(dir, '.ansible', 'collections'), 'ansible.posix', '1.5.4'),
+    ],
+    [
+      'ansible-playbook replaced (ansible-core reinstalled)',
+      () =>
+        writeFile(join(venv(), 'bin', 'ansible-playbook'), '#!/usr/bin/python3\nimport sys\n', {
+          mode: 0o755,
+        }),
+    ],
+  ])('changes with %s', async (_what, change) => {
+    const before = await digest();
+    await change();
+    expect(await digest()).not.toBe(before);
+  });
+
+  it('follows a `#!/usr/bin/env python3` script to the site directory of the python3 on PATH', async () => {
+    await writeFile(join(venv(), 'bin', 'ansible-playbook'), '#!/usr/bin/env python3\nmain()\n', {
+      mode: 0o755,
+    });
+    const before = await digest();
+    await release('2.17.0');
+    expect(await digest()).not.toBe(before);
+  });
+
+  it('reads the collections of ANSIBLE_COLLECTIONS_PATH instead of the default paths', async () => {
+    context = {
+      ...context,
+      env: { ...context.env, ANSIBLE_COLLECTIONS_PATH: `${join(dir, 'colls')}:~/more` },
+    };
+    const before = await digest();
+    await collection(join(dir, 'more'), 'community.mysql', '3.8.0');
+    const withMore = await digest();
+    expect(withMore).not.toBe(before);
+    await collection(join(dir, '.ansible', 'collections'), 'ansible.posix', '1.5.4');
+    expect(await digest()).toBe(withMore);
+  });
+
+  it('stays the same when another Python package in the site directory changes', async () => {
+    const before = await digest();
+    await mkdir(join(site(), 'requests'));
+    await writeFile(join(site(), 'requests', '__init__.py'), '');
+    expect(await digest()).toBe(before);
+  });
+});

@@ -9,6 +9,7 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../state/atomic-file.js';
 import { run, tryRun } from './exec.js';
 import { withLock } from './lock.js';
 import type { Subnet } from './subnet.js';
@@ -116,10 +117,11 @@ async function withIpForwardFile(
   change: (file: IpForwardFile | undefined) => Promise<IpForwardFile | undefined>,
 ): Promise<void> {
   const path = join(runDir, 'ip_forward.json');
-  await withLock(join(runDir, 'ip_forward.lock'), { what: 'ip_forward' }, async () => {
+  const lock = { what: 'ip_forward', guarded: [path], hostLocal: true };
+  await withLock(join(runDir, 'ip_forward.lock'), lock, async () => {
     const text = await readFile(path, 'utf8').catch(() => undefined);
     const next = await change(text === undefined ? undefined : (JSON.parse(text) as IpForwardFile));
     if (next === undefined) await rm(path, { force: true });
-    else await writeFile(path, `${JSON.stringify(next)}\n`);
+    else await writeFileAtomic(path, `${JSON.stringify(next)}\n`, 0o644);
   });
 }

@@ -14,12 +14,12 @@
  * servers, and an existing bridge (docker0) belongs to another tool.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isPrivateIpv4Cidr } from '../../config/schema/formats.js';
 import { ProviderError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { isProcessAlive } from '../../util/proc.js';
+import { writeFileAtomic } from '../../state/atomic-file.js';
 import { run, tryRun } from './exec.js';
 import { withLock } from './lock.js';
 import { disableNat, enableNat, legacyNatTable, natTable } from './nat.js';
@@ -131,18 +131,25 @@ export async function ensureBridge(net: BridgeNetwork, log: Logger): Promise<str
   return gatewayOf(net.subnet);
 }
 
-/** Leases an address for a node (setting up the bridge first when needed). */
+/**
+ * Leases an address for a node (setting up the bridge first when needed): `preferred` when free;
+ * `signal` ends the wait for the bridge's lock.
+ */
 export async function leaseAddress(
   net: BridgeNetwork,
   lease: Lease,
   log: Logger,
-  preferred?: string,
+  options: { preferred?: string; signal?: AbortSignal | undefined } = {},
 ): Promise<string> {
-  return underLock(net, async (file) => {
-    const ready = await setUp(net, file, log);
-    const assigned = assignLease(ready, net.subnet, lease, preferred);
-    return { file: assigned.file, result: assigned.ip };
-  });
+  return underLock(
+    net,
+    async (file) => {
+      const ready = await setUp(net, file, log);
+      const assigned = assignLease(ready, net.subnet, lease, options.preferred);
+      return { file: assigned.file, result: assigned.ip };
+    },
+    options.signal,
+  );
 }
 
 /** Gives a node's address back. */
@@ -183,47 +190,29 @@ export function chooseNameserver(
   return { address: first, loopback: false };
 }
 
-/** This process's turn at each bridge lock: the tail of the queue of its callers, by lock path. */
-const turns = new Map<string, Promise<unknown>>();
-
-/**
- * Runs `fn` after every earlier caller of this process for the same `key` has finished. A start of 100 nodes
- * leases 100 addresses at once: queued here, they never count against the file lock's timeout, which is
- * about waiting for other herd processes.
- */
-export async function inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const mine = (turns.get(key) ?? Promise.resolve()).then(fn);
-  const done = mine.catch(() => undefined);
-  turns.set(key, done);
-  try {
-    return await mine;
-  } finally {
-    if (turns.get(key) === done) turns.delete(key);
-  }
-}
-
 /** Runs `change` on the lease file (pruned) under the bridge's lock and saves what it returns. */
 async function underLock<T>(
   net: BridgeNetwork,
   change: (file: LeaseFile | undefined) => Promise<{ file: LeaseFile | undefined; result: T }>,
+  signal?: AbortSignal,
 ): Promise<T> {
   await mkdir(net.runDir, { recursive: true, mode: 0o755 });
   const path = join(net.runDir, `${net.bridge}.json`);
   const lockPath = join(net.runDir, `${net.bridge}.lock`);
-  return inTurn(lockPath, () =>
-    withLock(lockPath, { what: `bridge ${net.bridge}` }, async () => {
-      const before = await readLeaseFile(net.runDir, net.bridge);
-      const { file, result } = await change(before && pruneLeases(before));
-      if (file === undefined) {
-        await rm(path, { force: true });
-        await removeDeadWritersTemps(net.runDir, net.bridge);
-      } else {
-        await writeFile(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
-        await rename(`${path}.tmp`, path);
-      }
-      return result;
-    }),
-  );
+  // /run is this host's own: temps of dead writers (lease file, lock) go each time the lock is taken.
+  const lock = {
+    what: `bridge ${net.bridge}`,
+    guarded: [path],
+    hostLocal: true,
+    ...(signal ? { signal } : {}),
+  };
+  return withLock(lockPath, lock, async () => {
+    const before = await readLeaseFile(net.runDir, net.bridge);
+    const { file, result } = await change(before && pruneLeases(before));
+    if (file === undefined) await rm(path, { force: true });
+    else await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, 0o644);
+    return result;
+  });
 }
 
 /** The bridge's link, or undefined when there is none (only that link: the host may have hundreds). */
@@ -236,31 +225,6 @@ async function bridgeLink(bridge: string): Promise<IpLinkEntry | undefined> {
     throw error;
   }
   return (JSON.parse(text) as IpLinkEntry[]).find((l) => l.ifname === bridge);
-}
-
-/**
- * Removes what a herd process killed halfway left beside the bridge's files: `<bridge>.json.tmp`
- * (written before the rename; the caller holds the lock, so nobody else is writing it) and the lock's
- * `<bridge>.lock.tmp-<pid>-<random>` of a process that no longer runs. /run is this host's own, so a
- * PID here is one of this host's processes. Called when the last lease is gone, so that nothing of the
- * bridge stays in the run directory.
- */
-export async function removeDeadWritersTemps(
-  runDir: string,
-  bridge: string,
-  alive: (pid: number) => boolean = isProcessAlive,
-): Promise<string[]> {
-  const lockTemp = /^\.lock\.tmp-(\d+)-[0-9a-f]+$/;
-  const removed: string[] = [];
-  for (const name of await readdir(runDir).catch(() => [] as string[])) {
-    if (!name.startsWith(`${bridge}.`)) continue;
-    const rest = name.slice(bridge.length);
-    const pid = lockTemp.exec(rest)?.[1];
-    if (rest !== '.json.tmp' && (pid === undefined || alive(Number(pid)))) continue;
-    await rm(join(runDir, name), { force: true });
-    removed.push(name);
-  }
-  return removed;
 }
 
 interface IpAddrEntry {

@@ -269,7 +269,9 @@ class LocalProvider implements Provider {
     let record: NodeRecordFile | undefined;
     try {
       await mkdir(paths.dir, { recursive: true, mode: 0o700 });
-      const ip = await leaseAddress(this.net, { machine, nodeDir: paths.dir }, this.context.log);
+      const ip = await leaseAddress(this.net, { machine, nodeDir: paths.dir }, this.context.log, {
+        signal: request.signal,
+      });
       record = {
         version: 2,
         complete: false,
@@ -332,7 +334,7 @@ class LocalProvider implements Provider {
       this.net,
       { machine: record.machine, nodeDir: paths.dir },
       this.context.log,
-      record.ip,
+      { preferred: record.ip },
     );
     const next: NodeRecordFile = { ...record, lowerDir, ip, bridge: this.net.bridge };
     await writeNodeRecord(paths, next);

@@ -41,6 +41,11 @@ export interface FakeGce {
   failRequests(fault: import('./types.js').RequestFault): void;
   /** Clears `calls` and `requests`. */
   resetCalls(): void;
+  /**
+   * Resolves once no client is connected and no request is being answered (instances are created
+   * within their bulkInsert request): what a killed herd sent has arrived and been answered.
+   */
+  settled(): Promise<void>;
   /** Errors thrown by the hooks. */
   readonly hookErrors: readonly Error[];
   /** Closes the server and cancels every timer. */

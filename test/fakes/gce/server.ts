@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ServerActivity, waitUntil } from '../activity.js';
 import { ApiError, invalid, notFound, unauthenticated } from './api-error.js';
 import { type CatalogImage, isMachineType, machineShape, regionOf, ZONES } from './catalog.js';
 import { compileFilter } from './filter.js';
@@ -59,6 +60,7 @@ export class FakeGceServer implements FakeGce {
   requests: RequestRecord[] = [];
   readonly hookErrors: Error[] = [];
   private readonly server: Server;
+  private readonly activity: ServerActivity;
   private readonly store = new Map<string, StoredInstance>();
   private readonly ops = new Map<string, StoredOp>();
   private readonly byRequestId = new Map<string, StoredOp>();
@@ -89,7 +91,8 @@ export class FakeGceServer implements FakeGce {
       family: i.family ?? '',
       diskSizeGb: i.diskSizeGb ?? 10,
     }));
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => void this.activity.track(this.handle(req, res)));
+    this.activity = new ServerActivity(this.server);
   }
 
   async listen(): Promise<void> {
@@ -125,6 +128,10 @@ export class FakeGceServer implements FakeGce {
   resetCalls(): void {
     this.calls = {};
     this.requests = [];
+  }
+
+  settled(): Promise<void> {
+    return waitUntil(() => this.activity.quiet);
   }
 
   async stop(): Promise<void> {

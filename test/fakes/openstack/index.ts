@@ -8,6 +8,8 @@
  * openstack CLI send, counts calls and injects faults. It imports only node: modules, so a benchmark
  * can compile it on its own with tsc.
  */
+
+import { waitUntil } from '../activity.js';
 import type {
   FloatingIp,
   KeyPair,
@@ -81,6 +83,12 @@ export interface FakeOpenStack {
   /** Changes the highest Nova microversion. */
   setMaxMicroversion(version: string): void;
   resetCalls(): void;
+  /**
+   * Resolves once no client is connected, no request is being answered and no server is still
+   * being scheduled (placed with its ports and volume) or deleted; a spawning server (its guest
+   * booting) counts as settled.
+   */
+  settled(): Promise<void>;
   /** Errors thrown by the hooks. */
   readonly hookErrors: readonly Error[];
   stop(): Promise<void>;
@@ -168,6 +176,14 @@ export async function startFakeOpenStack(options: FakeOpenStackOptions = {}): Pr
       server.calls = {};
       server.requests = [];
     },
+    settled: () =>
+      waitUntil(
+        () =>
+          server.activity.quiet &&
+          [...cloud.servers.values()].every(
+            (s) => !s.deleting && s.json['OS-EXT-STS:task_state'] !== 'scheduling',
+          ),
+      ),
     hookErrors: cloud.hookErrors,
     stop: () => server.close(),
   };

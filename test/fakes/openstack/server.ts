@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ServerActivity } from '../activity.js';
 import { FakeCloudState } from './cloud.js';
 import { errorBody, FakeApiError } from './errors.js';
 import { glanceCinderRoutes } from './glance-cinder.js';
@@ -42,6 +43,7 @@ export class FakeOpenStackServer {
   readonly cloud: FakeCloudState;
   maxMicroversion: string;
   private readonly server: Server;
+  readonly activity: ServerActivity;
   private readonly routes: Record<FakeService, Route[]>;
   private readonly faults: (RequestFault & { left: number })[] = [];
   readonly requestHooks: ((record: RequestRecord) => void)[] = [];
@@ -57,7 +59,8 @@ export class FakeOpenStackServer {
       image: glanceCinderRoutes().filter((r) => r.name.startsWith('image.')),
       volume: glanceCinderRoutes().filter((r) => r.name.startsWith('volume.')),
     };
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => void this.activity.track(this.handle(req, res)));
+    this.activity = new ServerActivity(this.server);
   }
 
   async listen(): Promise<void> {

@@ -4,7 +4,7 @@
  * these tests (runningDelayMs is huge), so herd never probes SSH at the fake addresses.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeGce, type RequestRecord, startFakeGce } from '../../fakes/gce/index.js';
@@ -14,6 +14,7 @@ import {
   hasStackTrace,
   herdInstall,
   makeTempDir,
+  repoRoot,
   runHerd,
   runHerdUntilKilled,
 } from '../../helpers/cli.js';
@@ -61,16 +62,35 @@ describe('herd start killed, then list-nodes -u and stop', () => {
     fake.resetCalls();
     const killed = await startAndKillAt(at);
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
-    // The killed process may have sent the other kind's bulkInsert too; wait for the fake to settle.
-    await new Promise((r) => setTimeout(r, 300));
+    // The killed process may have sent the other kind's bulkInsert too: wait until the fake has
+    // answered everything it sent.
+    await fake.settled();
     expect(fake.instances().length).toBeGreaterThan(0);
     expect(existsSync(install.stateFile('gslurm'))).toBe(true);
 
     // list-nodes -u refreshes the state from the cloud (and adopts what the killed run created),
     // also while no node is reachable yet.
-    const list = await install.herd(['list-nodes', 'gslurm', '-u'], { timeoutMs: 60_000 });
+    // Traced: it loads only the SDK clients herd uses, not the package's index (every client,
+    // the v1beta and v1small APIs, a 30 MB protos.js), which made each herd command seconds slower.
+    const trace = join(home.dir, 'modules-list-nodes');
+    await rm(trace, { force: true });
+    const list = await runHerd(['list-nodes', 'gslurm', '-u'], {
+      env: {
+        ...install.env,
+        NODE_OPTIONS: `--import ${join(repoRoot, 'test', 'helpers', 'trace-modules.mjs')}`,
+        HERD_TEST_MODULE_TRACE: trace,
+      },
+      timeoutMs: 60_000,
+    });
     expect(list.code, list.stderr).toBe(0);
     expect(hasStackTrace(list.stderr)).toBe(false);
+    const compute = (await readFile(trace, 'utf8'))
+      .split('\n')
+      .filter((url) => url.includes('/node_modules/@google-cloud/compute/'));
+    expect(compute.some((url) => url.endsWith('/build/src/v1/instances_client.js'))).toBe(true);
+    expect(
+      compute.filter((url) => /\/build\/(src\/index|protos\/protos)\.js$|\/v1(beta|small)\//.test(url)),
+    ).toEqual([]);
     const state = JSON.parse(await readFile(install.stateFile('gslurm'), 'utf8')) as {
       id: string;
       nodes: { name: string; instanceId?: string; privateIps: string[] }[];

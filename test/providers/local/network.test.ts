@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,10 +9,10 @@ import { forwardFilterRules, legacyNatTable, natTable } from '../../../src/provi
 import {
   assignLease,
   chooseNameserver,
-  inTurn,
   type LeaseFile,
   pruneLeases,
-  removeDeadWritersTemps,
+  readLeaseFile,
+  releaseAddress,
   subnetConflict,
 } from '../../../src/providers/local/network.js';
 import { parseSubnet } from '../../../src/providers/local/subnet.js';
@@ -214,66 +215,28 @@ describe('isPrivateIpv4Cidr (the local subnet format)', () => {
   ])('refuses %s', (cidr) => expect(isPrivateIpv4Cidr(cidr)).toBe(false));
 });
 
-describe('removeDeadWritersTemps', () => {
-  it("removes a killed writer's lease temp and dead processes' lock temps, nothing else", async () => {
+describe('the lease file under /run (no root needed to release an address)', () => {
+  it("is rewritten atomically, and taking its lock removes dead writers' temps of it and of the lock", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'herd-net-'));
     try {
-      const names = [
-        'hb0.json',
-        'hb0.lock',
-        'hb0.json.tmp',
-        'hb0.lock.tmp-111-0a1b2c3d',
-        'hb0.lock.tmp-222-0a1b2c3d',
-        'hb01.json.tmp',
-        'hb1.lock.tmp-111-0a1b2c3d',
-      ];
-      for (const name of names) await writeFile(join(dir, name), '');
-      const removed = await removeDeadWritersTemps(dir, 'hb0', (pid) => pid === 222);
-      expect(removed.sort()).toEqual(['hb0.json.tmp', 'hb0.lock.tmp-111-0a1b2c3d']);
-      expect((await readdir(dir)).sort()).toEqual(
-        [
-          'hb0.json',
-          'hb0.lock',
-          'hb0.lock.tmp-222-0a1b2c3d',
-          'hb01.json.tmp',
-          'hb1.lock.tmp-111-0a1b2c3d',
-        ].sort(),
-      );
+      const dead = spawnSync('true').pid!;
+      const file = leaseFile({
+        '10.79.0.2': { machine: 'a-frontend001', nodeDir: dir },
+        '10.79.0.3': { machine: 'a-compute001', nodeDir: dir },
+      });
+      await writeFile(join(dir, 'herdtst0.json'), JSON.stringify(file));
+      const temps = {
+        dead: [`herdtst0.json.tmp-${dead}-0a1b2c3d`, `herdtst0.lock.tmp-${dead}-0a1b2c3d`],
+        live: [`herdtst0.lock.tmp-${process.pid}-0a1b2c3d`, `herdtst01.json.tmp-${dead}-0a1b2c3d`],
+      };
+      for (const name of [...temps.dead, ...temps.live]) await writeFile(join(dir, name), '');
+      const net = { bridge: 'herdtst0', subnet, nat: true, runDir: dir, section: 'cloud/local' };
+      await releaseAddress(net, 'a-compute001');
+      expect((await readdir(dir)).sort()).toEqual(['herdtst0.json', ...temps.live].sort());
+      expect(Object.keys((await readLeaseFile(dir, 'herdtst0'))!.leases)).toEqual(['10.79.0.2']);
+      expect((await stat(join(dir, 'herdtst0.json'))).mode & 0o777).toBe(0o644);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
-});
-
-describe('inTurn (one caller of this process at a time per bridge lock)', () => {
-  it('runs the callers of one key one after another, in order, and goes on after a failure', async () => {
-    const events: string[] = [];
-    const step =
-      (name: string, fail = false) =>
-      async () => {
-        events.push(`${name} start`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        events.push(`${name} end`);
-        if (fail) throw new Error(name);
-        return name;
-      };
-    const results = await Promise.allSettled([
-      inTurn('/run/herd/net/a.lock', step('one')),
-      inTurn('/run/herd/net/a.lock', step('two', true)),
-      inTurn('/run/herd/net/a.lock', step('three')),
-    ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(events).toEqual(['one start', 'one end', 'two start', 'two end', 'three start', 'three end']);
-  });
-
-  it('lets callers of different keys run at the same time', async () => {
-    const events: string[] = [];
-    const step = (name: string) => async () => {
-      events.push(`${name} start`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      events.push(`${name} end`);
-    };
-    await Promise.all([inTurn('/x/a.lock', step('a')), inTurn('/x/b.lock', step('b'))]);
-    expect(events.slice(0, 2).sort()).toEqual(['a start', 'b start']);
   });
 });

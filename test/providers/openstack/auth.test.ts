@@ -9,7 +9,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { ConfigError, type ProviderError } from '../../../src/errors.js';
 import { OpenStackClient } from '../../../src/providers/openstack/client.js';
 import { readOpenStackCloudSettings } from '../../../src/providers/openstack/settings.js';
@@ -195,20 +195,29 @@ describe('tokens and retries', () => {
   });
 
   it('renews the token before it expires', async () => {
-    fake = await quickFake({ tokenTtlMs: 400 });
-    const settings = await readOpenStackCloudSettings(cloudSection(fake), { env: {}, cwd: '/' });
-    const client = new OpenStackClient(settings, {
-      transport: fetchTransport(),
-      log: quietLog,
-      renewBeforeMs: 300,
-    });
-    await client.call('network', 'GET', '/v2.0/networks');
-    await client.call('network', 'GET', '/v2.0/networks');
-    expect(fake.tokensIssued).toEqual({ password: 1 });
-    await new Promise((r) => setTimeout(r, 150));
-    await client.call('network', 'GET', '/v2.0/networks');
-    expect(fake.tokensIssued).toEqual({ password: 2 });
-    expect(fake.calls['network.networks.list']).toBe(3);
+    // The clock is moved by hand (client and fake both read Date), so a loaded machine cannot make
+    // the token look old before the test means it to.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      fake = await quickFake({ tokenTtlMs: 60_000 });
+      const settings = await readOpenStackCloudSettings(cloudSection(fake), { env: {}, cwd: '/' });
+      const client = new OpenStackClient(settings, {
+        transport: fetchTransport(),
+        log: quietLog,
+        renewBeforeMs: 30_000,
+      });
+      await client.call('network', 'GET', '/v2.0/networks');
+      vi.setSystemTime(Date.now() + 29_000);
+      await client.call('network', 'GET', '/v2.0/networks');
+      expect(fake.tokensIssued).toEqual({ password: 1 });
+      // 29 s left of 60: still valid, but within renewBeforeMs of its end.
+      vi.setSystemTime(Date.now() + 2_000);
+      await client.call('network', 'GET', '/v2.0/networks');
+      expect(fake.tokensIssued).toEqual({ password: 2 });
+      expect(fake.calls['network.networks.list']).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('retries 503 (honouring Retry-After), 429 and 409 on reads; never repeats a server create after a 500', async () => {

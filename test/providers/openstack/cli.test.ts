@@ -91,8 +91,9 @@ describe('herd start killed, then list-nodes -u and stop', () => {
   ])('killed at %s: stop removes every server, volume, group and key', async (_label, at) => {
     const killed = await startAndKillAt(at);
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
-    // The killed process may have created more servers in flight; wait for the fake to place them.
-    await new Promise((r) => setTimeout(r, 300));
+    // The killed process may have created more servers in flight: wait until the fake has answered
+    // what it sent and placed them.
+    await fake.settled();
     expect(fake.servers().length).toBeGreaterThan(0);
     // The intent, saved before the first cloud call, holds the cluster's id: on every resource.
     const { id } = JSON.parse(await readFile(install.stateFile('oslurm'), 'utf8')) as {
@@ -144,7 +145,8 @@ describe('failures that need no node', () => {
     } finally {
       fake.clearFaults();
     }
-    await new Promise((r) => setTimeout(r, 200));
+    // herd deleted the servers that found no room; the fake takes a moment to remove them.
+    await fake.settled();
     expect(fake.servers()).toEqual([]);
     const stop = await install.herd(['stop', 'full', '--yes']);
     expect(stop.code, stop.stderr).toBe(0);
