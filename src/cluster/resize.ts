@@ -75,9 +75,12 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
       return { state, changed: false, removed: [], grow: undefined, setupRan: false };
     }
     // Before the cluster changes: the mark its last full run left on every node, for a run narrowed to the nodes
-    // whose role changes (the master, new nodes) plus the new node list everywhere else.
+    // whose role changes (the master, new nodes) plus the new node list everywhere else. A cluster never set up
+    // holds no mark: its digest is not worth reading the playbook tree for.
     const before =
-      options.setup && usesBundledPlaybooks(template.setup.playbookPath, deps.playbooksDir)
+      options.setup &&
+      state.setupCompletedAt !== undefined &&
+      usesBundledPlaybooks(template.setup.playbookPath, deps.playbooksDir)
         ? await deps.setupMarks.digest(state, template)
         : undefined;
     const provider = await deps.createProvider(
