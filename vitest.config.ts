@@ -50,6 +50,8 @@ const INTEGRATION = [
   // Root: chown to other users.
   'test/providers/local/node-files.test.ts',
   'test/ssh/run-dir.test.ts',
+  // Root: network namespaces with bridges and nft tables of their own.
+  'test/providers/local/forward-filter.test.ts',
 ];
 
 // Three projects, each test file in exactly one: `unit` (pure logic, in-process servers on loopback),

@@ -3,9 +3,13 @@
  * masquerades what the bridge's subnet sends out through another interface, and ip_forward=1.
  * Forwarding is limited to herd's bridges: when ip_forward was off before herd turned it on, a
  * table `ip herd_forward` lets through only traffic from a herd bridge and the replies to it, so
- * the host does not start routing between its other networks. The host's previous ip_forward value
- * is saved host-wide (`<runDir>/ip_forward.json`, with the bridges that need forwarding) and
- * restored, and the filter removed, when the last of them goes.
+ * the host does not start routing between its other networks. Frames bridged inside another
+ * bridge of the host (libvirt's, Docker's, LXC's) are not routing and keep passing: with
+ * br_netfilter and bridge-nf-call-iptables=1 (Docker and Kubernetes hosts) they too cross the ip
+ * forward hook, and a plain policy drop cut VMs on such a bridge off from each other while a herd
+ * cluster ran (see `forwardFilterRules`). The host's previous ip_forward value is saved host-wide
+ * (`<runDir>/ip_forward.json`, with the bridges that need forwarding) and restored, and the filter
+ * removed, when the last of them goes.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -55,9 +59,27 @@ export async function enableNat(runDir: string, bridge: string, subnet: Subnet):
   await holdIpForward(runDir, bridge);
 }
 
+/** The filter's set of bridges that carried bridged frames lately, and its bounds. */
+export const BRIDGED_SET = 'bridged';
+export const BRIDGED_SET_SIZE = 1024;
+
 /**
  * The rules of the forward filter for `bridges`: traffic from a herd bridge, and replies to it,
- * pass; every other forwarded packet is dropped, as it was before herd turned forwarding on.
+ * pass; so do frames bridged inside any other bridge; every other forwarded packet is dropped, as
+ * it was before herd turned forwarding on.
+ *
+ * Bridged, not routed: br_netfilter hands a bridged frame to this hook with the bridge as both
+ * input and output interface, and a routed packet comes in on one interface and leaves by another.
+ * nft cannot compare two fields of a packet, and `meta ibrname` (the bridge port) exists only in
+ * the bridge family (Linux refuses it in an ip table), so a dynamic set does the comparison: the
+ * last rule adds the pair (input bridge . input bridge) and then looks up (input . output), which
+ * is in the set exactly when both are the same bridge. (A bridge-family chain could mark bridged
+ * frames instead, but packet marks belong to other firewalls: kube-proxy, Calico, Docker.) Only
+ * bridges are added (`iifkind`); an entry lasts a minute after its bridge's last frame, so bridges
+ * that come and go do not pile up. A full set (that many bridges busy within a minute) drops the
+ * frames of a bridge not in it yet until an entry expires; bridges already in it keep working. A
+ * packet routed back out of the bridge it came in on (two subnets on one bridge) passes too: it
+ * never leaves that bridge's network.
  */
 export function forwardFilterRules(bridges: readonly string[]): string {
   const set = `{ ${bridges.map((b) => `"${b}"`).join(', ')} }`;
@@ -65,10 +87,17 @@ export function forwardFilterRules(bridges: readonly string[]): string {
     `table ip ${FORWARD_TABLE} {}`,
     `delete table ip ${FORWARD_TABLE}`,
     `table ip ${FORWARD_TABLE} {`,
+    `  set ${BRIDGED_SET} {`,
+    '    type iface_index . iface_index',
+    `    size ${BRIDGED_SET_SIZE}`,
+    '    flags dynamic,timeout',
+    '    timeout 1m',
+    '  }',
     '  chain forward {',
     '    type filter hook forward priority filter; policy drop;',
     `    iifname ${set} accept`,
     `    oifname ${set} ct state established,related accept`,
+    `    meta iifkind "bridge" update @${BRIDGED_SET} { meta iif . meta iif } meta iif . meta oif @${BRIDGED_SET} accept comment "bridged inside one bridge, not routed"`,
     '  }',
     '}',
     '',

@@ -117,16 +117,23 @@ describe('natTable', () => {
 });
 
 describe('forwardFilterRules', () => {
-  it('forwards only from herd bridges and the replies to them, dropping the rest', () => {
+  it('forwards from herd bridges, the replies to them and frames bridged within a bridge, dropping the rest', () => {
     expect(forwardFilterRules(['herdbr0', 'hhd1'])).toBe(
       [
         'table ip herd_forward {}',
         'delete table ip herd_forward',
         'table ip herd_forward {',
+        '  set bridged {',
+        '    type iface_index . iface_index',
+        '    size 1024',
+        '    flags dynamic,timeout',
+        '    timeout 1m',
+        '  }',
         '  chain forward {',
         '    type filter hook forward priority filter; policy drop;',
         '    iifname { "herdbr0", "hhd1" } accept',
         '    oifname { "herdbr0", "hhd1" } ct state established,related accept',
+        '    meta iifkind "bridge" update @bridged { meta iif . meta iif } meta iif . meta oif @bridged accept comment "bridged inside one bridge, not routed"',
         '  }',
         '}',
         '',

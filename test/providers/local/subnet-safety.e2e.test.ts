@@ -150,6 +150,9 @@ describe.skipIf(!canUseNetns)('local bridge safety in a network namespace', () =
     expect(forward).toMatch(/policy drop/);
     expect(forward).toMatch(/iifname \{ "hhd2", "hhd3" \} accept/);
     expect(forward).toMatch(/oifname \{ "hhd2", "hhd3" \} ct state established,related accept/);
+    expect(forward).toMatch(
+      /meta iifkind "bridge" update @bridged \{ iif \. iif \} iif \. oif @bridged accept/,
+    );
   });
 
   it('takes everything down with its last bridge: NAT, the filter, and forwarding back off', () => {
