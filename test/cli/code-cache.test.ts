@@ -5,12 +5,12 @@
  * bundle or another Node is ignored (herd's output stays the same) and rewritten; a place where the cache
  * cannot be written costs nothing but the cache.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmod, cp, mkdir, readdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, herdBin, makeTempDir, repoRoot } from '../helpers/cli.js';
+import { type CliResult, herdBin, makeTempDir, repoRoot, runHerd } from '../helpers/cli.js';
 
 const CONFIG =
   '[cloud/local]\nprovider=local\n[login/l]\nimage_user=root\n[setup/s]\nfrontend_groups=slurm_master\n' +
@@ -45,27 +45,18 @@ async function herdCopy(): Promise<{
   return { dir, bin: join(dir, 'bin', 'herd'), bundle: join(dir, 'dist', 'bundle'), env };
 }
 
-/** Runs `node bin args` (optionally as another user, through setpriv) and collects its output. */
+/**
+ * Runs the herd of `bin` with only the environment `env` (no HOME unless it says so), optionally through
+ * `prefix` (setpriv, as another user).
+ */
 function run(
   bin: string,
   args: string[],
   env: Record<string, string>,
   prefix: string[] = [],
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const argv = [...prefix, process.execPath, bin, ...args];
-    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  const cleared = Object.fromEntries(Object.keys(process.env).map((name) => [name, undefined]));
+  return runHerd(args, { bin, prefix, env: { ...cleared, ...env } });
 }
 
 /** The cache files in `dir`, by name, with their inode (a rewritten file is a new one: temp + rename). */
