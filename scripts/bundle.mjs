@@ -16,7 +16,8 @@
 //   validation, list-templates); everything else is split along herd's dynamic imports as before, so
 //   a command loads only the code it uses.
 // - The entry, `cli` and `startup` may not contain an import() (the build fails): code compiled with
-//   a code cache cannot run one without an experimental Node flag.
+//   a code cache cannot run one without an experimental Node flag, so bin/herd compiles a chunk that
+//   has one without its cache, and start-up would lose most of what the cache saves.
 // - The bundle is made from the compiled modules of dist/, so it runs exactly the code the tests
 //   import. Each module's `import.meta.url` keeps meaning its own file in dist/ (its validators,
 //   help.json and package.json are found next to it as before). Source maps (dist/bundle/*.map) point
@@ -93,9 +94,9 @@ const result = await build({
         for (const chunk of early) {
           if (/\bimport\s*\(/.test(chunk.code)) {
             throw new Error(
-              `${chunk.fileName} (${chunk.name}) contains an import(): bin/herd compiles it with a code ` +
-                'cache, where import() fails. Import that module statically, or from a module outside ' +
-                'STARTUP_ROOTS and the CLI entry (a comment that spells import( counts too).',
+              `${chunk.fileName} (${chunk.name}) contains an import(), so bin/herd would compile it ` +
+                'without its code cache (start-up slows down). Import that module statically, or from a ' +
+                'module outside STARTUP_ROOTS and the CLI entry (a comment that spells import( counts too).',
             );
           }
         }
