@@ -106,6 +106,8 @@ const result = await build({
   output: {
     dir: out,
     format: 'cjs',
+    // Strict mode, as the ES modules of dist/ run (and the tests import): CommonJS code is sloppy without it.
+    strict: true,
     entryFileNames: '[name].cjs',
     chunkFileNames: '[name]-[hash].cjs',
     sourcemap: true,

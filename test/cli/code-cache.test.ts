@@ -84,6 +84,15 @@ beforeAll(async () => {
 });
 
 describe('code cache', () => {
+  it('compiles chunks that run in strict mode, as the ES modules of dist/ do', async () => {
+    const bundle = join(repoRoot, 'dist', 'bundle');
+    const chunks = (await readdir(bundle)).filter((n) => n.endsWith('.cjs'));
+    expect(chunks).toContain('herd.cjs');
+    for (const chunk of chunks) {
+      expect((await readFile(join(bundle, chunk), 'utf8')).startsWith('"use strict";'), chunk).toBe(true);
+    }
+  });
+
   it('is written beside the bundle by the first run and used, not rewritten, by the next', async () => {
     const { bin, bundle, env } = await herdCopy();
     expect(await run(bin, ['list-templates'], env)).toEqual(expected);
