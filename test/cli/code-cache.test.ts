@@ -75,12 +75,15 @@ async function startupCache(bundle: string): Promise<string> {
 /** What herd prints without any code cache: the output every run must match. */
 let expected: CliResult;
 beforeAll(async () => {
-  const copy = await herdCopy();
-  expected = await run(copy.bin, ['list-templates'], { ...copy.env, HERD_NO_CODE_CACHE: '1' });
-  expect(expected.code).toBe(0);
-  expect(expected.stdout).toMatch(/name: +slurm/);
-  expect(await cacheFiles(copy.bundle)).toEqual(new Map());
-  for (const cleanup of cleanups.splice(0)) await cleanup();
+  try {
+    const copy = await herdCopy();
+    expected = await run(copy.bin, ['list-templates'], { ...copy.env, HERD_NO_CODE_CACHE: '1' });
+    expect(expected.code).toBe(0);
+    expect(expected.stdout).toMatch(/name: +slurm/);
+    expect(await cacheFiles(copy.bundle)).toEqual(new Map());
+  } finally {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  }
 });
 
 describe('code cache', () => {
