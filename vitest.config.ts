@@ -25,6 +25,8 @@ const INTEGRATION = [
   'test/providers/openstack/identity.test.ts',
   // herd's built binary with a module-load trace: start-up loads only what it uses.
   'test/cli/startup.test.ts',
+  // Copies of herd's built binary, run as root and as nobody: its code cache.
+  'test/cli/code-cache.test.ts',
   // herd's built binary, completed by a real bash and zsh.
   'test/cli/completion.test.ts',
   // The build itself: compiles the validators of dist/ again and loads them in a child.

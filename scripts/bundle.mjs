@@ -5,13 +5,19 @@
 //
 //   node scripts/bundle.mjs [DIST]
 //
-// - Packages stay outside the bundle and are loaded as before (the cloud SDKs, ssh2, listr2, ajv and
-//   yargs only when a command uses them), except the small ones in INLINED.
+// - CommonJS chunks (*.cjs): bin/herd compiles them with a V8 code cache (see bin/herd), which Node 20
+//   offers for CommonJS code only. Bundled modules load each other with require(). Packages stay
+//   outside the bundle (the cloud SDKs, ssh2, listr2, ajv and yargs load only when a command uses
+//   them), except the small ones in INLINED; a static import of a package becomes a require() (of an
+//   ES module too, such as execa: Node >= 20.19 allows that), a dynamic import() stays an import().
 // - Chunks: `cli` holds what every run loads (main.ts and what it imports: help text, command
 //   declarations, errors) and the shell completion (`herd __complete` stays quick); `startup` what a
 //   command that reads the config loads with it (the command-line parser, config loading and
 //   validation, list-templates); everything else is split along herd's dynamic imports as before, so
 //   a command loads only the code it uses.
+// - The entry, `cli` and `startup` may not contain an import() (the build fails): code compiled with
+//   a code cache cannot run one without an experimental Node flag, so bin/herd compiles a chunk that
+//   has one without its cache, and start-up would lose most of what the cache saves.
 // - The bundle is made from the compiled modules of dist/, so it runs exactly the code the tests
 //   import. Each module's `import.meta.url` keeps meaning its own file in dist/ (its validators,
 //   help.json and package.json are found next to it as before). Source maps (dist/bundle/*.map) point
@@ -52,8 +58,8 @@ rmSync(out, { recursive: true, force: true });
 const result = await build({
   input: { herd: join(dist, 'cli', 'herd.js') },
   platform: 'node',
-  // The entry exports nothing anyone uses (it runs herd): no chunk has to keep its signature.
-  preserveEntrySignatures: false,
+  // The entry exports `main`, which bin/herd calls.
+  preserveEntrySignatures: 'allow-extension',
   external: (id) => isPackage(id) && !inlined(id),
   plugins: [
     {
@@ -70,7 +76,7 @@ const result = await build({
         if (error) return;
         const entry = join(dist, 'cli', 'herd.js');
         const cli = staticClosure(this, [entry, join(dist, 'cli', 'completion', 'complete.js')]);
-        // The entry itself stays out: its top-level await must not hold up the chunks that import `cli`.
+        // The entry itself stays out: bin/herd requires it by name.
         for (const id of cli) if (id !== entry) chunkOf.set(id, 'cli');
         const roots = STARTUP_ROOTS.map((p) => join(dist, p));
         const missing = roots.filter((id) => !this.getModuleInfo(id));
@@ -81,11 +87,29 @@ const result = await build({
           if (!cli.has(id)) chunkOf.set(id, 'startup');
         }
       },
+      generateBundle(_options, bundle) {
+        const early = Object.values(bundle).filter(
+          (c) => c.type === 'chunk' && (c.isEntry || ['cli', 'startup'].includes(c.name)),
+        );
+        for (const chunk of early) {
+          if (/\bimport\s*\(/.test(chunk.code)) {
+            throw new Error(
+              `${chunk.fileName} (${chunk.name}) contains an import(), so bin/herd would compile it ` +
+                'without its code cache (start-up slows down). Import that module statically, or from a ' +
+                'module outside STARTUP_ROOTS and the CLI entry (a comment that spells import( counts too).',
+            );
+          }
+        }
+      },
     },
   ],
   output: {
     dir: out,
-    format: 'esm',
+    format: 'cjs',
+    // Strict mode, as the ES modules of dist/ run (and the tests import): CommonJS code is sloppy without it.
+    strict: true,
+    entryFileNames: '[name].cjs',
+    chunkFileNames: '[name]-[hash].cjs',
     sourcemap: true,
     // The maps name the modules of dist/ (test/cli/startup.test.ts reads them too); their text is there.
     sourcemapExcludeSources: true,

@@ -4,10 +4,13 @@
  */
 import { run } from './main.js';
 
-if (process.argv[2] === '__complete') {
-  const { complete, fileSources, formatCompletion } = await import('./completion/complete.js');
-  const words = process.argv.slice(3);
-  process.stdout.write(formatCompletion(await complete(words, fileSources(words))));
-} else {
-  process.exitCode = await run(process.argv.slice(2));
+/** Runs herd with `argv` (without node and script) and sets the process's exit code. */
+export async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === '__complete') {
+    const { complete, fileSources, formatCompletion } = await import('./completion/complete.js');
+    const words = argv.slice(1);
+    process.stdout.write(formatCompletion(await complete(words, fileSources(words))));
+  } else {
+    process.exitCode = await run(argv);
+  }
 }

@@ -5,7 +5,6 @@
  * config loader is imported statically: the bundle puts it in the start-up chunk with this module, where
  * a dynamic import would only add a module load (a re-export chunk) to every command that reads the config.
  */
-import { constants } from 'node:os';
 import type { ClusterDeps } from '../cluster/deps.js';
 import * as config from '../config/index.js';
 import type { CloudSection, LoadedConfig, Template } from '../config/types.js';
@@ -195,16 +194,13 @@ export async function runOpenSsh(
   extraArgs: readonly string[],
 ): Promise<number> {
   // child_process (with net and dgram) only for ssh/sftp: every other command starts without it.
-  const [openssh, { spawn }] = await Promise.all([import('../ssh/openssh.js'), import('node:child_process')]);
+  const [openssh, { runOpenSshClient }] = await Promise.all([
+    import('../ssh/openssh.js'),
+    import('../ssh/run-client.js'),
+  ]);
   const node = openssh.chooseSshTarget(state, nodeOrKind);
   const target = openssh.openSshTargetFor(state, node);
   const argv =
     tool === 'ssh' ? openssh.buildSshArgs(target, extraArgs) : openssh.buildSftpArgs(target, extraArgs);
-  return new Promise((resolve, reject) => {
-    const child = spawn(tool, argv, { stdio: 'inherit' });
-    child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)),
-    );
-  });
+  return runOpenSshClient(tool, argv);
 }

@@ -47,7 +47,7 @@ beforeAll(async () => {
 afterAll(() => home.cleanup());
 
 /**
- * The modules in the bundle chunk `url` (dist/bundle/*.js): the sources its map names, as file URLs
+ * The modules in the bundle chunk `url` (dist/bundle/*.cjs): the sources its map names, as file URLs
  * (dist/ modules and the packages inlined with them), after the chunk's own URL; any other URL as it is.
  */
 function modulesIn(url: string): string[] {
@@ -94,7 +94,7 @@ describe('herd start-up', () => {
     expect(stdout).toMatch(output);
     // The trace works: herd's own entry point is in it, and bin/herd runs the bundle.
     expect(modules).toContain('dist/cli/main.js');
-    expect(modules).toContain('dist/bundle/herd.js');
+    expect(modules).toContain('dist/bundle/herd.cjs');
     for (const heavy of HEAVY) {
       expect(
         modules.filter((m) => m.includes(`node_modules/${heavy}`)),

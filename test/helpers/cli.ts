@@ -16,13 +16,23 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `herd ...args`; never rejects on a non-zero exit. */
+/**
+ * Runs `herd ...args`; never rejects on a non-zero exit. `bin` is another herd's bin/herd (default this
+ * checkout's); `prefix` a command that runs it (e.g. setpriv as another user).
+ */
 export function runHerd(
   args: readonly string[],
-  options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    input?: string;
+    timeoutMs?: number;
+    bin?: string;
+    prefix?: readonly string[];
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [herdBin, ...args], {
+    const [command, ...argv] = [...(options.prefix ?? []), process.execPath, options.bin ?? herdBin, ...args];
+    const child = spawn(command!, argv, {
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
