@@ -44,8 +44,9 @@ export async function configureCluster(options: ConfigureOptions): Promise<Confi
   // No node holds a mark before the cluster's first finished setup.
   const configured = state.setupCompletedAt !== undefined;
   const narrow = configured ? options.narrow : undefined;
-  // Only a plain run of every node is recorded: arguments after `--` (--tags, --check, -e) make it another run,
-  // and so does a run that gives some nodes only the node list.
+  // Only a plain run is recorded: arguments after `--` (--tags, --check, -e) make it another run. A narrowed run
+  // (a resize's) is recorded like a full one: the nodes it gave only the node list are, by the narrowing's rule,
+  // where a full run would have left them, so the next resize narrows again and the next setup is skipped.
   const recorded = (options.extraArgs ?? []).length === 0;
   const digest = recorded ? await deps.setupMarks.digest(state, template) : undefined;
   let checked: ConfigureResult['checked'];
@@ -69,7 +70,7 @@ export async function configureCluster(options: ConfigureOptions): Promise<Confi
   await runStep(options, title, extraVars);
   state.setupCompletedAt = new Date().toISOString();
   await deps.repo.save(state);
-  if (digest !== undefined && refreshOnly.length === 0) await recordMarks(deps, state, nodes, digest, signal);
+  if (digest !== undefined) await recordMarks(deps, state, nodes, digest, signal);
   return { ran: true, checked };
 }
 

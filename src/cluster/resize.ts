@@ -140,11 +140,19 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
   }
 }
 
-/** Ready nodes that were there before this resize and whose kind's groups are all peer-only. */
+/**
+ * Ready nodes that were there before this resize and whose kind's groups are all peer-only. Slurm workers that keep
+ * their own slurm.conf (`slurm_configless` turned off) need the new one: not peer-only then.
+ */
 function peerOnlyNodes(state: ClusterState, template: Template, grow: GrowResult | undefined): string[] {
   const added = new Set(grow?.ready ?? []);
+  const keepsOwnSlurmConf = (vars: Readonly<Record<string, string>>) =>
+    ['no', 'false', 'off', '0'].includes((vars.slurm_configless ?? '').trim().toLowerCase());
   const peerOnlyKinds = new Set(
-    template.kinds.filter((k) => k.groups.every((g) => PEER_ONLY_GROUPS.has(g))).map((k) => k.name),
+    template.kinds
+      .filter((k) => k.groups.every((g) => PEER_ONLY_GROUPS.has(g)))
+      .filter((k) => !(k.groups.some((g) => SLURM_WORKER_GROUPS.has(g)) && keepsOwnSlurmConf(k.vars)))
+      .map((k) => k.name),
   );
   return state.nodes
     .filter((n) => n.state === 'ready' && !added.has(n.name) && peerOnlyKinds.has(n.kind))

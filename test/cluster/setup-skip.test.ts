@@ -163,18 +163,42 @@ describe('resize on a configured cluster', () => {
     });
   const refreshOnly = (w: ClusterWorld) => w.setupRuns.map((r) => r.extraVars?.herd_refresh_only);
 
-  it('gives the unchanged workers only the node list, records no mark, and the next setup runs everything', async () => {
+  it('gives the unchanged workers only the node list and records the new digest everywhere', async () => {
     const w = await bundledWorld();
     await start(w);
+    const before = new Set(w.marks.values());
     const result = await addOne(w);
     expect(result.setupRan).toBe(true);
     expect(refreshOnly(w)).toEqual([undefined, ['compute001', 'compute002']]);
     expect(runArgs(w)).toEqual(['', '']);
-    // A narrowed run is not a full one: no node claims it, so the next plain setup runs (and records) in full.
-    expect([...w.marks.values()].filter((m) => m !== undefined)).toEqual([]);
-    expect((await setup(w)).result.ran).toBe(true);
-    expect(refreshOnly(w)[2]).toBeUndefined();
+    // Every node, the refreshed ones too, holds the digest of the new inputs: a setup now has nothing to do ...
+    const after = new Set(w.marks.values());
+    expect(after.size).toBe(1);
+    expect(w.marks.size).toBe(4);
+    expect(before.has([...after][0])).toBe(false);
     expect((await setup(w)).result.ran).toBe(false);
+    // ... and the next resize narrows again (the worker added last time included).
+    await addOne(w);
+    expect(refreshOnly(w)[2]).toEqual(['compute001', 'compute002', 'compute003']);
+  });
+
+  it('runs everything on Slurm workers that keep their own slurm.conf (configless off)', async () => {
+    const w = await bundledWorld();
+    const tpl = sized(2);
+    const off = {
+      ...tpl,
+      kinds: tpl.kinds.map((k) => (k.name === 'compute' ? { ...k, vars: { slurm_configless: 'No' } } : k)),
+    };
+    await start(w, off);
+    await resizeCluster({
+      deps: w.deps,
+      name: NAME,
+      cloud: off.cloud,
+      add: [{ kind: 'compute', count: 1 }],
+      remove: [],
+      setup: true,
+    });
+    expect(refreshOnly(w)).toEqual([undefined, undefined]);
   });
 
   it('records the new digest when no node could be narrowed (a full run after all)', async () => {
