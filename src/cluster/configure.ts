@@ -16,7 +16,7 @@ export interface ConfigureOptions {
   readonly force?: boolean | undefined;
   /**
    * A resize's unchanged nodes (bundled playbooks only): those that still hold `digest`, the mark of the last
-   * full run before the resize, get only the new node list (`herd_refresh_only`); the others the whole setup.
+   * setup before the resize, get only the new node list (`herd_refresh_only`); the others the whole setup.
    */
   readonly narrow?: { readonly nodes: readonly string[]; readonly digest: string } | undefined;
   readonly signal?: AbortSignal | undefined;

@@ -74,7 +74,7 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
     if (add.length === 0 && victims.length === 0) {
       return { state, changed: false, removed: [], grow: undefined, setupRan: false };
     }
-    // Before the cluster changes: the mark its last full run left on every node, for a run narrowed to the nodes
+    // Before the cluster changes: the mark its last setup left on every node, for a run narrowed to the nodes
     // whose role changes (the master, new nodes) plus the new node list everywhere else. A cluster never set up
     // holds no mark: its digest is not worth reading the playbook tree for.
     const before =
@@ -146,8 +146,9 @@ export async function resizeCluster(options: ResizeOptions): Promise<ResizeResul
  */
 function peerOnlyNodes(state: ClusterState, template: Template, grow: GrowResult | undefined): string[] {
   const added = new Set(grow?.ready ?? []);
+  // The slurm role's rule (roles/slurm/tasks/main.yml): configless when `auto` (the default) or true/yes/1.
   const keepsOwnSlurmConf = (vars: Readonly<Record<string, string>>) =>
-    ['no', 'false', 'off', '0'].includes((vars.slurm_configless ?? '').trim().toLowerCase());
+    !['auto', 'true', 'yes', '1'].includes((vars.slurm_configless ?? 'auto').trim().toLowerCase());
   const peerOnlyKinds = new Set(
     template.kinds
       .filter((k) => k.groups.every((g) => PEER_ONLY_GROUPS.has(g)))

@@ -86,7 +86,7 @@ export function renderInventory(
       ['ansible_connection', 'ssh'],
       ['ansible_ssh_args', joinSshArgs(herdSsh, userSshArgs, 'ansible_ssh_args')],
     ];
-    // The key herd pinned: the nodes' known hosts list it for a node whose facts this run does not gather.
+    // The key herd pinned: the nodes' known hosts list it (the same whether or not this run gathers the node's facts).
     const pinned = node.hostKey === undefined ? undefined : parseHostKey(node.hostKey);
     if (pinned) vars.push(['herd_host_key', `${pinned.type} ${pinned.base64}`]);
     const add = (key: string, value: unknown, secret: string | undefined) => {
